@@ -1,0 +1,45 @@
+// The handlers every cairn bus endpoint answers from the first day:
+//  - WorkerHello: verified (runtime/wire/hello.h), answered with Welcome;
+//    the identity it proves is remembered for the connection.
+//  - Heartbeat: answered with a Heartbeat (Paranoid Pirate, both directions).
+//  - ClientRequest ping: echoed as pong; whoami: the caller's identity.
+// The coordinator installs these and adds its own on top.
+// Thread safety: BaseHandlers is used from the server's thread only.
+#ifndef CAIRN_RUNTIME_WIRE_BASE_HANDLERS_H_
+#define CAIRN_RUNTIME_WIRE_BASE_HANDLERS_H_
+
+#include <map>
+#include <string>
+
+#include "runtime/base/clock.h"
+#include "runtime/wire/server.h"
+
+namespace cairn::wire {
+
+struct BusSettings {
+  uint32_t heartbeat_interval_millis = 1000;
+  uint32_t heartbeat_liveness = 3;
+};
+
+class BaseHandlers {
+ public:
+  // `server` and `clock` must outlive this object.
+  BaseHandlers(WireServer* server, const Clock* clock, BusSettings settings);
+
+  // The identity proven by a hello on this connection, else the ZAP user id.
+  std::string IdentityOf(const Peer& peer) const;
+
+ private:
+  HandlerResult OnHello(const Peer& peer, const WorkerHello& hello);
+  HandlerResult OnHeartbeat(const Peer& peer, const Heartbeat& hb);
+  HandlerResult OnClientRequest(const Peer& peer, const ClientRequest& req);
+
+  const Clock* clock_;
+  BusSettings settings_;
+  uint64_t sequence_ = 0;
+  std::map<std::string, std::string> identity_by_routing_id_;
+};
+
+}  // namespace cairn::wire
+
+#endif  // CAIRN_RUNTIME_WIRE_BASE_HANDLERS_H_

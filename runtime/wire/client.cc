@@ -1,0 +1,75 @@
+#include "runtime/wire/client.h"
+
+#include <zmq.h>
+
+#include "runtime/base/clock.h"
+
+namespace cairn::wire {
+
+static_assert(ZMQ_DEALER == 5, "client.h hard-codes ZMQ_DEALER to keep zmq.h out of the header");
+
+Status StatusFromErrorReply(const ErrorReply& e) {
+  StatusCode code = StatusCodeFromInt(e.code);
+  if (code == StatusCode::kOk) code = StatusCode::kUnknown;  // an error reply is never OK
+  return Status(code, e.message);
+}
+
+StatusOr<std::unique_ptr<WireClient>> WireClient::Connect(WireContext* context, ClientOptions options) {
+  if (options.server_public_key.size() != 32) return InvalidArgumentError("server CURVE key must be 32 bytes");
+  if (options.keys.public_key.size() != 32 || options.keys.secret_key.size() != 32) {
+    return InvalidArgumentError("client CURVE keys must be 32 bytes each");
+  }
+  std::unique_ptr<WireClient> c(new WireClient(context));
+  ZmqSocket& s = c->socket_;
+  if (!s.valid()) return ZmqError("zmq_socket(DEALER)");
+  RETURN_IF_ERROR(s.SetOption(ZMQ_CURVE_SERVERKEY, options.server_public_key.data(), 32, "ZMQ_CURVE_SERVERKEY"));
+  RETURN_IF_ERROR(s.SetOption(ZMQ_CURVE_PUBLICKEY, options.keys.public_key.data(), 32, "ZMQ_CURVE_PUBLICKEY"));
+  RETURN_IF_ERROR(s.SetOption(ZMQ_CURVE_SECRETKEY, options.keys.secret_key.data(), 32, "ZMQ_CURVE_SECRETKEY"));
+  RETURN_IF_ERROR(s.SetInt64(ZMQ_MAXMSGSIZE, options.max_message_bytes, "ZMQ_MAXMSGSIZE"));
+  RETURN_IF_ERROR(s.SetInt(ZMQ_RECONNECT_IVL, 100, "ZMQ_RECONNECT_IVL"));
+  RETURN_IF_ERROR(s.SetInt(ZMQ_RECONNECT_IVL_MAX, 5000, "ZMQ_RECONNECT_IVL_MAX"));
+  RETURN_IF_ERROR(s.Connect(options.connect));
+  return c;
+}
+
+Status WireClient::Send(MessageType type, std::string_view payload) {
+  std::string frame = TypeFrame(type);
+  return socket_.Send({frame, payload});
+}
+
+Status WireClient::SendFrames(const std::vector<std::string>& frames) {
+  std::vector<std::string_view> views(frames.begin(), frames.end());
+  return socket_.Send(views);
+}
+
+StatusOr<Incoming> WireClient::Receive(int timeout_ms) {
+  ASSIGN_OR_RETURN(ReceivedMessage msg, socket_.Receive(timeout_ms, 4));
+  if (msg.frames.size() + msg.dropped_frames != 2) {
+    return InvalidArgumentError("server sent " + std::to_string(msg.frames.size() + msg.dropped_frames) +
+                                " frames; expected [type, payload]");
+  }
+  ASSIGN_OR_RETURN(MessageType type, ParseTypeFrame(msg.frames[0]));
+  return Incoming{type, std::move(msg.frames[1])};
+}
+
+StatusOr<ClientReply> WireClient::Call(const ClientRequest& request, int timeout_ms) {
+  RETURN_IF_ERROR(Send(request));
+  int64_t deadline = Clock::System()->MonotonicNanos() / 1'000'000 + timeout_ms;
+  for (;;) {
+    int64_t left = deadline - Clock::System()->MonotonicNanos() / 1'000'000;
+    if (left <= 0) return DeadlineExceededError("no reply within " + std::to_string(timeout_ms) + " ms");
+    ASSIGN_OR_RETURN(Incoming in, Receive(static_cast<int>(left)));
+    if (in.type == MessageType::kError) {
+      ASSIGN_OR_RETURN(ErrorReply e, Decode<ErrorReply>(in.payload));
+      if (e.request_id == 0 || e.request_id == request.request_id) return StatusFromErrorReply(e);
+      continue;
+    }
+    if (in.type != MessageType::kClientReply) continue;
+    ASSIGN_OR_RETURN(ClientReply reply, Decode<ClientReply>(in.payload));
+    if (reply.request_id != request.request_id) continue;
+    if (const auto* e = std::get_if<ErrorReply>(&reply.body)) return StatusFromErrorReply(*e);
+    return reply;
+  }
+}
+
+}  // namespace cairn::wire

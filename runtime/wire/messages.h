@@ -1,0 +1,98 @@
+// The bus messages as plain C++ values, decoupled from Cap'n Proto so that
+// handlers never touch untrusted pointers: runtime/wire/codec.h converts
+// between these and validated Cap'n Proto bytes (schema: cairn.capnp; framing
+// and limits: docs/wire.md).
+// Thread safety: plain values.
+#ifndef CAIRN_RUNTIME_WIRE_MESSAGES_H_
+#define CAIRN_RUNTIME_WIRE_MESSAGES_H_
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace cairn::wire {
+
+// The type code carried in a message's type frame. Values are permanent.
+enum class MessageType : uint8_t {
+  kError = 1,
+  kWorkerHello = 2,
+  kWelcome = 3,
+  kHeartbeat = 4,
+  kClientRequest = 5,
+  kClientReply = 6,
+};
+inline constexpr uint8_t kMaxMessageType = 6;
+
+inline constexpr uint16_t kProtocolVersion = 1;
+
+struct ErrorReply {
+  uint16_t code = 0;  // canonical StatusCode
+  std::string message;
+  uint64_t request_id = 0;
+};
+
+enum class DeviceKind : uint8_t { kCpu = 0, kCuda = 1 };
+
+struct Device {
+  DeviceKind kind = DeviceKind::kCpu;
+  std::string name;
+  uint64_t memory_bytes = 0;
+  uint32_t compute_units = 0;
+  std::string compute_capability;
+};
+
+struct WorkerHello {
+  uint16_t protocol_version = kProtocolVersion;
+  std::string identity_key;  // Ed25519 public key, 32 bytes
+  std::string name;
+  std::string region;
+  uint64_t price_per_hour_micros = 0;
+  uint32_t max_tasks = 0;
+  std::vector<Device> devices;
+  double measured_tflops = 0;
+  int64_t sent_unix_millis = 0;
+  std::string signature;  // 64 bytes
+};
+
+struct Welcome {
+  std::string worker_id;
+  uint32_t heartbeat_interval_millis = 0;
+  uint32_t heartbeat_liveness = 0;
+};
+
+struct Heartbeat {
+  uint64_t sequence = 0;
+  int64_t sent_unix_millis = 0;
+  uint32_t running_tasks = 0;
+};
+
+struct PingBody { std::string payload; };
+struct WhoamiBody {};
+
+struct ClientRequest {
+  uint64_t request_id = 0;
+  int64_t deadline_unix_millis = 0;
+  std::variant<PingBody, WhoamiBody> body;
+};
+
+struct PongBody { std::string payload; };
+struct WhoamiReplyBody { std::string identity; };
+
+struct ClientReply {
+  uint64_t request_id = 0;
+  std::variant<ErrorReply, PongBody, WhoamiReplyBody> body;
+};
+
+// MessageTraits<T>::kType: the type code each message is sent with.
+template <typename T> struct MessageTraits;
+template <> struct MessageTraits<ErrorReply> { static constexpr MessageType kType = MessageType::kError; };
+template <> struct MessageTraits<WorkerHello> { static constexpr MessageType kType = MessageType::kWorkerHello; };
+template <> struct MessageTraits<Welcome> { static constexpr MessageType kType = MessageType::kWelcome; };
+template <> struct MessageTraits<Heartbeat> { static constexpr MessageType kType = MessageType::kHeartbeat; };
+template <> struct MessageTraits<ClientRequest> { static constexpr MessageType kType = MessageType::kClientRequest; };
+template <> struct MessageTraits<ClientReply> { static constexpr MessageType kType = MessageType::kClientReply; };
+
+}  // namespace cairn::wire
+
+#endif  // CAIRN_RUNTIME_WIRE_MESSAGES_H_
