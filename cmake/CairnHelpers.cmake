@@ -23,6 +23,15 @@ if(CAIRN_SANITIZE)
   message(STATUS "cairn: sanitizers enabled: ${_san}")
 endif()
 
+# CAIRN_FUZZ: coverage-instrument project code for libFuzzer (clang only).
+if(CAIRN_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "cairn: CAIRN_FUZZ=ON needs clang (CC=clang CXX=clang++)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 # cairn_library(name SOURCES ... DEPS ...)
 function(cairn_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})

@@ -24,7 +24,7 @@ class [[nodiscard]] StatusOr {
   // A non-OK status. Passing an OK status is a programming error and is
   // turned into an INTERNAL error rather than a value-less OK.
   StatusOr(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
-    if (status_.ok()) status_ = InternalError("StatusOr constructed from OK status without a value");
+    if (status_.ok()) (void)(status_ = InternalError("StatusOr constructed from OK status without a value"));
   }
   StatusOr(const T& value) : value_(value) {}        // NOLINT
   StatusOr(T&& value) : value_(std::move(value)) {}  // NOLINT

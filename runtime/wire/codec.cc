@@ -70,11 +70,14 @@ Status ReadPayload(std::string_view payload, MessageType type, Fn&& fn) {
   }
   size_t n = payload.size() / sizeof(capnp::word);
   const capnp::word* words = reinterpret_cast<const capnp::word*>(payload.data());
-  thread_local std::vector<capnp::word> aligned;
+  // capnp::word is not copyable in every build mode; uint64_t has its size
+  // and alignment.
+  static_assert(sizeof(uint64_t) == sizeof(capnp::word) && alignof(uint64_t) >= alignof(capnp::word));
+  thread_local std::vector<uint64_t> aligned;
   if (reinterpret_cast<uintptr_t>(payload.data()) % alignof(capnp::word) != 0) {
     aligned.resize(n);
     std::memcpy(aligned.data(), payload.data(), payload.size());
-    words = aligned.data();
+    words = reinterpret_cast<const capnp::word*>(aligned.data());
   }
   capnp::ReaderOptions options;
   options.traversalLimitInWords = std::max<uint64_t>(64, n * kTraversalWordsPerPayloadWord);

@@ -9,7 +9,7 @@
 namespace cairn::wire {
 
 WireServer::WireServer(WireContext* context, ServerOptions options)
-    : context_(context), options_(std::move(options)), socket_(context->raw(), ZMQ_ROUTER) {}
+    : options_(std::move(options)), socket_(context->raw(), ZMQ_ROUTER) {}
 
 StatusOr<std::unique_ptr<WireServer>> WireServer::Bind(WireContext* context, ServerOptions options) {
   if (options.keys.secret_key.size() != 32 || options.keys.public_key.size() != 32) {

@@ -104,7 +104,6 @@ class WireServer {
   void Handle(const ReceivedMessage& msg);
   void SendError(const std::string& routing_id, const Status& status, bool malformed);
 
-  WireContext* context_;
   ServerOptions options_;
   ZmqSocket socket_;
   std::string endpoint_;
