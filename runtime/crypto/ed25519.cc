@@ -1,12 +1,12 @@
 #include "runtime/crypto/ed25519.h"
 
-#include <mutex>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "runtime/base/encoding.h"
+#include "runtime/base/mutex.h"
 #include "runtime/crypto/sha256.h"
 
 namespace cairn {
@@ -14,8 +14,8 @@ namespace cairn {
 struct Ed25519PublicKey::Impl {
   std::string raw;
   EVP_PKEY* pkey = nullptr;
-  std::mutex mu;
-  EVP_MD_CTX* ctx = nullptr;  // guarded by mu; initialised once for verify
+  Mutex mu;
+  EVP_MD_CTX* ctx PT_GUARDED_BY(mu) = nullptr;  // initialised once for verify
   ~Impl() {
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(pkey);
@@ -25,8 +25,8 @@ struct Ed25519PublicKey::Impl {
 struct Ed25519PrivateKey::Impl {
   std::string seed;
   EVP_PKEY* pkey = nullptr;
-  std::mutex mu;
-  EVP_MD_CTX* ctx = nullptr;  // guarded by mu; initialised once for signing
+  Mutex mu;
+  EVP_MD_CTX* ctx PT_GUARDED_BY(mu) = nullptr;  // initialised once for signing
   ~Impl() {
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(pkey);
@@ -75,7 +75,7 @@ Status Ed25519PublicKey::Verify(std::string_view message, std::string_view signa
   }
   int rc;
   {
-    std::lock_guard<std::mutex> lock(impl_->mu);
+    MutexLock lock(&impl_->mu);
     rc = EVP_DigestVerify(impl_->ctx, reinterpret_cast<const unsigned char*>(signature.data()),
                           signature.size(), reinterpret_cast<const unsigned char*>(message.data()),
                           message.size());
@@ -127,7 +127,7 @@ StatusOr<std::string> Ed25519PrivateKey::Sign(std::string_view message) const {
   size_t sig_len = sig.size();
   int rc;
   {
-    std::lock_guard<std::mutex> lock(impl_->mu);
+    MutexLock lock(&impl_->mu);
     rc = EVP_DigestSign(impl_->ctx, reinterpret_cast<unsigned char*>(sig.data()), &sig_len,
                         reinterpret_cast<const unsigned char*>(message.data()), message.size());
   }

@@ -40,13 +40,13 @@ StatusOr<CurveKeyPair> CurveKeysOf(const Ed25519PrivateKey& identity) {
 
 Status PeerDirectory::Allow(const Ed25519PublicKey& key) {
   ASSIGN_OR_RETURN(std::string curve, X25519PublicFromEd25519Public(key.bytes()));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   identity_by_curve_key_[curve] = key.KeyId();
   return OkStatus();
 }
 
 std::string PeerDirectory::IdentityOf(std::string_view curve_key) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = identity_by_curve_key_.find(std::string(curve_key));
   return it == identity_by_curve_key_.end() ? "" : it->second;
 }

@@ -17,10 +17,10 @@
 
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "runtime/base/mutex.h"
 #include "runtime/crypto/ed25519.h"
 
 namespace cairn::wire {
@@ -55,8 +55,8 @@ class PeerDirectory {
 
  private:
   const Enrollment mode_;
-  mutable std::mutex mu_;
-  std::map<std::string, std::string> identity_by_curve_key_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::string, std::string> identity_by_curve_key_ GUARDED_BY(mu_);
 };
 
 // Serves ZAP requests on inproc://zeromq.zap.01 of `context` from its own
