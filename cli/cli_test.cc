@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/base/test_data.h"
+
 namespace {
 
 struct Result {
@@ -29,14 +31,10 @@ Result RunCairn(const std::string& args, const std::string& env = "") {
 
 class CliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/cairn-cli-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    home_ = tmpl;
-    env_ = "CAIRN_HOME=" + home_;
-  }
-  void TearDown() override { (void)std::system(("rm -rf " + home_).c_str()); }
-  std::string home_, env_;
+  void SetUp() override { ASSERT_FALSE(home_.empty()); }
+  cairn::ScopedTempDir tmp_{"cairn-cli"};
+  const std::string home_ = tmp_.path();
+  const std::string env_ = "CAIRN_HOME=" + home_;
 };
 
 TEST_F(CliTest, VersionAndHelpOnEveryVerb) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -53,7 +54,8 @@ Status Run(const DemoOptions& o) {
   if (mkdtemp(tmpl) == nullptr) return ErrnoToStatus(errno, "mkdtemp");
   std::string dir = tmpl;
   std::unique_ptr<char, void (*)(char*)> cleanup(o.keep ? nullptr : tmpl, [](char* d) {
-    if (d != nullptr) (void)std::system((std::string("rm -rf ") + d).c_str());
+    std::error_code ec;
+    if (d != nullptr) std::filesystem::remove_all(d, ec);
   });
 
   Step(1, "identities: creating a worker key and a client key in " + dir);

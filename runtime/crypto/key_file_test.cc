@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "runtime/base/encoding.h"
+#include "runtime/base/test_data.h"
 #include "runtime/crypto/x25519.h"
 
 namespace cairn {
@@ -15,13 +16,9 @@ namespace {
 
 class KeyFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/cairn-keyfile-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { (void)std::system(("rm -rf " + dir_).c_str()); }
-  std::string dir_;
+  void SetUp() override { ASSERT_FALSE(dir_.empty()); }
+  ScopedTempDir tmp_{"cairn-keyfile"};
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(KeyFileTest, SaveLoadRoundTripWithMode0600) {
