@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime/base/test_data.h"
+#include "runtime/base/temp_dir.h"
 
 namespace {
 

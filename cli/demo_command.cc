@@ -3,15 +3,16 @@
 // signed hello and heartbeats, a client's requests, and a malformed frame
 // answered with an error while the endpoint keeps serving.
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <vector>
 
 #include "cli/commands.h"
 #include "runtime/base/clock.h"
+#include "runtime/base/temp_dir.h"
 #include "runtime/crypto/key_file.h"
 #include "runtime/wire/hello.h"
 #include "runtime/wire/loopback_bus.h"
@@ -50,13 +51,10 @@ StatusOr<wire::Incoming> Expect(wire::WireClient& c, MessageType want) {
 
 Status Run(const DemoOptions& o) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  char tmpl[] = "/tmp/cairn-demo-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) return ErrnoToStatus(errno, "mkdtemp");
-  std::string dir = tmpl;
-  std::unique_ptr<char, void (*)(char*)> cleanup(o.keep ? nullptr : tmpl, [](char* d) {
-    std::error_code ec;
-    if (d != nullptr) std::filesystem::remove_all(d, ec);
-  });
+  ScopedTempDir tmp("cairn-demo");
+  if (tmp.path().empty()) return ErrnoToStatus(errno, "create a directory under /tmp");
+  if (o.keep) tmp.Keep();
+  const std::string& dir = tmp.path();
 
   Step(1, "identities: creating a worker key and a client key in " + dir);
   ASSIGN_OR_RETURN(Ed25519PrivateKey worker_new, Ed25519PrivateKey::Generate());

@@ -18,20 +18,6 @@ StatusOr<std::string> ReadSharedData(const std::string& relative);
 // The whole of any file.
 StatusOr<std::string> ReadFileToString(const std::string& path);
 
-// A fresh directory under /tmp, removed with everything in it on
-// destruction. path() is empty if it could not be created.
-class ScopedTempDir {
- public:
-  explicit ScopedTempDir(const std::string& prefix = "cairn-test");
-  ~ScopedTempDir();
-  ScopedTempDir(const ScopedTempDir&) = delete;
-  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 }  // namespace cairn
 
 #endif  // CAIRN_RUNTIME_BASE_TEST_DATA_H_

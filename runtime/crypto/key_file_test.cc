@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "runtime/base/encoding.h"
-#include "runtime/base/test_data.h"
+#include "runtime/base/temp_dir.h"
 #include "runtime/crypto/x25519.h"
 
 namespace cairn {
