@@ -1,6 +1,5 @@
 # Every third-party dependency, found once. All come from Debian 12 packages
 # installed by scripts/setup.
-find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED)
 find_package(CapnProto REQUIRED)
@@ -9,7 +8,17 @@ find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(GTest REQUIRED)
-pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET libzmq>=4.3)
+# ZeroMQ by hand rather than pkg_check_modules: CMake 3.25's FindPkgConfig
+# moves libzmq's "-isystem /usr/include/mit-krb5" between two lists on the
+# second configure, which rebuilt every ZeroMQ user on each scripts/setup.
+find_path(CAIRN_ZMQ_INCLUDE zmq.h)
+find_library(CAIRN_ZMQ_LIBRARY zmq)
+if(NOT CAIRN_ZMQ_INCLUDE OR NOT CAIRN_ZMQ_LIBRARY)
+  message(FATAL_ERROR "cairn: ZeroMQ not found (Debian package libzmq3-dev; run scripts/setup)")
+endif()
+add_library(cairn::zmq UNKNOWN IMPORTED)
+set_target_properties(cairn::zmq PROPERTIES IMPORTED_LOCATION ${CAIRN_ZMQ_LIBRARY}
+                                            INTERFACE_INCLUDE_DIRECTORIES ${CAIRN_ZMQ_INCLUDE})
 if(CAIRN_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
