@@ -192,13 +192,13 @@ Status VerifyInclusion(uint64_t index, uint64_t size, std::string_view leaf_hash
 Status VerifyConsistency(uint64_t size1, uint64_t size2, std::string_view root1, std::string_view root2,
                          const std::vector<std::string>& proof_bytes) {
   if (size2 < size1) return InvalidArgumentError("size1 > size2");
+  if (size1 == 0) return InvalidArgumentError("a consistency proof from the empty tree is meaningless");
   if (size1 == size2) {  // nothing to prove: the roots must simply be the same bytes
     if (!proof_bytes.empty()) return InvalidArgumentError("size1 == size2 but the proof is not empty");
     if (root1 != root2) return DataLossError("equal sizes with different roots");
     return OkStatus();
   }
   if (root1.size() != 32 || root2.size() != 32) return InvalidArgumentError("roots must be 32 bytes");
-  if (size1 == 0) return InvalidArgumentError("a consistency proof from the empty tree is meaningless");
   if (proof_bytes.empty()) return InvalidArgumentError("empty consistency proof");
   ASSIGN_OR_RETURN(std::vector<Hash> proof, ProofHashes(proof_bytes));
   int inner = Len64((size1 - 1) ^ (size2 - 1));

@@ -120,7 +120,7 @@ CaseCounts RunSuite(const std::string& dir, bool inclusion) {
                             B64(j.at("root2")), B64List(j.at("proof")));
     }
     if (j.at("wantErr").get<bool>()) {
-      EXPECT_FALSE(s.ok()) << f.path() << " must be rejected";
+      EXPECT_FALSE(s.ok()) << f.path().string() << " must be rejected";
       ++counts.rejected;
     } else {
       EXPECT_TRUE(s.ok()) << f.path() << ": " << s;
