@@ -79,3 +79,138 @@ struct ClientReply {
     whoami @3 :Text;              # "identity key id" or "curve:<hex>" if unbound
   }
 }
+
+# ---------------------------------------------------------------------------
+# Ledger entries (docs/ledger.md). An entry is stored and hashed as the
+# canonical Cap'n Proto encoding of a LedgerEntry: one segment, no segment
+# table. `signature` is Ed25519 by `actor` over
+#   "cairn/ledger-entry/v1\n" || canonical(the entry with signature unset).
+# Amounts are integer micro-credits. Keys and hashes are 32 bytes.
+
+struct LedgerEntry {
+  version @0 :UInt16;              # 1
+  timestampUnixMillis @1 :Int64;   # when the actor signed it
+  actor @2 :Data;                  # Ed25519 public key of the signer
+  signature @3 :Data;              # 64 bytes
+  body :union {
+    test @4 :TestEntry;
+    accountCredited @5 :AccountCredited;
+    datasetRegistered @6 :DatasetRegistered;
+    jobSubmitted @7 :JobSubmitted;
+    jobPlaced @8 :JobPlaced;
+    stepReceipt @9 :StepReceipt;
+    checkpointCommitted @10 :CheckpointCommitted;
+    modelRegistered @11 :ModelRegistered;
+    inferenceUsage @12 :InferenceUsage;
+    settlement @13 :Settlement;
+  }
+}
+
+# Synthetic entry for load tests and audits; moves no money.
+struct TestEntry {
+  sequence @0 :UInt64;
+  payload @1 :Data;
+}
+
+# The log operator credits an account (a purchase of credits).
+struct AccountCredited {
+  account @0 :Data;
+  amountMicros @1 :UInt64;
+  memo @2 :Text;
+}
+
+# The actor (the data contributor) registers a dataset.
+struct DatasetRegistered {
+  datasetId @0 :Data;              # Merkle root over the chunk hashes
+  name @1 :Text;
+  format @2 :Text;                 # idx | text | tokens-u16
+  sizeBytes @3 :UInt64;
+  chunks @4 :UInt32;
+  samples @5 :UInt64;
+  license @6 :Text;                # SPDX identifier
+  pricePer1kSamplesMicros @7 :UInt64;
+}
+
+# The actor (the submitter) submits a job and puts its budget in escrow.
+struct JobSubmitted {
+  jobId @0 :Text;
+  specHash @1 :Data;
+  datasets @2 :List(Data);
+  budgetMicros @3 :UInt64;
+}
+
+struct Placement {
+  worker @0 :Data;
+  rank @1 :UInt32;
+  pricePerHourMicros @2 :UInt64;
+}
+
+# The coordinator places a job (one attempt) on workers.
+struct JobPlaced {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  workers @2 :List(Placement);
+}
+
+struct ChunkUse {
+  datasetId @0 :Data;
+  chunk @1 :UInt32;
+  samples @2 :UInt64;
+}
+
+# A worker (the actor) reports one round of work.
+struct StepReceipt {
+  jobId @0 :Text;
+  round @1 :UInt64;
+  steps @2 :UInt32;
+  startUnixMillis @3 :Int64;
+  endUnixMillis @4 :Int64;
+  consumed @5 :List(ChunkUse);
+  fingerprintBefore @6 :Data;
+  fingerprintAfter @7 :Data;
+  loss @8 :Float64;
+}
+
+struct CheckpointCommitted {
+  jobId @0 :Text;
+  round @1 :UInt64;
+  blobHash @2 :Data;
+  fingerprint @3 :Data;
+  sizeBytes @4 :UInt64;
+}
+
+struct RevenueShare {
+  account @0 :Data;
+  basisPoints @1 :UInt32;          # of 10,000
+}
+
+struct ModelRegistered {
+  name @0 :Text;
+  modelHash @1 :Data;
+  parentModel @2 :Data;            # empty for a model trained from scratch
+  jobId @3 :Text;
+  datasets @4 :List(Data);
+  license @5 :Text;
+  shares @6 :List(RevenueShare);   # sums to 10,000
+  pricePer1kTokensMicros @7 :UInt64;
+  pricePerRequestMicros @8 :UInt64;
+}
+
+# Metered inference, batched per (model, consumer, serving worker).
+struct InferenceUsage {
+  model @0 :Data;
+  consumer @1 :Data;
+  worker @2 :Data;
+  requests @3 :UInt64;
+  tokens @4 :UInt64;
+  chargeMicros @5 :UInt64;
+  windowStartUnixMillis @6 :Int64;
+  windowEndUnixMillis @7 :Int64;
+}
+
+# The operator pays an account out of the system.
+struct Settlement {
+  account @0 :Data;
+  amountMicros @1 :UInt64;
+  reference @2 :Text;
+}
