@@ -2,6 +2,7 @@
 # installed by scripts/setup.
 find_package(Threads REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED)
+find_package(SQLite3 REQUIRED)
 find_package(CapnProto REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)
