@@ -16,6 +16,13 @@ void HashTiles::Append(const Hash& leaf) {
   }
 }
 
+void HashTiles::Truncate(uint64_t size) {
+  for (size_t h = 0; h < levels_.size(); ++h) {
+    if (levels_[h].size() > (size >> h)) levels_[h].resize(size >> h);
+  }
+  while (!levels_.empty() && levels_.back().empty()) levels_.pop_back();
+}
+
 StatusOr<Hash> HashTiles::Node(int level, uint64_t index) const {
   if (level < 0 || static_cast<size_t>(level) >= levels_.size() || index >= levels_[level].size()) {
     return NotFoundError("no complete node at level " + std::to_string(level) + " index " + std::to_string(index));

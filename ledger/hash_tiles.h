@@ -29,6 +29,9 @@ class HashTiles : public NodeSource {
 
   // Appends one leaf hash and every node it completes.
   void Append(const Hash& leaf);
+  // Drops every node not in the tree of the first `size` leaves (undoes
+  // appends whose batch failed to store).
+  void Truncate(uint64_t size);
   StatusOr<Hash> Node(int level, uint64_t index) const override;
 
   // The tiles that hold nodes added while the tree grew from `old_size`

@@ -1,0 +1,106 @@
+// Log: the ledger's append path. Validates entries, assigns them indices,
+// stores them durably with group commit, and signs a checkpoint per batch.
+//
+// Append() validates the entry (ledger/entry.h: canonical form, limits,
+// signature) on the caller's thread — so signature checks run in parallel
+// across callers — then queues it. One committer thread takes everything
+// queued, extends the Merkle tree, signs the new checkpoint and writes the
+// whole batch (entries, changed tiles, checkpoint) in one store transaction,
+// i.e. one fsync for all of them. Append returns only after that: an
+// acknowledged entry is durable and covered by a signed checkpoint. Because
+// the tree only grows and only the committer signs, every checkpoint is
+// consistent with every earlier one.
+//
+// Thread safety: all public methods may be called from any thread.
+#ifndef CAIRN_LEDGER_LOG_H_
+#define CAIRN_LEDGER_LOG_H_
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <thread>
+
+#include "ledger/checkpoint.h"
+#include "ledger/entry.h"
+#include "ledger/hash_tiles.h"
+#include "ledger/store.h"
+#include "runtime/base/clock.h"
+#include "runtime/base/mutex.h"
+
+namespace cairn::ledger {
+
+struct LogOptions {
+  std::string origin;  // checkpoint origin and signed-note key name, e.g. "cairn.example/ledger"
+  size_t max_batch_entries = 8192;
+  // Optional policy check after validation (e.g. only the operator may
+  // credit accounts); an error refuses the entry.
+  std::function<Status(const EntryHeader&, std::string_view entry)> admit;
+};
+
+struct LogStats {
+  uint64_t batches = 0;
+  uint64_t entries = 0;
+  uint64_t refused = 0;
+};
+
+class Log {
+ public:
+  // Loads the tree from `store` and checks it against the latest checkpoint
+  // (DataLoss if they disagree or the checkpoint does not verify under
+  // `key`). Starts the committer thread.
+  static StatusOr<std::unique_ptr<Log>> Open(std::unique_ptr<LedgerStore> store, Ed25519PrivateKey key,
+                                             LogOptions options);
+  // Finishes what is queued, then stops.
+  ~Log();
+
+  // Returns the entry's index once it is durable and checkpointed. Errors:
+  // the entry's validation error (nothing stored), or the store's error.
+  StatusOr<uint64_t> Append(std::string entry);
+  // Several entries from one caller, stored contiguously; returns the first
+  // index. All are validated first; one bad entry refuses them all.
+  StatusOr<uint64_t> AppendAll(std::vector<std::string> entries);
+
+  uint64_t size() const;
+  std::string checkpoint() const;  // latest signed checkpoint note ("" when empty)
+  StatusOr<Hash> Root(uint64_t size) const;
+  StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size) const;
+  StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t size1, uint64_t size2) const;
+  // A tile's bytes as of the current size (tree level, tile index).
+  std::string TileBytes(const TileId& id) const;
+  const NoteVerifier& verifier() const { return verifier_; }
+  const std::string& origin() const { return options_.origin; }
+  LedgerStore& store() { return *store_; }
+  LogStats stats() const;
+
+ private:
+  struct Submission {
+    std::vector<std::string> entries;
+    std::promise<StatusOr<uint64_t>> done;
+  };
+  Log(std::unique_ptr<LedgerStore> store, Ed25519PrivateKey key, LogOptions options, NoteVerifier verifier);
+  void CommitLoop();
+  void CommitBatch(std::vector<std::unique_ptr<Submission>> batch);
+
+  std::unique_ptr<LedgerStore> store_;
+  const Ed25519PrivateKey key_;
+  const LogOptions options_;
+  const NoteVerifier verifier_;
+
+  mutable Mutex tree_mu_;                   // guards the tree and what is published
+  HashTiles tree_ GUARDED_BY(tree_mu_);     // may run ahead of size_ during a commit
+  uint64_t size_ GUARDED_BY(tree_mu_) = 0;  // published (durable, checkpointed) size
+  std::string checkpoint_ GUARDED_BY(tree_mu_);
+  LogStats stats_ GUARDED_BY(tree_mu_);
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<Submission>> queue_;  // guarded by queue_mu_
+  bool stopping_ = false;                          // guarded by queue_mu_
+  std::thread committer_;
+};
+
+}  // namespace cairn::ledger
+
+#endif  // CAIRN_LEDGER_LOG_H_

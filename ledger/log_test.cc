@@ -1,0 +1,151 @@
+#include "ledger/log.h"
+
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "ledger/memory_store.h"
+#include "ledger/sqlite_store.h"
+#include "runtime/base/temp_dir.h"
+
+namespace cairn::ledger {
+namespace {
+
+constexpr char kOrigin[] = "cairn.test/ledger";
+
+LogOptions Options() {
+  LogOptions o;
+  o.origin = kOrigin;
+  return o;
+}
+
+std::string TestEntry(const Ed25519PrivateKey& k, uint64_t seq) {
+  return MakeEntry(k, 1'764'000'000'000 + static_cast<int64_t>(seq),
+                   [&](schema::LedgerEntry::Body::Builder b) { b.initTest().setSequence(seq); })
+      .value();
+}
+
+std::vector<std::string> Bytes(const std::vector<Hash>& hs) {
+  std::vector<std::string> out;
+  for (const auto& h : hs) out.push_back(HashBytes(h));
+  return out;
+}
+
+std::unique_ptr<Log> OpenLog(std::unique_ptr<LedgerStore> store, const Ed25519PrivateKey& key) {
+  auto log = Log::Open(std::move(store), key, Options());
+  EXPECT_TRUE(log.ok()) << log.status();
+  return log.ok() ? std::move(log).value() : nullptr;
+}
+
+TEST(Log, ConcurrentAppendsShareCommitsAndEveryEntryIsProvable) {
+  auto log_key = Ed25519PrivateKey::Generate().value();
+  auto actor = Ed25519PrivateKey::Generate().value();
+  auto log = OpenLog(std::make_unique<MemoryStore>(), log_key);
+  constexpr int kThreads = 4, kEach = 200;
+  std::vector<std::vector<uint64_t>> indices(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto idx = log->Append(TestEntry(actor, static_cast<uint64_t>(t * kEach + i)));
+        ASSERT_TRUE(idx.ok()) << idx.status();
+        indices[t].push_back(*idx);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<uint64_t> all;
+  for (const auto& v : indices) all.insert(v.begin(), v.end());
+  ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kEach));
+  EXPECT_EQ(*all.rbegin(), static_cast<uint64_t>(kThreads * kEach - 1));
+  ASSERT_EQ(log->size(), static_cast<uint64_t>(kThreads * kEach));
+  EXPECT_LT(log->stats().batches, static_cast<uint64_t>(kThreads * kEach));  // group commit happened
+
+  auto cp = OpenCheckpoint(log->checkpoint(), log->verifier());
+  ASSERT_TRUE(cp.ok()) << cp.status();
+  EXPECT_EQ(cp->size, log->size());
+  for (uint64_t i = 0; i < log->size(); i += 37) {
+    std::string entry = log->store().Entry(i).value();
+    auto proof = log->InclusionProof(i, cp->size).value();
+    EXPECT_TRUE(VerifyInclusion(i, cp->size, HashBytes(LeafHash(entry)), Bytes(proof), HashBytes(cp->root)).ok());
+  }
+}
+
+TEST(Log, InvalidOrRefusedEntriesAreNotStored) {
+  auto log_key = Ed25519PrivateKey::Generate().value();
+  auto actor = Ed25519PrivateKey::Generate().value();
+  LogOptions options = Options();
+  options.admit = [](const EntryHeader& h, std::string_view) {
+    return h.type == EntryType::SETTLEMENT ? PermissionDeniedError("only the operator settles") : OkStatus();
+  };
+  auto log = Log::Open(std::make_unique<MemoryStore>(), log_key, options).value();
+  ASSERT_TRUE(log->Append(TestEntry(actor, 1)).ok());
+  std::string bad = TestEntry(actor, 2);
+  bad[bad.size() - 5] ^= 1;  // inside the signature
+  EXPECT_EQ(log->Append(bad).status().code(), StatusCode::kUnauthenticated);
+  auto settle = MakeEntry(actor, 1, [](auto b) {
+    auto s = b.initSettlement();
+    s.setAccount(AsData(std::string(32, 'a')));
+    s.setAmountMicros(5);
+  });
+  EXPECT_EQ(log->Append(*settle).status().code(), StatusCode::kPermissionDenied);
+  auto batch = log->AppendAll({TestEntry(actor, 3), bad});
+  EXPECT_NE(batch.status().message().find("entry 1 of 2"), std::string::npos) << batch.status();
+  EXPECT_EQ(log->size(), 1u);
+  EXPECT_EQ(log->stats().refused, 3u);
+}
+
+TEST(Log, ReopensFromSqliteAndStaysConsistent) {
+  ScopedTempDir dir("cairn-log");
+  std::string path = dir.path() + "/ledger.db";
+  auto log_key = Ed25519PrivateKey::Generate().value();
+  auto actor = Ed25519PrivateKey::Generate().value();
+  std::string first_checkpoint;
+  {
+    auto log = OpenLog(SqliteStore::Open(path).value(), log_key);
+    std::vector<std::string> entries;
+    for (uint64_t i = 0; i < 300; ++i) entries.push_back(TestEntry(actor, i));
+    ASSERT_EQ(log->AppendAll(entries).value(), 0u);
+    first_checkpoint = log->checkpoint();
+  }
+  auto log = OpenLog(SqliteStore::Open(path).value(), log_key);
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->checkpoint(), first_checkpoint);
+  ASSERT_EQ(log->Append(TestEntry(actor, 300)).value(), 300u);
+  auto old_cp = OpenCheckpoint(first_checkpoint, log->verifier()).value();
+  auto new_cp = OpenCheckpoint(log->checkpoint(), log->verifier()).value();
+  auto proof = log->ConsistencyProof(old_cp.size, new_cp.size).value();
+  EXPECT_TRUE(VerifyConsistency(old_cp.size, new_cp.size, HashBytes(old_cp.root), HashBytes(new_cp.root),
+                                Bytes(proof))
+                  .ok());
+  // Opening under another key is refused: its checkpoints are not ours.
+  log.reset();
+  auto other = Log::Open(SqliteStore::Open(path).value(), Ed25519PrivateKey::Generate().value(), Options());
+  EXPECT_EQ(other.status().code(), StatusCode::kDataLoss);
+}
+
+TEST(Log, TamperedStoredHashIsFoundOnOpen) {
+  ScopedTempDir dir("cairn-log");
+  std::string path = dir.path() + "/ledger.db";
+  auto log_key = Ed25519PrivateKey::Generate().value();
+  auto actor = Ed25519PrivateKey::Generate().value();
+  {
+    auto log = OpenLog(SqliteStore::Open(path).value(), log_key);
+    for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(log->Append(TestEntry(actor, i)).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE tiles SET hashes = substr(hashes, 1, 40) || x'00' || substr(hashes, 42) "
+                         "WHERE level = 0 AND idx = 0",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto log = Log::Open(SqliteStore::Open(path).value(), log_key, Options());
+  EXPECT_EQ(log.status().code(), StatusCode::kDataLoss) << log.status();
+}
+
+}  // namespace
+}  // namespace cairn::ledger
