@@ -136,6 +136,9 @@ Status ValidateBody(Body::Reader body) {
       if (b.getWindowEndUnixMillis() < b.getWindowStartUnixMillis()) {
         return InvalidArgumentError("inferenceUsage window ends before it starts");
       }
+      if (b.getWorkerMicros() > b.getChargeMicros()) {
+        return InvalidArgumentError("inferenceUsage.workerMicros exceeds chargeMicros");
+      }
       return OkStatus();
     }
     case Body::SETTLEMENT: {

@@ -206,6 +206,7 @@ struct InferenceUsage {
   chargeMicros @5 :UInt64;
   windowStartUnixMillis @6 :Int64;
   windowEndUnixMillis @7 :Int64;
+  workerMicros @8 :UInt64;         # the serving worker's part of chargeMicros
 }
 
 # The operator pays an account out of the system.
