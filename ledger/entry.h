@@ -29,7 +29,7 @@ namespace cairn::ledger {
 namespace schema = ::cairn::wire::schema;
 
 inline constexpr uint16_t kEntryVersion = 1;
-inline constexpr size_t kMaxEntryBytes = 64 * 1024;  // whole canonical entry
+inline constexpr size_t kMaxEntryBytes = 65528;  // whole canonical entry; fits the uint16 length of tlog-tiles entry bundles
 inline constexpr size_t kMaxEntryText = 256;          // names, licenses, ids, memos
 inline constexpr size_t kMaxEntryList = 1024;          // datasets, workers, shares
 inline constexpr size_t kMaxChunkUses = 4096;          // StepReceipt.consumed
