@@ -20,6 +20,20 @@ endif()
 add_library(cairn::zmq UNKNOWN IMPORTED)
 set_target_properties(cairn::zmq PROPERTIES IMPORTED_LOCATION ${CAIRN_ZMQ_LIBRARY}
                                             INTERFACE_INCLUDE_DIRECTORIES ${CAIRN_ZMQ_INCLUDE})
+# cpp-httplib: Debian builds it as a shared library, so the header must be
+# used with the same feature macros the library was built with.
+find_library(CAIRN_HTTPLIB_LIBRARY cpp-httplib)
+find_path(CAIRN_HTTPLIB_INCLUDE httplib.h)
+if(NOT CAIRN_HTTPLIB_LIBRARY OR NOT CAIRN_HTTPLIB_INCLUDE)
+  message(FATAL_ERROR "cairn: cpp-httplib not found (Debian package libcpp-httplib-dev; run scripts/setup)")
+endif()
+add_library(cairn::httplib UNKNOWN IMPORTED)
+set_target_properties(cairn::httplib PROPERTIES
+  IMPORTED_LOCATION ${CAIRN_HTTPLIB_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${CAIRN_HTTPLIB_INCLUDE}
+  INTERFACE_COMPILE_DEFINITIONS "CPPHTTPLIB_OPENSSL_SUPPORT;CPPHTTPLIB_ZLIB_SUPPORT;CPPHTTPLIB_BROTLI_SUPPORT"
+  INTERFACE_LINK_LIBRARIES "OpenSSL::SSL;Threads::Threads")
+
 if(CAIRN_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()

@@ -15,7 +15,14 @@ StatusOr<std::unique_ptr<Log>> Log::Open(std::unique_ptr<LedgerStore> store, Ed2
   auto tree = HashTiles::FromTiles(size, tiles);
   if (!tree.ok()) return tree.status().WithContext("loading the Merkle tree");
   std::string note;
-  if (size > 0) {
+  if (size == 0 && store->LatestCheckpoint().status().code() == StatusCode::kNotFound) {
+    // A new log starts with a signed checkpoint of the empty tree, so that
+    // clients always have one to verify against.
+    LedgerBatch empty;
+    ASSIGN_OR_RETURN(empty.checkpoint, SignCheckpoint(Checkpoint{options.origin, 0, EmptyRoot()}, key));
+    RETURN_IF_ERROR(store->Append(empty));
+  }
+  {
     ASSIGN_OR_RETURN(note, store->LatestCheckpoint());
     auto cp = OpenCheckpoint(note, verifier);
     if (!cp.ok()) return DataLossError("stored checkpoint does not verify under the log key: " + cp.status().message());
@@ -150,6 +157,11 @@ uint64_t Log::size() const {
 std::string Log::checkpoint() const {
   MutexLock lock(&tree_mu_);
   return checkpoint_;
+}
+
+std::pair<uint64_t, std::string> Log::Published() const {
+  MutexLock lock(&tree_mu_);
+  return {size_, checkpoint_};
 }
 
 LogStats Log::stats() const {

@@ -63,7 +63,9 @@ class Log {
   StatusOr<uint64_t> AppendAll(std::vector<std::string> entries);
 
   uint64_t size() const;
-  std::string checkpoint() const;  // latest signed checkpoint note ("" when empty)
+  std::string checkpoint() const;  // latest signed checkpoint note (a new log signs size 0)
+  // Size and checkpoint read together (they change together).
+  std::pair<uint64_t, std::string> Published() const;
   StatusOr<Hash> Root(uint64_t size) const;
   StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size) const;
   StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t size1, uint64_t size2) const;
