@@ -15,6 +15,7 @@ namespace cairn::cli {
 
 void RegisterKeysCommand(CLI::App& app, int* exit_code);
 void RegisterDemoCommand(CLI::App& app, int* exit_code);
+void RegisterLedgerCommand(CLI::App& app, int* exit_code);
 // The multi-line text printed by `cairn --version`.
 std::string VersionText();
 

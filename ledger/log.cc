@@ -59,6 +59,13 @@ StatusOr<uint64_t> Log::Append(std::string entry) {
 }
 
 StatusOr<uint64_t> Log::AppendAll(std::vector<std::string> entries) {
+  auto promise = std::make_shared<std::promise<StatusOr<uint64_t>>>();
+  auto result = promise->get_future();
+  RETURN_IF_ERROR(AppendAsync(std::move(entries), [promise](StatusOr<uint64_t> r) { promise->set_value(std::move(r)); }));
+  return result.get();
+}
+
+Status Log::AppendAsync(std::vector<std::string> entries, AppendCallback done) {
   if (entries.empty()) return InvalidArgumentError("no entries to append");
   for (size_t i = 0; i < entries.size(); ++i) {
     auto header = ValidateEntry(entries[i]);
@@ -72,14 +79,14 @@ StatusOr<uint64_t> Log::AppendAll(std::vector<std::string> entries) {
   }
   auto sub = std::make_unique<Submission>();
   sub->entries = std::move(entries);
-  auto result = sub->done.get_future();
+  sub->done = std::move(done);
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     if (stopping_) return UnavailableError("the log is shutting down");
     queue_.push_back(std::move(sub));
   }
   queue_cv_.notify_one();
-  return result.get();
+  return OkStatus();
 }
 
 void Log::CommitLoop() {
@@ -141,10 +148,10 @@ void Log::CommitBatch(std::vector<std::unique_ptr<Submission>> batch) {
   uint64_t next = write.first_index;
   for (auto& sub : batch) {
     if (status.ok()) {
-      sub->done.set_value(next);
+      sub->done(next);
       next += sub->entries.size();
     } else {
-      sub->done.set_value(status);
+      sub->done(status);
     }
   }
 }

@@ -61,6 +61,12 @@ class Log {
   // Several entries from one caller, stored contiguously; returns the first
   // index. All are validated first; one bad entry refuses them all.
   StatusOr<uint64_t> AppendAll(std::vector<std::string> entries);
+  // Validates on the calling thread, then queues without waiting: `done`
+  // runs on the committer thread with the first index (or the error) once
+  // the batch is durable and checkpointed. A validation error is returned
+  // at once and `done` is never called. `done` must not call back into Log.
+  using AppendCallback = std::function<void(StatusOr<uint64_t>)>;
+  Status AppendAsync(std::vector<std::string> entries, AppendCallback done);
 
   uint64_t size() const;
   std::string checkpoint() const;  // latest signed checkpoint note (a new log signs size 0)
@@ -79,7 +85,7 @@ class Log {
  private:
   struct Submission {
     std::vector<std::string> entries;
-    std::promise<StatusOr<uint64_t>> done;
+    AppendCallback done;
   };
   Log(std::unique_ptr<LedgerStore> store, Ed25519PrivateKey key, LogOptions options, NoteVerifier verifier);
   void CommitLoop();

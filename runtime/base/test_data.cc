@@ -1,8 +1,6 @@
 #include "runtime/base/test_data.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 
 namespace cairn {
@@ -19,14 +17,6 @@ std::string SharedDataDir() {
   }
   std::string fallback = std::string(CAIRN_SOURCE_DIR) + "/../shared/data";
   return IsDir(fallback) ? fallback : std::string();
-}
-
-StatusOr<std::string> ReadFileToString(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError("cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 StatusOr<std::string> ReadSharedData(const std::string& relative) {

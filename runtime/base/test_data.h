@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "runtime/base/files.h"
 #include "runtime/base/statusor.h"
 
 namespace cairn {
@@ -15,8 +16,6 @@ namespace cairn {
 std::string SharedDataDir();
 // The whole file `relative` under SharedDataDir(); NotFound if missing.
 StatusOr<std::string> ReadSharedData(const std::string& relative);
-// The whole of any file.
-StatusOr<std::string> ReadFileToString(const std::string& path);
 
 }  // namespace cairn
 
