@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -203,6 +204,7 @@ std::string Credits(int64_t micros) {
 }
 
 StatusOr<lg::VerifyReport> Replay(const QueryOptions& o, Source& s, bool show_progress) {
+  show_progress = show_progress && isatty(STDERR_FILENO);
   auto progress = [&](uint64_t done, uint64_t total) {
     if (show_progress) std::fprintf(stderr, "\rverified %llu / %llu entries", static_cast<unsigned long long>(done),
                                     static_cast<unsigned long long>(total));

@@ -1,0 +1,41 @@
+// Real child processes for integration tests: spawn with stdout captured,
+// read lines, send real signals, reap. Test-only.
+#ifndef CAIRN_TESTS_SUBPROCESS_H_
+#define CAIRN_TESTS_SUBPROCESS_H_
+
+#include <string>
+#include <vector>
+
+namespace cairn::testing {
+
+class Subprocess {
+ public:
+  // Starts argv[0] with argv; stdout is captured, stderr inherited.
+  explicit Subprocess(const std::vector<std::string>& argv);
+  ~Subprocess();  // kills (SIGKILL) and reaps if still running
+  Subprocess(const Subprocess&) = delete;
+  Subprocess& operator=(const Subprocess&) = delete;
+
+  bool started() const { return pid_ > 0; }
+  // Next line of stdout without "\n"; false at EOF or after `timeout_ms`.
+  bool ReadLine(std::string* line, int timeout_ms);
+  // Everything up to EOF.
+  std::string ReadAll();
+  void Signal(int sig);
+  // Waits for exit; returns the exit code, or 128 + signal.
+  int Wait();
+
+ private:
+  int pid_ = -1;
+  int out_fd_ = -1;
+  std::string buffer_;
+  bool reaped_ = false;
+  int status_ = 0;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort();
+
+}  // namespace cairn::testing
+
+#endif  // CAIRN_TESTS_SUBPROCESS_H_
