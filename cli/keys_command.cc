@@ -35,7 +35,7 @@ Status PrintKey(const std::string& path, const Ed25519PrivateKey& key, bool json
                         {"ed25519_public", Base64Encode(pub.bytes())},
                         {"curve_public_z85", Z85(curve)},
                         {"curve_public_hex", HexEncode(curve)}};
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("key file        %s\n", path.c_str());
     std::printf("id              %s\n", pub.KeyId().c_str());

@@ -155,7 +155,7 @@ Status Load(const AdminOptions& o) {
     nlohmann::json j = {{"entries", o.entries}, {"seconds", seconds},      {"entries_per_second", rate},
                         {"batches", batches},   {"p50_ms", pct(0.5)},      {"p99_ms", pct(0.99)},
                         {"max_ms", pct(1.0)},   {"log_size", log->size()}, {"threads", o.threads}};
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("appended %llu entries in %.2f s: %.0f entries/s in %llu batches (%.0f per batch)\n",
                 static_cast<unsigned long long>(o.entries), seconds, rate, static_cast<unsigned long long>(batches),

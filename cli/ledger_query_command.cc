@@ -141,7 +141,7 @@ Status PrintCheckpoint(const QueryOptions& o) {
   ASSIGN_OR_RETURN(lg::Checkpoint cp, VerifiedCheckpoint(s, &note));
   if (o.json) {
     std::printf("%s\n", json{{"origin", cp.origin}, {"size", cp.size}, {"root", Base64Encode(DigestView(cp.root))},
-                             {"note", note}, {"verified", true}}.dump(2).c_str());
+                             {"note", note}, {"verified", true}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("%s", note.c_str());
     std::fprintf(stderr, "verified under %s\n", s.vkey.ToString().c_str());
@@ -155,7 +155,7 @@ Status Get(const QueryOptions& o, bool proof_only) {
   ASSIGN_OR_RETURN(lg::Checkpoint cp, VerifiedCheckpoint(s, &note));
   ASSIGN_OR_RETURN(json j, ProvenEntry(s, o.index, cp, note));
   if (proof_only) j.erase("entry");
-  std::printf("%s\n", j.dump(2).c_str());
+  std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return OkStatus();
 }
 
@@ -192,7 +192,7 @@ Status Consistency(const QueryOptions& o) {
     std::fprintf(stderr, "note: pass --from-checkpoint FILE (a checkpoint you saved at size %llu) to verify\n",
                  static_cast<unsigned long long>(o.from));
   }
-  std::printf("%s\n", out.dump(2).c_str());
+  std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return OkStatus();
 }
 
@@ -220,7 +220,7 @@ Status Verify(const QueryOptions& o) {
   if (o.json) {
     std::printf("%s\n", json{{"ok", true}, {"size", r.checkpoint.size}, {"entries", r.entries},
                              {"tiles_compared", r.tiles_compared}, {"credited_micros", r.payouts->total_credited()}}
-                            .dump(2).c_str());
+                            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("ok: %llu entries, every signature, hash and balance checks out (%llu hash tiles compared)\n",
                 static_cast<unsigned long long>(r.entries), static_cast<unsigned long long>(r.tiles_compared));
@@ -243,7 +243,7 @@ Status Balances(const QueryOptions& o) {
   if (o.json) {
     std::printf("%s\n", json{{"size", r.checkpoint.size}, {"credited_micros", r.payouts->total_credited()},
                              {"escrow_micros", r.payouts->total_escrow()}, {"settled_micros", r.payouts->total_settled()},
-                             {"accounts", accounts}}.dump(2).c_str());
+                             {"accounts", accounts}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return OkStatus();
   }
   std::printf("%-18s %18s   %s\n", "ACCOUNT", "AVAILABLE", "EARNED");

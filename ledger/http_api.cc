@@ -17,7 +17,7 @@ constexpr char kImmutable[] = "public, max-age=31536000, immutable";
 
 void Error(httplib::Response& res, int code, const std::string& message) {
   res.status = code;
-  res.set_content(json{{"error", message}}.dump() + "\n", "application/json");
+  res.set_content(json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", "application/json");
 }
 
 int HttpCode(const Status& s) {
@@ -97,7 +97,7 @@ void InstallReadApi(httplib::Server* server, Log* log) {
                 {"decoded", *decoded},
                 {"inclusion_proof", HashList(*proof)},
                 {"checkpoint", note}};
-    res.set_content(out.dump(2) + "\n", "application/json");
+    res.set_content(out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", "application/json");
   });
   server->Get("/proof/consistency", [log](const httplib::Request& req, httplib::Response& res) {
     auto [size, note] = log->Published();
@@ -112,7 +112,7 @@ void InstallReadApi(httplib::Server* server, Log* log) {
     auto proof = log->ConsistencyProof(*from, to);
     if (!proof.ok()) return Error(res, HttpCode(proof.status()), proof.status().message());
     json out = {{"from", *from}, {"to", to}, {"proof", HashList(*proof)}, {"checkpoint", note}};
-    res.set_content(out.dump(2) + "\n", "application/json");
+    res.set_content(out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", "application/json");
   });
 }
 

@@ -4,6 +4,7 @@
 #include "ledger/verify.h"
 
 #include <filesystem>
+#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -131,6 +132,9 @@ TEST_F(VerifyTest, ReadApiServesTlogTiles) {
   EXPECT_EQ(c.Get("/tile/1/000.p/2")->body.size(), 64u);  // level 1 = tree level 8
   EXPECT_EQ(c.Get("/tile/0/0")->status, 400);
   EXPECT_EQ(c.Get("/tile/entries/x000/001")->status, 400);
+  // Regression: an error message quoting invalid UTF-8 made the JSON encoder
+  // throw, which httplib turned into a 500.
+  EXPECT_EQ(c.Get("/tile/%ff%fe/000")->status, 400);
   auto bundle = c.Get("/tile/entries/001");
   ASSERT_TRUE(bundle);
   ASSERT_EQ(bundle->status, 200);
@@ -168,6 +172,25 @@ TEST_F(VerifyTest, EntryJsonCarriesAProofThatVerifies) {
   EXPECT_TRUE(VerifyConsistency(100, 700, HashBytes(log_->Root(100).value()), HashBytes(cp.root), cproof).ok());
   EXPECT_EQ(c.Get("/proof/consistency?from=0")->status, 400);
   EXPECT_EQ(c.Get("/proof/consistency?from=5&to=9999")->status, 404);
+}
+
+// Malformed input: random paths and queries get 400 or 404 (never a 500 or
+// a dropped connection), and the server keeps answering.
+TEST_F(VerifyTest, RandomRequestsAreRefusedCleanly) {
+  httplib::Client c(Url());
+  std::mt19937_64 rng(11);
+  const std::string alphabet = "0123456789x/.pentrycoksgfm?=&%-";
+  const char* prefixes[] = {"/tile/", "/tile/entries/", "/entry/", "/proof/consistency?from=", "/"};
+  for (int i = 0; i < 2000; ++i) {
+    std::string path = prefixes[rng() % 5];
+    for (size_t n = rng() % 30; n > 0; --n) path += alphabet[rng() % alphabet.size()];
+    auto res = c.Get(path.c_str());
+    ASSERT_TRUE(res) << path;
+    EXPECT_TRUE(res->status == 200 || res->status == 400 || res->status == 404) << path << " -> " << res->status;
+  }
+  auto cp = c.Get("/checkpoint");
+  ASSERT_TRUE(cp);
+  EXPECT_EQ(cp->status, 200);
 }
 
 TEST_F(VerifyTest, TamperedEntryIsNamed) {
