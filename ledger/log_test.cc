@@ -126,6 +126,31 @@ TEST(Log, ReopensFromSqliteAndStaysConsistent) {
   EXPECT_EQ(other.status().code(), StatusCode::kDataLoss);
 }
 
+// Every checkpoint the log ever signs is consistent with every later one.
+TEST(Log, SuccessiveCheckpointsAreAllConsistent) {
+  auto log_key = Ed25519PrivateKey::Generate().value();
+  auto actor = Ed25519PrivateKey::Generate().value();
+  auto log = OpenLog(std::make_unique<MemoryStore>(), log_key);
+  std::vector<Checkpoint> seen = {OpenCheckpoint(log->checkpoint(), log->verifier()).value()};
+  EXPECT_EQ(seen[0].size, 0u);  // a new log has signed the empty tree
+  uint64_t seq = 0;
+  for (int batch = 1; batch <= 30; ++batch) {
+    std::vector<std::string> entries;
+    for (int i = 0; i < batch; ++i) entries.push_back(TestEntry(actor, seq++));
+    ASSERT_TRUE(log->AppendAll(entries).ok());
+    seen.push_back(OpenCheckpoint(log->checkpoint(), log->verifier()).value());
+  }
+  for (size_t a = 1; a < seen.size(); ++a) {
+    for (size_t b = a; b < seen.size(); b += 7) {
+      auto proof = log->ConsistencyProof(seen[a].size, seen[b].size).value();
+      ASSERT_TRUE(VerifyConsistency(seen[a].size, seen[b].size, HashBytes(seen[a].root), HashBytes(seen[b].root),
+                                    Bytes(proof))
+                      .ok())
+          << seen[a].size << " -> " << seen[b].size;
+    }
+  }
+}
+
 TEST(Log, TamperedStoredHashIsFoundOnOpen) {
   ScopedTempDir dir("cairn-log");
   std::string path = dir.path() + "/ledger.db";
