@@ -8,6 +8,7 @@ find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
+find_package(yaml-cpp REQUIRED)
 find_package(GTest REQUIRED)
 # ZeroMQ by hand rather than pkg_check_modules: CMake 3.25's FindPkgConfig
 # moves libzmq's "-isystem /usr/include/mit-krb5" between two lists on the

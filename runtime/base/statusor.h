@@ -63,7 +63,8 @@ class [[nodiscard]] StatusOr {
 
 // ASSIGN_OR_RETURN(lhs, expr): evaluates `expr` (a StatusOr); on error returns
 // its status from the enclosing function, else moves the value into `lhs`,
-// which may be a declaration (`auto x`) or an existing variable.
+// which may be a declaration (`auto x`) or an existing variable. It expands
+// to several statements: inside an `if`, use braces.
 #define ASSIGN_OR_RETURN(lhs, expr) \
   CAIRN_ASSIGN_OR_RETURN_IMPL_(CAIRN_STATUS_CONCAT_(cairn_statusor_, __LINE__), lhs, expr)
 #define CAIRN_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \

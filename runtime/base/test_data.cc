@@ -11,6 +11,8 @@ bool IsDir(const std::string& p) {
 }
 }  // namespace
 
+std::string SourceDir() { return CAIRN_SOURCE_DIR; }
+
 std::string SharedDataDir() {
   if (const char* env = std::getenv("CAIRN_SHARED_DATA"); env != nullptr && *env != '\0') {
     return IsDir(env) ? std::string(env) : std::string();

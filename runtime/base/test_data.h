@@ -12,6 +12,8 @@
 
 namespace cairn {
 
+// The repository root this test binary was built from.
+std::string SourceDir();
 // The directory, or "" if neither CAIRN_SHARED_DATA nor the default exists.
 std::string SharedDataDir();
 // The whole file `relative` under SharedDataDir(); NotFound if missing.
