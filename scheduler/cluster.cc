@@ -1,0 +1,187 @@
+#include "scheduler/cluster.h"
+
+#include <algorithm>
+
+namespace cairn::scheduler {
+
+const char* JobStateName(JobState s) {
+  switch (s) {
+    case JobState::kQueued: return "queued";
+    case JobState::kRunning: return "running";
+    case JobState::kSucceeded: return "succeeded";
+    case JobState::kFailed: return "failed";
+    case JobState::kCancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+std::vector<ClusterEvent> Cluster::Join(const WorkerState& worker) {
+  std::vector<ClusterEvent> events;
+  auto it = workers_.find(worker.id);
+  if (it != workers_.end() && !it->second.jobs.empty()) RevokeJobsOf(worker.id, "worker restarted", &events);
+  workers_[worker.id] = WorkerRecord{worker, NowMs(), true, {}};
+  return events;
+}
+
+Status Cluster::Heartbeat(const std::string& worker_id) {
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end() || !it->second.alive) {
+    return NotFoundError("worker " + worker_id + " is not registered; it must send a hello first");
+  }
+  it->second.last_seen_mono_ms = NowMs();
+  return OkStatus();
+}
+
+std::vector<ClusterEvent> Cluster::Leave(const std::string& worker_id) {
+  std::vector<ClusterEvent> events;
+  if (workers_.count(worker_id) && workers_[worker_id].alive) LoseWorker(worker_id, "worker left", &events);
+  return events;
+}
+
+std::string Cluster::Submit(const JobSpec& spec, const std::string& submitter) {
+  std::string id = spec.name + "-" + std::to_string(++name_counts_[spec.name]);
+  JobRecord j;
+  j.id = id;
+  j.spec = spec;
+  j.submitter = submitter;
+  j.sequence = next_sequence_++;
+  j.submitted_unix_ms = clock_->NowUnixMillis();
+  jobs_[id] = std::move(j);
+  return id;
+}
+
+void Cluster::ReleaseJob(JobRecord& job) {
+  for (const std::string& w : job.workers) {
+    auto it = workers_.find(w);
+    if (it != workers_.end()) it->second.jobs.erase(job.id);
+  }
+  job.workers.clear();
+  job.finished.clear();
+}
+
+Status Cluster::Cancel(const std::string& job_id) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return NotFoundError("no job " + job_id);
+  JobRecord& j = it->second;
+  if (j.state != JobState::kQueued && j.state != JobState::kRunning) {
+    return FailedPreconditionError("job " + job_id + " already " + JobStateName(j.state));
+  }
+  ReleaseJob(j);
+  j.state = JobState::kCancelled;
+  j.message = "cancelled";
+  return OkStatus();
+}
+
+Status Cluster::TaskFinished(const std::string& job_id, const std::string& worker_id, bool ok,
+                             const std::string& message) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return NotFoundError("no job " + job_id);
+  JobRecord& j = it->second;
+  if (j.state != JobState::kRunning) {
+    return FailedPreconditionError("job " + job_id + " is " + JobStateName(j.state) + ", not running");
+  }
+  if (std::find(j.workers.begin(), j.workers.end(), worker_id) == j.workers.end()) {
+    return PermissionDeniedError("worker " + worker_id + " holds no lease on job " + job_id);
+  }
+  if (!ok) {
+    ReleaseJob(j);
+    j.state = JobState::kFailed;
+    j.message = "task failed on " + worker_id + ": " + message;
+    return OkStatus();
+  }
+  j.finished.insert(worker_id);
+  workers_[worker_id].jobs.erase(job_id);
+  if (j.finished.size() == j.workers.size()) {
+    ReleaseJob(j);
+    j.state = JobState::kSucceeded;
+    j.message = message;
+  }
+  return OkStatus();
+}
+
+Status Cluster::CheckpointCommitted(const std::string& job_id, uint64_t round) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return NotFoundError("no job " + job_id);
+  it->second.checkpoint_round = std::max(it->second.checkpoint_round, round);
+  return OkStatus();
+}
+
+void Cluster::LoseWorker(const std::string& worker_id, const std::string& why, std::vector<ClusterEvent>* events) {
+  workers_[worker_id].alive = false;
+  events->push_back({ClusterEvent::kWorkerDied, "", worker_id, {}, 0, 0, why});
+  RevokeJobsOf(worker_id, why, events);
+}
+
+void Cluster::RevokeJobsOf(const std::string& worker_id, const std::string& why, std::vector<ClusterEvent>* events) {
+  WorkerRecord& w = workers_[worker_id];
+  std::set<std::string> held = std::move(w.jobs);
+  w.jobs.clear();
+  for (const std::string& job_id : held) {
+    JobRecord& j = jobs_[job_id];
+    if (j.state != JobState::kRunning) continue;
+    // The whole gang stops: the others' leases are revoked too.
+    for (const std::string& other : j.workers) {
+      events->push_back({ClusterEvent::kRevoked, job_id, other, {}, j.attempt, 0, why});
+    }
+    ReleaseJob(j);
+    if (j.retries_used >= j.spec.max_retries) {
+      j.state = JobState::kFailed;
+      j.message = "lost worker " + worker_id + " (" + why + ") after " + std::to_string(j.retries_used) + " retries";
+      events->push_back({ClusterEvent::kJobFailed, job_id, worker_id, {}, j.attempt, 0, j.message});
+    } else {
+      ++j.retries_used;
+      j.state = JobState::kQueued;
+      j.message = "requeued: lost worker " + worker_id + " (" + why + ")";
+      events->push_back({ClusterEvent::kJobRequeued, job_id, worker_id, {}, j.attempt, j.checkpoint_round, j.message});
+    }
+  }
+}
+
+std::vector<ClusterEvent> Cluster::Tick() {
+  std::vector<ClusterEvent> events;
+  int64_t deadline = NowMs() - options_.heartbeat_interval_ms * options_.liveness;
+  for (auto& [id, w] : workers_) {
+    if (w.alive && w.last_seen_mono_ms < deadline) {
+      LoseWorker(id, "silent for " + std::to_string(NowMs() - w.last_seen_mono_ms) + " ms", &events);
+    }
+  }
+  // Snapshot of live workers with their free slots.
+  std::vector<WorkerState> snapshot;
+  for (const auto& [id, w] : workers_) {
+    if (!w.alive) continue;
+    WorkerState s = w.state;
+    uint32_t used = static_cast<uint32_t>(w.jobs.size());
+    s.free_slots = s.free_slots > used ? s.free_slots - used : 0;
+    snapshot.push_back(s);
+  }
+  std::vector<JobDemand> queue;
+  for (const auto& [id, j] : jobs_) {
+    if (j.state == JobState::kQueued) queue.push_back(j.spec.Demand(id, j.sequence));
+  }
+  if (queue.empty()) return events;
+  Placer placer(std::move(snapshot));
+  for (Assignment& a : placer.PlaceAll(std::move(queue))) {
+    JobRecord& j = jobs_[a.job_id];
+    j.state = JobState::kRunning;
+    ++j.attempt;
+    j.workers = a.workers;
+    j.finished.clear();
+    for (const std::string& w : a.workers) workers_[w].jobs.insert(a.job_id);
+    events.push_back({ClusterEvent::kPlaced, a.job_id, "", a.workers, j.attempt, j.checkpoint_round, ""});
+  }
+  return events;
+}
+
+StatusOr<JobRecord> Cluster::Job(const std::string& id) const {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return NotFoundError("no job " + id);
+  return it->second;
+}
+
+size_t Cluster::QueueDepth() const {
+  size_t n = 0;
+  for (const auto& [id, j] : jobs_) n += j.state == JobState::kQueued;
+  return n;
+}
+
+}  // namespace cairn::scheduler
