@@ -42,8 +42,13 @@ HandlerResult BaseHandlers::OnClientRequest(const Peer& peer, const ClientReques
                             "request arrived after its deadline", req.request_id};
   } else if (const auto* ping = std::get_if<PingBody>(&req.body)) {
     reply.body = PongBody{ping->payload};
-  } else {
+  } else if (std::holds_alternative<WhoamiBody>(req.body)) {
     reply.body = WhoamiReplyBody{IdentityOf(peer)};
+  } else if (client_verbs_) {
+    return client_verbs_(peer, req);
+  } else {
+    reply.body = ErrorReply{static_cast<uint16_t>(StatusCode::kUnimplemented),
+                            "this endpoint does not serve that request", req.request_id};
   }
   return std::optional<Outgoing>(MakeOutgoing(reply));
 }

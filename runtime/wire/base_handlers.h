@@ -8,6 +8,7 @@
 #ifndef CAIRN_RUNTIME_WIRE_BASE_HANDLERS_H_
 #define CAIRN_RUNTIME_WIRE_BASE_HANDLERS_H_
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -29,6 +30,11 @@ class BaseHandlers {
   // The identity proven by a hello on this connection, else the ZAP user id.
   std::string IdentityOf(const Peer& peer) const;
 
+  // Serves the client verbs other than ping and whoami (the coordinator's).
+  // Without one they are answered UNIMPLEMENTED.
+  using ClientVerbs = std::function<HandlerResult(const Peer&, const ClientRequest&)>;
+  void SetClientVerbs(ClientVerbs verbs) { client_verbs_ = std::move(verbs); }
+
  private:
   HandlerResult OnHello(const Peer& peer, const WorkerHello& hello);
   HandlerResult OnHeartbeat(const Peer& peer, const Heartbeat& hb);
@@ -38,6 +44,7 @@ class BaseHandlers {
   BusSettings settings_;
   uint64_t sequence_ = 0;
   std::map<std::string, std::string> identity_by_routing_id_;
+  ClientVerbs client_verbs_;
 };
 
 }  // namespace cairn::wire

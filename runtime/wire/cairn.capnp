@@ -68,7 +68,56 @@ struct ClientRequest {
   body :union {
     ping @2 :Data;                # echoed back in ClientReply.pong
     whoami @3 :Void;              # answered with the caller's identity
+    submit @4 :SubmitJob;         # answered with submitted (the job id)
+    listJobs @5 :Void;            # answered with jobs
+    jobStatus @6 :Text;           # job id; answered with job
+    jobLogs @7 :LogsQuery;        # answered with logs
+    cancel @8 :Text;              # job id; answered with cancelled
+    listWorkers @9 :Void;         # answered with workers
   }
+}
+
+struct SubmitJob {
+  spec @0 :Text;                  # the job spec, YAML, as written
+  source @1 :Text;                # its file name, for error messages
+}
+
+struct LogsQuery {
+  jobId @0 :Text;
+  fromLine @1 :UInt64;
+}
+
+struct JobInfo {
+  id @0 :Text;
+  name @1 :Text;
+  kind @2 :Text;
+  state @3 :Text;                 # queued | running | succeeded | failed | cancelled
+  attempt @4 :UInt32;
+  retries @5 :UInt32;
+  workers @6 :List(Text);
+  message @7 :Text;
+  submitter @8 :Text;
+  submittedUnixMillis @9 :Int64;
+  workersWanted @10 :UInt32;
+}
+
+struct WorkerInfo {
+  id @0 :Text;
+  name @1 :Text;
+  region @2 :Text;
+  alive @3 :Bool;
+  slots @4 :UInt32;
+  used @5 :UInt32;
+  tflops @6 :Float64;
+  pricePerHourMicros @7 :UInt64;
+  device @8 :Text;                # cpu | cuda
+  lastSeenMillisAgo @9 :Int64;
+}
+
+struct LogsChunk {
+  lines @0 :List(Text);
+  nextLine @1 :UInt64;
+  finished @2 :Bool;              # the job has ended: no more lines will come
 }
 
 struct ClientReply {
@@ -77,7 +126,51 @@ struct ClientReply {
     error @1 :ErrorReply;
     pong @2 :Data;
     whoami @3 :Text;              # "identity key id" or "curve:<hex>" if unbound
+    submitted @4 :Text;           # the new job's id
+    jobs @5 :List(JobInfo);
+    job @6 :JobInfo;
+    logs @7 :LogsChunk;
+    cancelled @8 :Text;
+    workers @9 :List(WorkerInfo);
   }
+}
+
+# Coordinator -> worker: run rank `rank` of attempt `attempt` of a job.
+struct TaskAssign {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  rank @2 :UInt32;
+  worldSize @3 :UInt32;
+  spec @4 :Text;                  # the job spec (YAML) as submitted
+  resumeRound @5 :UInt64;         # resume from this checkpoint round (0: start)
+  peers @6 :List(Text);           # worker ids by rank
+}
+
+# Coordinator -> worker: stop a task (lease revoked, job cancelled).
+struct TaskRevoke {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  reason @2 :Text;
+}
+
+# Worker -> coordinator: progress and the end of a task.
+struct TaskUpdate {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  body :union {
+    log @2 :Text;                 # one line for `cairn logs`
+    finished @3 :TaskFinished;
+  }
+}
+
+struct TaskFinished {
+  ok @0 :Bool;
+  message @1 :Text;
+}
+
+# Worker -> coordinator: leaving cleanly; its leases are handed back.
+struct Goodbye {
+  reason @0 :Text;
 }
 
 # ---------------------------------------------------------------------------

@@ -9,106 +9,16 @@
 #include <kj/io.h>
 
 #include "runtime/wire/cairn.capnp.h"
+#include "runtime/wire/codec_internal.h"
 
 namespace cairn::wire {
 namespace {
 
 namespace s = ::cairn::wire::schema;
+using namespace ::cairn::wire::internal;  // NOLINT
 
 constexpr char kMagic0 = 'C';
 constexpr char kMagic1 = 'N';
-
-kj::ArrayPtr<const kj::byte> Bytes(const std::string& v) {
-  return kj::arrayPtr(reinterpret_cast<const kj::byte*>(v.data()), v.size());
-}
-capnp::Text::Reader Text(const std::string& v) { return capnp::Text::Reader(v.c_str(), v.size()); }
-std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
-std::string Str(capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); }
-
-std::string Serialize(capnp::MessageBuilder& builder) {
-  size_t words = capnp::computeSerializedSizeInWords(builder);
-  std::string out(words * sizeof(capnp::word), '\0');
-  kj::ArrayOutputStream stream(kj::arrayPtr(reinterpret_cast<kj::byte*>(out.data()), out.size()));
-  capnp::writeMessage(stream, builder);
-  return out;
-}
-
-Status CheckText(std::string_view v, size_t max, const char* field) {
-  if (v.size() > max) {
-    return OutOfRangeError(std::string(field) + " is " + std::to_string(v.size()) + " bytes; limit " +
-                           std::to_string(max));
-  }
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (static_cast<unsigned char>(v[i]) < 0x20 || v[i] == 0x7f) {
-      return InvalidArgumentError(std::string(field) + " has a control character at byte " + std::to_string(i));
-    }
-  }
-  return OkStatus();
-}
-
-Status CheckDataSize(std::string_view v, size_t max, const char* field) {
-  if (v.size() > max) {
-    return OutOfRangeError(std::string(field) + " is " + std::to_string(v.size()) + " bytes; limit " +
-                           std::to_string(max));
-  }
-  return OkStatus();
-}
-
-// Runs `fn(root)` over a validated reader of `payload`; converts every
-// Cap'n Proto exception (malformed pointers, limits hit) into a Status.
-template <typename Schema, typename Fn>
-Status ReadPayload(std::string_view payload, MessageType type, Fn&& fn) {
-  const char* what = MessageTypeName(type);
-  if (payload.empty()) return InvalidArgumentError(std::string("empty ") + what + " payload");
-  if (payload.size() > MaxPayloadBytes(type)) {
-    return OutOfRangeError(std::string(what) + " payload of " + std::to_string(payload.size()) +
-                           " bytes exceeds the limit of " + std::to_string(MaxPayloadBytes(type)));
-  }
-  if (payload.size() % sizeof(capnp::word) != 0) {
-    return InvalidArgumentError(std::string(what) + " payload size " + std::to_string(payload.size()) +
-                                " is not a multiple of 8");
-  }
-  size_t n = payload.size() / sizeof(capnp::word);
-  const capnp::word* words = reinterpret_cast<const capnp::word*>(payload.data());
-  // capnp::word is not copyable in every build mode; uint64_t has its size
-  // and alignment.
-  static_assert(sizeof(uint64_t) == sizeof(capnp::word) && alignof(uint64_t) >= alignof(capnp::word));
-  thread_local std::vector<uint64_t> aligned;
-  if (reinterpret_cast<uintptr_t>(payload.data()) % alignof(capnp::word) != 0) {
-    aligned.resize(n);
-    std::memcpy(aligned.data(), payload.data(), payload.size());
-    words = reinterpret_cast<const capnp::word*>(aligned.data());
-  }
-  capnp::ReaderOptions options;
-  options.traversalLimitInWords = std::max<uint64_t>(64, n * kTraversalWordsPerPayloadWord);
-  options.nestingLimit = kNestingLimit;
-  try {
-    capnp::FlatArrayMessageReader reader(kj::arrayPtr(words, n), options);
-    if (reader.getEnd() != words + n) {
-      return InvalidArgumentError(std::string(what) + " payload has " +
-                                  std::to_string((words + n - reader.getEnd()) * sizeof(capnp::word)) +
-                                  " trailing bytes after the message");
-    }
-    Status st = fn(reader.getRoot<Schema>());
-    if (!st.ok()) return st.WithContext(what);
-    return OkStatus();
-  } catch (const kj::Exception& e) {
-    return InvalidArgumentError(std::string("malformed ") + what + " payload: " + e.getDescription().cStr());
-  }
-}
-
-void FillError(s::ErrorReply::Builder b, const ErrorReply& m) {
-  b.setCode(m.code);
-  b.setMessage(Text(m.message));
-  b.setRequestId(m.request_id);
-}
-
-Status ReadError(s::ErrorReply::Reader r, ErrorReply* out) {
-  out->code = r.getCode();
-  out->message = Str(r.getMessage());
-  out->request_id = r.getRequestId();
-  return CheckDataSize(out->message, kMaxErrorMessageBytes, "message");
-}
 
 void FillHello(s::WorkerHello::Builder b, const WorkerHello& m, bool with_signature) {
   b.setProtocolVersion(m.protocol_version);
@@ -162,6 +72,10 @@ const char* MessageTypeName(MessageType type) {
     case MessageType::kHeartbeat: return "Heartbeat";
     case MessageType::kClientRequest: return "ClientRequest";
     case MessageType::kClientReply: return "ClientReply";
+    case MessageType::kTaskAssign: return "TaskAssign";
+    case MessageType::kTaskRevoke: return "TaskRevoke";
+    case MessageType::kTaskUpdate: return "TaskUpdate";
+    case MessageType::kGoodbye: return "Goodbye";
   }
   return "Unknown";
 }
@@ -174,6 +88,10 @@ size_t MaxPayloadBytes(MessageType type) {
     case MessageType::kWorkerHello: return 32 * 1024;
     case MessageType::kClientRequest:
     case MessageType::kClientReply: return 2 * 1024 * 1024;
+    case MessageType::kTaskAssign: return 128 * 1024;
+    case MessageType::kTaskRevoke:
+    case MessageType::kTaskUpdate:
+    case MessageType::kGoodbye: return 8 * 1024;
   }
   return 0;
 }
@@ -210,34 +128,7 @@ std::string Encode(const Heartbeat& m) {
   return Serialize(b);
 }
 
-std::string Encode(const ClientRequest& m) {
-  capnp::MallocMessageBuilder b(64);
-  auto r = b.initRoot<s::ClientRequest>();
-  r.setRequestId(m.request_id);
-  r.setDeadlineUnixMillis(m.deadline_unix_millis);
-  auto body = r.initBody();
-  if (const auto* ping = std::get_if<PingBody>(&m.body)) {
-    body.setPing(Bytes(ping->payload));
-  } else {
-    body.setWhoami();
-  }
-  return Serialize(b);
-}
 
-std::string Encode(const ClientReply& m) {
-  capnp::MallocMessageBuilder b(64);
-  auto r = b.initRoot<s::ClientReply>();
-  r.setRequestId(m.request_id);
-  auto body = r.initBody();
-  if (const auto* err = std::get_if<ErrorReply>(&m.body)) {
-    FillError(body.initError(), *err);
-  } else if (const auto* pong = std::get_if<PongBody>(&m.body)) {
-    body.setPong(Bytes(pong->payload));
-  } else {
-    body.setWhoami(Text(std::get<WhoamiReplyBody>(m.body).identity));
-  }
-  return Serialize(b);
-}
 
 Status Decode(std::string_view payload, ErrorReply* out) {
   return ReadPayload<s::ErrorReply>(payload, MessageType::kError,
@@ -303,44 +194,7 @@ Status Decode(std::string_view payload, Heartbeat* out) {
   });
 }
 
-Status Decode(std::string_view payload, ClientRequest* out) {
-  return ReadPayload<s::ClientRequest>(payload, MessageType::kClientRequest, [&](s::ClientRequest::Reader r) {
-    out->request_id = r.getRequestId();
-    out->deadline_unix_millis = r.getDeadlineUnixMillis();
-    auto body = r.getBody();
-    switch (body.which()) {
-      case s::ClientRequest::Body::PING:
-        out->body = PingBody{Str(body.getPing())};
-        return CheckDataSize(std::get<PingBody>(out->body).payload, kMaxPingBytes, "ping");
-      case s::ClientRequest::Body::WHOAMI:
-        out->body = WhoamiBody{};
-        return OkStatus();
-    }
-    return InvalidArgumentError("unknown request body " + std::to_string(static_cast<int>(body.which())));
-  });
-}
 
-Status Decode(std::string_view payload, ClientReply* out) {
-  return ReadPayload<s::ClientReply>(payload, MessageType::kClientReply, [&](s::ClientReply::Reader r) {
-    out->request_id = r.getRequestId();
-    auto body = r.getBody();
-    switch (body.which()) {
-      case s::ClientReply::Body::ERROR: {
-        ErrorReply e;
-        RETURN_IF_ERROR(ReadError(body.getError(), &e));
-        out->body = std::move(e);
-        return OkStatus();
-      }
-      case s::ClientReply::Body::PONG:
-        out->body = PongBody{Str(body.getPong())};
-        return CheckDataSize(std::get<PongBody>(out->body).payload, kMaxPingBytes, "pong");
-      case s::ClientReply::Body::WHOAMI:
-        out->body = WhoamiReplyBody{Str(body.getWhoami())};
-        return CheckText(std::get<WhoamiReplyBody>(out->body).identity, kMaxNameBytes, "whoami");
-    }
-    return InvalidArgumentError("unknown reply body " + std::to_string(static_cast<int>(body.which())));
-  });
-}
 
 std::string WorkerHelloSigningBytes(const WorkerHello& m) {
   capnp::MallocMessageBuilder b(256);

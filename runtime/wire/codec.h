@@ -40,6 +40,10 @@ inline constexpr size_t kMaxNameBytes = 128;
 inline constexpr size_t kMaxErrorMessageBytes = 4096;
 inline constexpr size_t kMaxDevices = 64;
 inline constexpr size_t kMaxPingBytes = 64 * 1024;
+inline constexpr size_t kMaxSpecBytes = 64 * 1024;
+inline constexpr size_t kMaxLogLineBytes = 4096;
+inline constexpr size_t kMaxListItems = 10000;  // jobs, workers, log lines per reply
+inline constexpr size_t kMaxIdBytes = 128;
 
 std::string Encode(const ErrorReply& m);
 std::string Encode(const WorkerHello& m);
@@ -47,6 +51,10 @@ std::string Encode(const Welcome& m);
 std::string Encode(const Heartbeat& m);
 std::string Encode(const ClientRequest& m);
 std::string Encode(const ClientReply& m);
+std::string Encode(const TaskAssign& m);
+std::string Encode(const TaskRevoke& m);
+std::string Encode(const TaskUpdate& m);
+std::string Encode(const Goodbye& m);
 
 Status Decode(std::string_view payload, ErrorReply* out);
 Status Decode(std::string_view payload, WorkerHello* out);
@@ -54,6 +62,10 @@ Status Decode(std::string_view payload, Welcome* out);
 Status Decode(std::string_view payload, Heartbeat* out);
 Status Decode(std::string_view payload, ClientRequest* out);
 Status Decode(std::string_view payload, ClientReply* out);
+Status Decode(std::string_view payload, TaskAssign* out);
+Status Decode(std::string_view payload, TaskRevoke* out);
+Status Decode(std::string_view payload, TaskUpdate* out);
+Status Decode(std::string_view payload, Goodbye* out);
 
 // Decode<T>(payload): the StatusOr form.
 template <typename T>

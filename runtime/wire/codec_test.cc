@@ -175,3 +175,68 @@ TEST(Hello, SignedHelloVerifiesOnlyOnItsOwnConnection) {
 
 }  // namespace
 }  // namespace cairn::wire
+
+namespace cairn::wire {
+namespace {
+
+TEST(CodecControl, ClientVerbsRoundTrip) {
+  std::vector<ClientRequest> reqs = {
+      {1, 0, SubmitBody{"name: x\n", "job.yaml"}}, {2, 0, ListJobsBody{}},       {3, 0, JobStatusBody{"x-1"}},
+      {4, 0, JobLogsBody{"x-1", 17}},             {5, 0, CancelBody{"x-1"}},     {6, 0, ListWorkersBody{}},
+  };
+  for (const auto& r : reqs) {
+    auto d = Decode<ClientRequest>(Encode(r));
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_EQ(d->body.index(), r.body.index());
+  }
+  EXPECT_EQ(std::get<JobLogsBody>(Decode<ClientRequest>(Encode(reqs[3]))->body).from_line, 17u);
+  EXPECT_FALSE(Decode<ClientRequest>(Encode(ClientRequest{7, 0, CancelBody{""}})).ok());  // empty id
+
+  JobInfo j{"x-1", "x", "benchmark", "running", 2, 1, 2, {"w1", "w2"}, "requeued", "alice", 123};
+  WorkerInfo w{"w1", "box", "eu", "cpu", true, 4, 1, 1.5, 2'000'000, 250};
+  std::vector<ClientReply> reps = {
+      {1, SubmittedBody{"x-1"}}, {2, JobsBody{{j, j}}},        {3, j},
+      {4, LogsChunk{{"a", "b"}, 2, true}}, {5, CancelledBody{"x-1"}}, {6, WorkersBody{{w}}},
+  };
+  for (const auto& r : reps) {
+    auto d = Decode<ClientReply>(Encode(r));
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_EQ(d->body.index(), r.body.index());
+  }
+  auto jobs = std::get<JobsBody>(Decode<ClientReply>(Encode(reps[1]))->body);
+  ASSERT_EQ(jobs.jobs.size(), 2u);
+  EXPECT_EQ(jobs.jobs[1].workers, (std::vector<std::string>{"w1", "w2"}));
+  EXPECT_EQ(std::get<WorkersBody>(Decode<ClientReply>(Encode(reps[5]))->body).workers[0].price_per_hour_micros,
+            2'000'000u);
+  EXPECT_TRUE(std::get<LogsChunk>(Decode<ClientReply>(Encode(reps[3]))->body).finished);
+}
+
+TEST(CodecControl, TaskProtocolRoundTripAndLimits) {
+  TaskAssign a{"x-1", 2, 1, 2, "name: x\n", 7, {"w1", "w2"}};
+  auto d = Decode<TaskAssign>(Encode(a));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->rank, 1u);
+  EXPECT_EQ(d->resume_round, 7u);
+  EXPECT_EQ(d->peers[1], "w2");
+  TaskAssign bad = a;
+  bad.rank = 2;
+  EXPECT_NE(Decode<TaskAssign>(Encode(bad)).status().message().find("not below worldSize"), std::string::npos);
+  bad = a;
+  bad.spec = std::string(kMaxSpecBytes + 1, 'x');
+  EXPECT_FALSE(Decode<TaskAssign>(Encode(bad)).ok());
+
+  auto r = Decode<TaskRevoke>(Encode(TaskRevoke{"x-1", 2, "worker lost"}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->reason, "worker lost");
+  auto u = Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskLogLine{"step 10 loss 0.5"}}));
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(std::get<TaskLogLine>(u->body).line, "step 10 loss 0.5");
+  auto f = Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskFinished{true, "12.5 GFLOP/s"}}));
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(std::get<TaskFinished>(f->body).ok);
+  EXPECT_FALSE(Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskLogLine{std::string(kMaxLogLineBytes + 1, 'l')}})).ok());
+  EXPECT_EQ(Decode<Goodbye>(Encode(Goodbye{"ctrl-c"}))->reason, "ctrl-c");
+}
+
+}  // namespace
+}  // namespace cairn::wire

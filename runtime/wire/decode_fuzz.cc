@@ -13,7 +13,7 @@ using namespace cairn::wire;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view frame(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 7) {
+  switch (data[0] % 11) {
     case 0: (void)ParseTypeFrame(frame); break;
     case 1: { ErrorReply m; (void)Decode(frame, &m); break; }
     case 2: {
@@ -33,6 +33,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (Decode(frame, &m).ok()) (void)Encode(m);
       break;
     }
+    case 7: {
+      TaskAssign m;
+      if (Decode(frame, &m).ok()) (void)Encode(m);
+      break;
+    }
+    case 8: { TaskRevoke m; (void)Decode(frame, &m); break; }
+    case 9: {
+      TaskUpdate m;
+      if (Decode(frame, &m).ok()) (void)Encode(m);
+      break;
+    }
+    case 10: { Goodbye m; (void)Decode(frame, &m); break; }
   }
   return 0;
 }

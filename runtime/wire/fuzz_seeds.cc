@@ -34,5 +34,12 @@ int main(int argc, char** argv) {
   Write(dir, "whoami", 5, Encode(ClientRequest{2, 0, WhoamiBody{}}));
   Write(dir, "reply_err", 6, Encode(ClientReply{1, ErrorReply{5, "x", 1}}));
   Write(dir, "reply_pong", 6, Encode(ClientReply{1, PongBody{"abc"}}));
+  Write(dir, "submit", 5, Encode(ClientRequest{3, 0, SubmitBody{"name: x\n", "job.yaml"}}));
+  Write(dir, "reply_jobs", 6,
+        Encode(ClientReply{2, JobsBody{{JobInfo{"x-1", "x", "train", "running", 1, 0, 2, {"w1"}, "", "a", 1}}}}));
+  Write(dir, "assign", 7, Encode(TaskAssign{"x-1", 1, 0, 2, "name: x\n", 0, {"w1", "w2"}}));
+  Write(dir, "revoke", 8, Encode(TaskRevoke{"x-1", 1, "lost"}));
+  Write(dir, "update", 9, Encode(TaskUpdate{"x-1", 1, TaskLogLine{"hello"}}));
+  Write(dir, "goodbye", 10, Encode(Goodbye{"bye"}));
   return 0;
 }

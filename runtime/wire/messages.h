@@ -21,8 +21,12 @@ enum class MessageType : uint8_t {
   kHeartbeat = 4,
   kClientRequest = 5,
   kClientReply = 6,
+  kTaskAssign = 7,
+  kTaskRevoke = 8,
+  kTaskUpdate = 9,
+  kGoodbye = 10,
 };
-inline constexpr uint8_t kMaxMessageType = 6;
+inline constexpr uint8_t kMaxMessageType = 10;
 
 inline constexpr uint16_t kProtocolVersion = 1;
 
@@ -67,22 +71,95 @@ struct Heartbeat {
   uint32_t running_tasks = 0;
 };
 
+// ClientRequest bodies (one per verb).
 struct PingBody { std::string payload; };
 struct WhoamiBody {};
+struct SubmitBody {
+  std::string spec;    // YAML as written
+  std::string source;  // file name for messages
+};
+struct ListJobsBody {};
+struct JobStatusBody { std::string job_id; };
+struct JobLogsBody {
+  std::string job_id;
+  uint64_t from_line = 0;
+};
+struct CancelBody { std::string job_id; };
+struct ListWorkersBody {};
 
 struct ClientRequest {
   uint64_t request_id = 0;
   int64_t deadline_unix_millis = 0;
-  std::variant<PingBody, WhoamiBody> body;
+  std::variant<PingBody, WhoamiBody, SubmitBody, ListJobsBody, JobStatusBody, JobLogsBody, CancelBody,
+               ListWorkersBody>
+      body;
 };
 
+struct JobInfo {
+  std::string id, name, kind, state;
+  uint32_t attempt = 0, retries = 0, workers_wanted = 0;
+  std::vector<std::string> workers;
+  std::string message, submitter;
+  int64_t submitted_unix_millis = 0;
+};
+
+struct WorkerInfo {
+  std::string id, name, region, device;
+  bool alive = false;
+  uint32_t slots = 0, used = 0;
+  double tflops = 0;
+  uint64_t price_per_hour_micros = 0;
+  int64_t last_seen_millis_ago = 0;
+};
+
+struct LogsChunk {
+  std::vector<std::string> lines;
+  uint64_t next_line = 0;
+  bool finished = false;
+};
+
+// ClientReply bodies.
 struct PongBody { std::string payload; };
 struct WhoamiReplyBody { std::string identity; };
+struct SubmittedBody { std::string job_id; };
+struct JobsBody { std::vector<JobInfo> jobs; };
+struct CancelledBody { std::string job_id; };
+struct WorkersBody { std::vector<WorkerInfo> workers; };
 
 struct ClientReply {
   uint64_t request_id = 0;
-  std::variant<ErrorReply, PongBody, WhoamiReplyBody> body;
+  std::variant<ErrorReply, PongBody, WhoamiReplyBody, SubmittedBody, JobsBody, JobInfo, LogsChunk, CancelledBody,
+               WorkersBody>
+      body;
 };
+
+// The worker protocol beyond hello and heartbeats.
+struct TaskAssign {
+  std::string job_id;
+  uint32_t attempt = 0, rank = 0, world_size = 1;
+  std::string spec;  // YAML
+  uint64_t resume_round = 0;
+  std::vector<std::string> peers;  // worker ids by rank
+};
+
+struct TaskRevoke {
+  std::string job_id;
+  uint32_t attempt = 0;
+  std::string reason;
+};
+
+struct TaskLogLine { std::string line; };
+struct TaskFinished {
+  bool ok = false;
+  std::string message;
+};
+struct TaskUpdate {
+  std::string job_id;
+  uint32_t attempt = 0;
+  std::variant<TaskLogLine, TaskFinished> body;
+};
+
+struct Goodbye { std::string reason; };
 
 // MessageTraits<T>::kType: the type code each message is sent with.
 template <typename T> struct MessageTraits;
@@ -92,6 +169,10 @@ template <> struct MessageTraits<Welcome> { static constexpr MessageType kType =
 template <> struct MessageTraits<Heartbeat> { static constexpr MessageType kType = MessageType::kHeartbeat; };
 template <> struct MessageTraits<ClientRequest> { static constexpr MessageType kType = MessageType::kClientRequest; };
 template <> struct MessageTraits<ClientReply> { static constexpr MessageType kType = MessageType::kClientReply; };
+template <> struct MessageTraits<TaskAssign> { static constexpr MessageType kType = MessageType::kTaskAssign; };
+template <> struct MessageTraits<TaskRevoke> { static constexpr MessageType kType = MessageType::kTaskRevoke; };
+template <> struct MessageTraits<TaskUpdate> { static constexpr MessageType kType = MessageType::kTaskUpdate; };
+template <> struct MessageTraits<Goodbye> { static constexpr MessageType kType = MessageType::kGoodbye; };
 
 }  // namespace cairn::wire
 

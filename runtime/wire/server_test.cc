@@ -135,6 +135,13 @@ TEST(WireServer, FramePastMaxMsgSizeDropsOnlyThatConnection) {
   EXPECT_TRUE(after.ok()) << after.status();
 }
 
+TEST(WireServer, VerbsWithoutAHandlerAreUnimplemented) {
+  auto bus = LoopbackBus::Start(Enrollment::kOpen).value();
+  auto c = bus->Connect(NewKey()).value();
+  auto r = c->Call(ClientRequest{8, 0, ListJobsBody{}}, kTimeoutMs);
+  EXPECT_EQ(r.status().code(), StatusCode::kUnimplemented);
+}
+
 TEST(WireServer, ExpiredDeadlineIsAnsweredWithDeadlineExceeded) {
   auto bus = LoopbackBus::Start(Enrollment::kOpen).value();
   auto c = bus->Connect(NewKey()).value();

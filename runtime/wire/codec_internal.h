@@ -1,0 +1,119 @@
+// Helpers shared by the codec's files (codec.cc, codec_client.cc,
+// codec_task.cc). Not part of the wire API.
+#ifndef CAIRN_RUNTIME_WIRE_CODEC_INTERNAL_H_
+#define CAIRN_RUNTIME_WIRE_CODEC_INTERNAL_H_
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/io.h>
+
+#include "runtime/wire/cairn.capnp.h"
+#include "runtime/wire/codec.h"
+
+namespace cairn::wire::internal {
+
+namespace s = ::cairn::wire::schema;
+
+
+
+inline kj::ArrayPtr<const kj::byte> Bytes(const std::string& v) {
+  return kj::arrayPtr(reinterpret_cast<const kj::byte*>(v.data()), v.size());
+}
+inline capnp::Text::Reader Text(const std::string& v) { return capnp::Text::Reader(v.c_str(), v.size()); }
+inline std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+inline std::string Str(capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); }
+
+inline std::string Serialize(capnp::MessageBuilder& builder) {
+  size_t words = capnp::computeSerializedSizeInWords(builder);
+  std::string out(words * sizeof(capnp::word), '\0');
+  kj::ArrayOutputStream stream(kj::arrayPtr(reinterpret_cast<kj::byte*>(out.data()), out.size()));
+  capnp::writeMessage(stream, builder);
+  return out;
+}
+
+inline Status CheckText(std::string_view v, size_t max, const char* field) {
+  if (v.size() > max) {
+    return OutOfRangeError(std::string(field) + " is " + std::to_string(v.size()) + " bytes; limit " +
+                           std::to_string(max));
+  }
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (static_cast<unsigned char>(v[i]) < 0x20 || v[i] == 0x7f) {
+      return InvalidArgumentError(std::string(field) + " has a control character at byte " + std::to_string(i));
+    }
+  }
+  return OkStatus();
+}
+
+inline Status CheckDataSize(std::string_view v, size_t max, const char* field) {
+  if (v.size() > max) {
+    return OutOfRangeError(std::string(field) + " is " + std::to_string(v.size()) + " bytes; limit " +
+                           std::to_string(max));
+  }
+  return OkStatus();
+}
+
+// Runs `fn(root)` over a validated reader of `payload`; converts every
+// Cap'n Proto exception (malformed pointers, limits hit) into a Status.
+template <typename Schema, typename Fn>
+Status ReadPayload(std::string_view payload, MessageType type, Fn&& fn) {
+  const char* what = MessageTypeName(type);
+  if (payload.empty()) return InvalidArgumentError(std::string("empty ") + what + " payload");
+  if (payload.size() > MaxPayloadBytes(type)) {
+    return OutOfRangeError(std::string(what) + " payload of " + std::to_string(payload.size()) +
+                           " bytes exceeds the limit of " + std::to_string(MaxPayloadBytes(type)));
+  }
+  if (payload.size() % sizeof(capnp::word) != 0) {
+    return InvalidArgumentError(std::string(what) + " payload size " + std::to_string(payload.size()) +
+                                " is not a multiple of 8");
+  }
+  size_t n = payload.size() / sizeof(capnp::word);
+  const capnp::word* words = reinterpret_cast<const capnp::word*>(payload.data());
+  // capnp::word is not copyable in every build mode; uint64_t has its size
+  // and alignment.
+  static_assert(sizeof(uint64_t) == sizeof(capnp::word) && alignof(uint64_t) >= alignof(capnp::word));
+  thread_local std::vector<uint64_t> aligned;
+  if (reinterpret_cast<uintptr_t>(payload.data()) % alignof(capnp::word) != 0) {
+    aligned.resize(n);
+    std::memcpy(aligned.data(), payload.data(), payload.size());
+    words = reinterpret_cast<const capnp::word*>(aligned.data());
+  }
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = std::max<uint64_t>(64, n * kTraversalWordsPerPayloadWord);
+  options.nestingLimit = kNestingLimit;
+  try {
+    capnp::FlatArrayMessageReader reader(kj::arrayPtr(words, n), options);
+    if (reader.getEnd() != words + n) {
+      return InvalidArgumentError(std::string(what) + " payload has " +
+                                  std::to_string((words + n - reader.getEnd()) * sizeof(capnp::word)) +
+                                  " trailing bytes after the message");
+    }
+    Status st = fn(reader.getRoot<Schema>());
+    if (!st.ok()) return st.WithContext(what);
+    return OkStatus();
+  } catch (const kj::Exception& e) {
+    return InvalidArgumentError(std::string("malformed ") + what + " payload: " + e.getDescription().cStr());
+  }
+}
+
+inline void FillError(s::ErrorReply::Builder b, const ErrorReply& m) {
+  b.setCode(m.code);
+  b.setMessage(Text(m.message));
+  b.setRequestId(m.request_id);
+}
+
+inline Status ReadError(s::ErrorReply::Reader r, ErrorReply* out) {
+  out->code = r.getCode();
+  out->message = Str(r.getMessage());
+  out->request_id = r.getRequestId();
+  return CheckDataSize(out->message, kMaxErrorMessageBytes, "message");
+}
+
+
+}  // namespace cairn::wire::internal
+
+#endif  // CAIRN_RUNTIME_WIRE_CODEC_INTERNAL_H_

@@ -1,0 +1,116 @@
+// Encoding and decoding of the worker task protocol: TaskAssign,
+// TaskRevoke, TaskUpdate and Goodbye.
+#include "runtime/wire/codec_internal.h"
+
+namespace cairn::wire {
+
+using namespace ::cairn::wire::internal;  // NOLINT
+
+std::string Encode(const TaskAssign& m) {
+  capnp::MallocMessageBuilder b(128 + m.spec.size() / 8);
+  auto r = b.initRoot<s::TaskAssign>();
+  r.setJobId(Text(m.job_id));
+  r.setAttempt(m.attempt);
+  r.setRank(m.rank);
+  r.setWorldSize(m.world_size);
+  r.setSpec(Text(m.spec));
+  r.setResumeRound(m.resume_round);
+  auto peers = r.initPeers(static_cast<unsigned>(m.peers.size()));
+  for (unsigned i = 0; i < m.peers.size(); ++i) peers.set(i, Text(m.peers[i]));
+  return Serialize(b);
+}
+
+std::string Encode(const TaskRevoke& m) {
+  capnp::MallocMessageBuilder b(64);
+  auto r = b.initRoot<s::TaskRevoke>();
+  r.setJobId(Text(m.job_id));
+  r.setAttempt(m.attempt);
+  r.setReason(Text(m.reason));
+  return Serialize(b);
+}
+
+std::string Encode(const TaskUpdate& m) {
+  capnp::MallocMessageBuilder b(64);
+  auto r = b.initRoot<s::TaskUpdate>();
+  r.setJobId(Text(m.job_id));
+  r.setAttempt(m.attempt);
+  auto body = r.initBody();
+  if (const auto* line = std::get_if<TaskLogLine>(&m.body)) {
+    body.setLog(Text(line->line));
+  } else {
+    const auto& f = std::get<TaskFinished>(m.body);
+    auto fb = body.initFinished();
+    fb.setOk(f.ok);
+    fb.setMessage(Text(f.message));
+  }
+  return Serialize(b);
+}
+
+std::string Encode(const Goodbye& m) {
+  capnp::MallocMessageBuilder b(32);
+  b.initRoot<s::Goodbye>().setReason(Text(m.reason));
+  return Serialize(b);
+}
+
+Status Decode(std::string_view payload, TaskAssign* out) {
+  return ReadPayload<s::TaskAssign>(payload, MessageType::kTaskAssign, [&](s::TaskAssign::Reader r) -> Status {
+    out->job_id = Str(r.getJobId());
+    out->attempt = r.getAttempt();
+    out->rank = r.getRank();
+    out->world_size = r.getWorldSize();
+    out->spec = Str(r.getSpec());
+    out->resume_round = r.getResumeRound();
+    auto peers = r.getPeers();
+    if (peers.size() > 1024) return OutOfRangeError("peers has " + std::to_string(peers.size()) + " entries; limit 1024");
+    out->peers.clear();
+    for (auto p : peers) out->peers.push_back(Str(p));
+    if (out->job_id.empty()) return InvalidArgumentError("jobId is empty");
+    RETURN_IF_ERROR(CheckText(out->job_id, kMaxIdBytes, "jobId"));
+    RETURN_IF_ERROR(CheckDataSize(out->spec, kMaxSpecBytes, "spec"));
+    if (out->world_size == 0 || out->rank >= out->world_size) {
+      return InvalidArgumentError("rank " + std::to_string(out->rank) + " is not below worldSize " +
+                                  std::to_string(out->world_size));
+    }
+    if (!out->peers.empty() && out->peers.size() != out->world_size) {
+      return InvalidArgumentError("peers must list worldSize workers");
+    }
+    return OkStatus();
+  });
+}
+
+Status Decode(std::string_view payload, TaskRevoke* out) {
+  return ReadPayload<s::TaskRevoke>(payload, MessageType::kTaskRevoke, [&](s::TaskRevoke::Reader r) -> Status {
+    out->job_id = Str(r.getJobId());
+    out->attempt = r.getAttempt();
+    out->reason = Str(r.getReason());
+    RETURN_IF_ERROR(CheckText(out->job_id, kMaxIdBytes, "jobId"));
+    return CheckDataSize(out->reason, kMaxErrorMessageBytes, "reason");
+  });
+}
+
+Status Decode(std::string_view payload, TaskUpdate* out) {
+  return ReadPayload<s::TaskUpdate>(payload, MessageType::kTaskUpdate, [&](s::TaskUpdate::Reader r) -> Status {
+    out->job_id = Str(r.getJobId());
+    out->attempt = r.getAttempt();
+    RETURN_IF_ERROR(CheckText(out->job_id, kMaxIdBytes, "jobId"));
+    auto body = r.getBody();
+    switch (body.which()) {
+      case s::TaskUpdate::Body::LOG:
+        out->body = TaskLogLine{Str(body.getLog())};
+        return CheckDataSize(std::get<TaskLogLine>(out->body).line, kMaxLogLineBytes, "log");
+      case s::TaskUpdate::Body::FINISHED:
+        out->body = TaskFinished{body.getFinished().getOk(), Str(body.getFinished().getMessage())};
+        return CheckDataSize(std::get<TaskFinished>(out->body).message, kMaxErrorMessageBytes, "finished.message");
+    }
+    return InvalidArgumentError("unknown task update " + std::to_string(static_cast<int>(body.which())));
+  });
+}
+
+Status Decode(std::string_view payload, Goodbye* out) {
+  return ReadPayload<s::Goodbye>(payload, MessageType::kGoodbye, [&](s::Goodbye::Reader r) -> Status {
+    out->reason = Str(r.getReason());
+    return CheckDataSize(out->reason, kMaxErrorMessageBytes, "reason");
+  });
+}
+
+}  // namespace cairn::wire
