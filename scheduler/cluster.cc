@@ -38,8 +38,9 @@ std::vector<ClusterEvent> Cluster::Leave(const std::string& worker_id) {
   return events;
 }
 
-std::string Cluster::Submit(const JobSpec& spec, const std::string& submitter) {
-  std::string id = spec.name + "-" + std::to_string(++name_counts_[spec.name]);
+StatusOr<std::string> Cluster::Submit(const JobSpec& spec, const std::string& submitter, const std::string& given_id) {
+  std::string id = given_id.empty() ? spec.name + "-" + std::to_string(++name_counts_[spec.name]) : given_id;
+  if (jobs_.count(id)) return AlreadyExistsError("job " + id + " already exists");
   JobRecord j;
   j.id = id;
   j.spec = spec;

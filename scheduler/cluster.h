@@ -80,8 +80,9 @@ class Cluster {
   // A clean departure (Ctrl-C): leases handed back now, as if it had died.
   std::vector<ClusterEvent> Leave(const std::string& worker_id);
 
-  // Queues a job; returns its id ("<name>-<n>").
-  std::string Submit(const JobSpec& spec, const std::string& submitter);
+  // Queues a job under `id` (AlreadyExists if taken); an empty id picks
+  // "<name>-<n>". Returns the id.
+  StatusOr<std::string> Submit(const JobSpec& spec, const std::string& submitter, const std::string& id = "");
   // FailedPrecondition if the job already ended.
   Status Cancel(const std::string& job_id);
   // A worker reports its task for the current attempt done (or failed).

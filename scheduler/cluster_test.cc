@@ -59,8 +59,9 @@ class ClusterTest : public ::testing::Test {
 
 TEST_F(ClusterTest, PlacesAGangAndCompletesWhenEveryRankFinishes) {
   for (const char* w : {"a", "b", "c"}) cluster_.Join(Worker(w));
-  std::string id = cluster_.Submit(Bench(2), "alice");
+  std::string id = cluster_.Submit(Bench(2), "alice").value();
   EXPECT_EQ(id, "bench-1");
+  EXPECT_EQ(cluster_.Submit(Bench(1), "bob", "bench-1").status().code(), StatusCode::kAlreadyExists);
   auto ev = cluster_.Tick();
   ASSERT_EQ(Count(ev, ClusterEvent::kPlaced), 1);
   EXPECT_EQ(ev[0].workers.size(), 2u);
@@ -76,7 +77,7 @@ TEST_F(ClusterTest, PlacesAGangAndCompletesWhenEveryRankFinishes) {
 
 TEST_F(ClusterTest, DeadWorkerIsDetectedWithinThreeIntervalsAndTheJobResumesElsewhere) {
   for (const char* w : {"a", "b", "c"}) cluster_.Join(Worker(w));
-  std::string id = cluster_.Submit(Bench(2), "alice");
+  std::string id = cluster_.Submit(Bench(2), "alice").value();
   cluster_.Tick();
   auto placed = cluster_.Job(id)->workers;
   ASSERT_TRUE(cluster_.CheckpointCommitted(id, 7).ok());
@@ -101,7 +102,7 @@ TEST_F(ClusterTest, DeadWorkerIsDetectedWithinThreeIntervalsAndTheJobResumesElse
 
 TEST_F(ClusterTest, RetryLimitFailsTheJob) {
   cluster_.Join(Worker("a"));
-  std::string id = cluster_.Submit(Bench(1, /*retries=*/1), "alice");
+  std::string id = cluster_.Submit(Bench(1, /*retries=*/1), "alice").value();
   cluster_.Tick();
   Run(4000, "a");  // a dies: requeued (retry 1 of 1), nothing to run on
   EXPECT_EQ(cluster_.Job(id)->state, JobState::kQueued);
@@ -116,7 +117,7 @@ TEST_F(ClusterTest, RetryLimitFailsTheJob) {
 
 TEST_F(ClusterTest, RestartedWorkerKeepsItsIdentityButLosesItsTasks) {
   cluster_.Join(Worker("a"));
-  std::string id = cluster_.Submit(Bench(1), "alice");
+  std::string id = cluster_.Submit(Bench(1), "alice").value();
   cluster_.Tick();
   auto ev = cluster_.Join(Worker("a"));  // same key, new process
   EXPECT_EQ(Count(ev, ClusterEvent::kJobRequeued), 1);
@@ -128,7 +129,7 @@ TEST_F(ClusterTest, RestartedWorkerKeepsItsIdentityButLosesItsTasks) {
 TEST_F(ClusterTest, NeverRunsMoreThanAdvertised) {
   cluster_.Join(Worker("a", /*slots=*/2));
   std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(cluster_.Submit(Bench(1), "alice"));
+  for (int i = 0; i < 5; ++i) ids.push_back(cluster_.Submit(Bench(1), "alice").value());
   cluster_.Tick();
   EXPECT_EQ(cluster_.workers().at("a").jobs.size(), 2u);
   EXPECT_EQ(cluster_.QueueDepth(), 3u);
@@ -141,7 +142,7 @@ TEST_F(ClusterTest, NeverRunsMoreThanAdvertised) {
 TEST_F(ClusterTest, CleanLeaveAndCancel) {
   cluster_.Join(Worker("a"));
   cluster_.Join(Worker("b"));
-  std::string id = cluster_.Submit(Bench(1), "alice");
+  std::string id = cluster_.Submit(Bench(1), "alice").value();
   cluster_.Tick();
   std::string holder = cluster_.Job(id)->workers[0];
   auto ev = cluster_.Leave(holder);  // Ctrl-C hands the lease back at once

@@ -23,6 +23,7 @@ HandlerResult BaseHandlers::OnHello(const Peer& peer, const WorkerHello& hello) 
   if (identity_by_routing_id_.size() >= 100000 && !identity_by_routing_id_.count(peer.routing_id)) {
     return ResourceExhaustedError("too many connections with a proven identity");
   }
+  if (hello_hook_) RETURN_IF_ERROR(hello_hook_(peer, hello, key.KeyId()));
   identity_by_routing_id_[peer.routing_id] = key.KeyId();
   CAIRN_LOG_INFO("worker {} ('{}', {} devices, {} task slots) said hello", key.KeyId(), hello.name,
                  hello.devices.size(), hello.max_tasks);
@@ -31,6 +32,7 @@ HandlerResult BaseHandlers::OnHello(const Peer& peer, const WorkerHello& hello) 
 }
 
 HandlerResult BaseHandlers::OnHeartbeat(const Peer& peer, const Heartbeat& hb) {
+  if (heartbeat_hook_) RETURN_IF_ERROR(heartbeat_hook_(peer, hb, IdentityOf(peer)));
   return std::optional<Outgoing>(MakeOutgoing(Heartbeat{++sequence_, clock_->NowUnixMillis(), 0}));
 }
 

@@ -34,6 +34,14 @@ class BaseHandlers {
   // Without one they are answered UNIMPLEMENTED.
   using ClientVerbs = std::function<HandlerResult(const Peer&, const ClientRequest&)>;
   void SetClientVerbs(ClientVerbs verbs) { client_verbs_ = std::move(verbs); }
+  // Called after a hello verified, with the proven identity; an error
+  // refuses the hello (the peer gets it instead of a Welcome).
+  using HelloHook = std::function<Status(const Peer&, const WorkerHello&, const std::string& identity)>;
+  void SetHelloHook(HelloHook hook) { hello_hook_ = std::move(hook); }
+  // Called for each heartbeat with the sender's identity; an error is
+  // answered to the peer (e.g. NOT_FOUND: say hello again).
+  using HeartbeatHook = std::function<Status(const Peer&, const Heartbeat&, const std::string& identity)>;
+  void SetHeartbeatHook(HeartbeatHook hook) { heartbeat_hook_ = std::move(hook); }
 
  private:
   HandlerResult OnHello(const Peer& peer, const WorkerHello& hello);
@@ -45,6 +53,8 @@ class BaseHandlers {
   uint64_t sequence_ = 0;
   std::map<std::string, std::string> identity_by_routing_id_;
   ClientVerbs client_verbs_;
+  HelloHook hello_hook_;
+  HeartbeatHook heartbeat_hook_;
 };
 
 }  // namespace cairn::wire

@@ -1,0 +1,302 @@
+#include "scheduler/coordinator.h"
+
+#include <openssl/rand.h>
+
+#include "ledger/data_dir.h"
+#include "runtime/base/encoding.h"
+#include "runtime/base/log.h"
+#include "runtime/crypto/key_file.h"
+#include "runtime/crypto/sha256.h"
+
+namespace cairn::scheduler {
+namespace {
+
+using wire::ClientReply;
+using wire::ErrorReply;
+using wire::HandlerResult;
+using wire::MakeOutgoing;
+
+HandlerResult Reply(uint64_t id, decltype(ClientReply::body) body) {
+  return std::optional<wire::Outgoing>(MakeOutgoing(ClientReply{id, std::move(body)}));
+}
+HandlerResult ErrorFor(uint64_t id, const Status& s) {
+  return Reply(id, ErrorReply{static_cast<uint16_t>(s.code()), s.message(), id});
+}
+
+std::string RandomSuffix() {
+  unsigned char b[3];
+  RAND_bytes(b, sizeof(b));
+  return HexEncode(std::string_view(reinterpret_cast<char*>(b), sizeof(b)));
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(CoordinatorOptions options) {
+  std::unique_ptr<Coordinator> c(new Coordinator(std::move(options)));
+  const std::string& dir = c->options_.data_dir;
+  if (ledger::OpenDataDir(dir).status().code() == StatusCode::kNotFound) {
+    RETURN_IF_ERROR(ledger::InitDataDir(dir, ""));
+  }
+  ASSIGN_OR_RETURN(c->log_, ledger::OpenDataDir(dir));
+  ASSIGN_OR_RETURN(c->key_, LoadKeyFile(dir + "/log.key"));
+  ASSIGN_OR_RETURN(c->context_, wire::WireContext::Create(c->options_.enrollment));
+  for (const std::string& raw : c->options_.allow) {
+    ASSIGN_OR_RETURN(Ed25519PublicKey k, Ed25519PublicKey::FromBytes(raw));
+    RETURN_IF_ERROR(c->context_->directory().Allow(k));
+  }
+  wire::ServerOptions so;
+  so.bind = c->options_.bus;
+  ASSIGN_OR_RETURN(so.keys, wire::CurveKeysOf(c->key_));
+  ASSIGN_OR_RETURN(c->server_, wire::WireServer::Bind(c->context_.get(), so));
+  c->cluster_ = std::make_unique<Cluster>(Clock::System(), c->options_.cluster);
+  Coordinator* self = c.get();
+  wire::BusSettings bus{static_cast<uint32_t>(c->options_.cluster.heartbeat_interval_ms),
+                        static_cast<uint32_t>(c->options_.cluster.liveness)};
+  c->base_ = std::make_unique<wire::BaseHandlers>(c->server_.get(), Clock::System(), bus);
+  c->base_->SetHelloHook([self](const wire::Peer& p, const wire::WorkerHello& h, const std::string& id) {
+    return self->OnHello(p, h, id);
+  });
+  c->base_->SetHeartbeatHook(
+      [self](const wire::Peer&, const wire::Heartbeat&, const std::string& id) { return self->OnHeartbeat(id); });
+  c->base_->SetClientVerbs([self](const wire::Peer& p, const wire::ClientRequest& r) { return self->OnClient(p, r); });
+  c->server_->On<wire::TaskUpdate>([self](const wire::Peer& p, const wire::TaskUpdate& u) { return self->OnTaskUpdate(p, u); });
+  c->server_->On<wire::Goodbye>([self](const wire::Peer& p, const wire::Goodbye& g) { return self->OnGoodbye(p, g); });
+  c->server_->OnTick(c->options_.tick_ms, [self] { self->Tick(); });
+  c->bus_thread_ = std::thread([self] {
+    Status s = self->server_->Run();
+    if (!s.ok()) CAIRN_LOG_ERROR("coordinator bus stopped: {}", s.ToString());
+  });
+  CAIRN_LOG_INFO("coordinator listening on {} (ledger '{}', {} entries)", c->endpoint(), c->log_->origin(),
+                 c->log_->size());
+  return c;
+}
+
+Coordinator::~Coordinator() {
+  if (server_) server_->Stop();
+  if (bus_thread_.joinable()) bus_thread_.join();
+  base_.reset();
+  server_.reset();
+  context_.reset();
+  log_.reset();  // drains queued ledger appends
+}
+
+CoordinatorStats Coordinator::stats() const {
+  return CoordinatorStats{heartbeats_.load(), placements_.load(), alive_.load(), queue_.load()};
+}
+
+void Coordinator::Record(const std::string& what, const ledger::BodyFiller& fill) {
+  auto entry = ledger::MakeEntry(key_, Clock::System()->NowUnixMillis(), fill);
+  if (!entry.ok()) {
+    CAIRN_LOG_ERROR("ledger: cannot build {} entry: {}", what, entry.status().ToString());
+    return;
+  }
+  Status s = log_->AppendAsync({std::move(entry).value()}, [what](StatusOr<uint64_t> r) {
+    if (!r.ok()) CAIRN_LOG_ERROR("ledger: {} entry not stored: {}", what, r.status().ToString());
+  });
+  if (!s.ok()) CAIRN_LOG_ERROR("ledger: {} entry refused: {}", what, s.ToString());
+}
+
+void Coordinator::Log(const std::string& job_id, const std::string& line) {
+  auto& lines = logs_[job_id].lines;
+  if (lines.size() < 100000) lines.push_back(line);
+}
+
+Status Coordinator::OnHello(const wire::Peer& peer, const wire::WorkerHello& hello, const std::string& id) {
+  if (hello.max_tasks == 0) return InvalidArgumentError("worker advertises no task slots (maxTasks = 0)");
+  WorkerState w;
+  w.id = id;
+  w.region = hello.region;
+  w.failure_domain = "";
+  w.free_slots = hello.max_tasks;
+  w.tflops = hello.measured_tflops;
+  w.price_per_hour_micros = hello.price_per_hour_micros;
+  for (const auto& d : hello.devices) {
+    if (d.kind == wire::DeviceKind::kCuda) w.device = Device::kCuda;
+    w.memory_bytes = std::max(w.memory_bytes, d.memory_bytes);
+  }
+  routing_by_worker_[id] = peer.routing_id;
+  name_by_worker_[id] = hello.name;
+  key_by_worker_[id] = hello.identity_key;
+  Apply(cluster_->Join(w));
+  return OkStatus();
+}
+
+Status Coordinator::OnHeartbeat(const std::string& id) {
+  heartbeats_.fetch_add(1);
+  return cluster_->Heartbeat(id);
+}
+
+wire::JobInfo Coordinator::Info(const JobRecord& j) const {
+  wire::JobInfo info;
+  info.id = j.id;
+  info.name = j.spec.name;
+  info.kind = JobKindName(j.spec.kind);
+  info.state = JobStateName(j.state);
+  info.attempt = j.attempt;
+  info.retries = j.retries_used;
+  info.workers_wanted = j.spec.workers;
+  info.workers = j.workers;
+  info.message = j.message.substr(0, wire::kMaxErrorMessageBytes);
+  info.submitter = j.submitter;
+  info.submitted_unix_millis = j.submitted_unix_ms;
+  return info;
+}
+
+HandlerResult Coordinator::OnClient(const wire::Peer& peer, const wire::ClientRequest& req) {
+  uint64_t rid = req.request_id;
+  if (const auto* sub = std::get_if<wire::SubmitBody>(&req.body)) {
+    auto spec = ParseJobSpec(sub->spec, sub->source.empty() ? "job.yaml" : sub->source);
+    if (!spec.ok()) return ErrorFor(rid, spec.status());
+    std::string submitter = base_->IdentityOf(peer);
+    auto id = cluster_->Submit(*spec, submitter, spec->name + "-" + RandomSuffix());
+    if (!id.ok()) return ErrorFor(rid, id.status());
+    spec_text_[*id] = sub->spec;
+    std::string spec_hash = Sha256Bytes(sub->spec);
+    Record("jobSubmitted", [&](ledger::schema::LedgerEntry::Body::Builder b) {
+      auto j = b.initJobSubmitted();
+      j.setJobId(*id);
+      j.setSpecHash(ledger::AsData(spec_hash));
+    });
+    Log(*id, "submitted by " + submitter + " (" + std::to_string(spec->workers) + " " + JobKindName(spec->kind) +
+                 " workers wanted)");
+    return Reply(rid, wire::SubmittedBody{*id});
+  }
+  if (std::holds_alternative<wire::ListJobsBody>(req.body)) {
+    wire::JobsBody body;
+    for (const auto& [id, j] : cluster_->jobs()) body.jobs.push_back(Info(j));
+    if (body.jobs.size() > wire::kMaxListItems) body.jobs.erase(body.jobs.begin(), body.jobs.end() - wire::kMaxListItems);
+    return Reply(rid, std::move(body));
+  }
+  if (const auto* st = std::get_if<wire::JobStatusBody>(&req.body)) {
+    auto j = cluster_->Job(st->job_id);
+    if (!j.ok()) return ErrorFor(rid, j.status());
+    return Reply(rid, Info(*j));
+  }
+  if (const auto* lq = std::get_if<wire::JobLogsBody>(&req.body)) {
+    auto j = cluster_->Job(lq->job_id);
+    if (!j.ok()) return ErrorFor(rid, j.status());
+    wire::LogsChunk chunk;
+    const auto& lines = logs_[lq->job_id].lines;
+    for (uint64_t i = lq->from_line; i < lines.size() && chunk.lines.size() < 1000; ++i) {
+      chunk.lines.push_back(lines[i].substr(0, wire::kMaxLogLineBytes));
+    }
+    chunk.next_line = lq->from_line + chunk.lines.size();
+    chunk.finished = (j->state != JobState::kQueued && j->state != JobState::kRunning) && chunk.next_line >= lines.size();
+    return Reply(rid, std::move(chunk));
+  }
+  if (const auto* c = std::get_if<wire::CancelBody>(&req.body)) {
+    auto j = cluster_->Job(c->job_id);
+    if (!j.ok()) return ErrorFor(rid, j.status());
+    Status s = cluster_->Cancel(c->job_id);
+    if (!s.ok()) return ErrorFor(rid, s);
+    for (const std::string& w : j->workers) {
+      auto it = routing_by_worker_.find(w);
+      if (it != routing_by_worker_.end()) {
+        (void)server_->SendTo(it->second, MakeOutgoing(wire::TaskRevoke{c->job_id, j->attempt, "job cancelled"}));
+      }
+    }
+    Log(c->job_id, "cancelled by " + base_->IdentityOf(peer));
+    return Reply(rid, wire::CancelledBody{c->job_id});
+  }
+  if (std::holds_alternative<wire::ListWorkersBody>(req.body)) {
+    wire::WorkersBody body;
+    int64_t now = Clock::System()->MonotonicNanos() / 1'000'000;
+    for (const auto& [id, w] : cluster_->workers()) {
+      wire::WorkerInfo info;
+      info.id = id;
+      info.name = name_by_worker_[id];
+      info.region = w.state.region;
+      info.device = w.state.device == Device::kCuda ? "cuda" : "cpu";
+      info.alive = w.alive;
+      info.slots = w.state.free_slots;
+      info.used = static_cast<uint32_t>(w.jobs.size());
+      info.tflops = w.state.tflops;
+      info.price_per_hour_micros = w.state.price_per_hour_micros;
+      info.last_seen_millis_ago = now - w.last_seen_mono_ms;
+      body.workers.push_back(std::move(info));
+    }
+    return Reply(rid, std::move(body));
+  }
+  return ErrorFor(rid, UnimplementedError("unknown request"));
+}
+
+HandlerResult Coordinator::OnTaskUpdate(const wire::Peer& peer, const wire::TaskUpdate& update) {
+  std::string worker = base_->IdentityOf(peer);
+  auto j = cluster_->Job(update.job_id);
+  if (!j.ok()) return j.status();
+  if (update.attempt != j->attempt) return std::optional<wire::Outgoing>();  // a stale attempt: ignore
+  if (const auto* line = std::get_if<wire::TaskLogLine>(&update.body)) {
+    Log(update.job_id, "[" + worker.substr(0, 8) + "] " + line->line);
+    return std::optional<wire::Outgoing>();
+  }
+  const auto& f = std::get<wire::TaskFinished>(update.body);
+  RETURN_IF_ERROR(cluster_->TaskFinished(update.job_id, worker, f.ok, f.message));
+  Log(update.job_id, "[" + worker.substr(0, 8) + "] task " + (f.ok ? "finished: " : "failed: ") + f.message);
+  auto after = cluster_->Job(update.job_id);
+  if (after.ok() && after->state != JobState::kRunning) Log(update.job_id, std::string("job ") + JobStateName(after->state));
+  return std::optional<wire::Outgoing>();
+}
+
+HandlerResult Coordinator::OnGoodbye(const wire::Peer& peer, const wire::Goodbye& bye) {
+  std::string worker = base_->IdentityOf(peer);
+  Apply(cluster_->Leave(worker));
+  CAIRN_LOG_INFO("worker {} left: {}", worker, bye.reason);
+  return std::optional<wire::Outgoing>();
+}
+
+void Coordinator::Tick() {
+  Apply(cluster_->Tick());
+  uint64_t alive = 0;
+  for (const auto& [id, w] : cluster_->workers()) alive += w.alive;
+  alive_.store(alive);
+  queue_.store(cluster_->QueueDepth());
+}
+
+void Coordinator::Apply(const std::vector<ClusterEvent>& events) {
+  for (const ClusterEvent& e : events) {
+    switch (e.kind) {
+      case ClusterEvent::kPlaced: {
+        placements_.fetch_add(1);
+        Record("jobPlaced", [&](ledger::schema::LedgerEntry::Body::Builder b) {
+          auto p = b.initJobPlaced();
+          p.setJobId(e.job_id);
+          p.setAttempt(e.attempt);
+          auto ws = p.initWorkers(static_cast<unsigned>(e.workers.size()));
+          for (unsigned r = 0; r < e.workers.size(); ++r) {
+            ws[r].setWorker(ledger::AsData(key_by_worker_[e.workers[r]]));
+            ws[r].setRank(r);
+            ws[r].setPricePerHourMicros(cluster_->workers().at(e.workers[r]).state.price_per_hour_micros);
+          }
+        });
+        for (uint32_t r = 0; r < e.workers.size(); ++r) {
+          auto it = routing_by_worker_.find(e.workers[r]);
+          if (it == routing_by_worker_.end()) continue;
+          wire::TaskAssign a{e.job_id, e.attempt, r, static_cast<uint32_t>(e.workers.size()), spec_text_[e.job_id],
+                             e.resume_round, e.workers};
+          (void)server_->SendTo(it->second, MakeOutgoing(a));
+        }
+        std::string names;
+        for (const auto& w : e.workers) names += (names.empty() ? "" : ", ") + w.substr(0, 8);
+        Log(e.job_id, "placed (attempt " + std::to_string(e.attempt) + ") on " + names +
+                          (e.resume_round ? ", resuming from round " + std::to_string(e.resume_round) : ""));
+        break;
+      }
+      case ClusterEvent::kRevoked: {
+        auto it = routing_by_worker_.find(e.worker_id);
+        if (it != routing_by_worker_.end()) {
+          (void)server_->SendTo(it->second, MakeOutgoing(wire::TaskRevoke{e.job_id, e.attempt, e.message}));
+        }
+        break;
+      }
+      case ClusterEvent::kJobRequeued:
+      case ClusterEvent::kJobFailed:
+        Log(e.job_id, e.message);
+        break;
+      case ClusterEvent::kWorkerDied:
+        CAIRN_LOG_WARN("worker {} lost: {}", e.worker_id, e.message);
+        break;
+    }
+  }
+}
+
+}  // namespace cairn::scheduler

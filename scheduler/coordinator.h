@@ -1,0 +1,91 @@
+// Coordinator: the control-plane service. One bus (a CURVE ROUTER on
+// ZeroMQ) for workers and clients, the Cluster state machine, and the
+// ledger, which records every submission and placement.
+//
+// Threads: the bus thread runs every handler and the Cluster tick (so the
+// Cluster needs no locks); ledger appends are asynchronous (the Log's
+// committer thread). Stats are atomics, readable from any thread.
+//
+// Not yet: job state survives a coordinator restart only through the
+// ledger; the state store and the HTTP endpoints arrive next.
+#ifndef CAIRN_SCHEDULER_COORDINATOR_H_
+#define CAIRN_SCHEDULER_COORDINATOR_H_
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ledger/log.h"
+#include "runtime/wire/base_handlers.h"
+#include "scheduler/cluster.h"
+
+namespace cairn::scheduler {
+
+struct CoordinatorOptions {
+  std::string data_dir;                     // ledger (created if absent) and the coordinator's key
+  std::string bus = "tcp://127.0.0.1:0";    // where workers and clients connect
+  wire::Enrollment enrollment = wire::Enrollment::kOpen;
+  std::vector<std::string> allow;           // Ed25519 public keys (raw) for the allow-list
+  ClusterOptions cluster;
+  int tick_ms = 250;
+};
+
+struct CoordinatorStats {
+  uint64_t heartbeats = 0;
+  uint64_t placements = 0;
+  uint64_t workers_alive = 0;
+  uint64_t queue_depth = 0;
+};
+
+class Coordinator {
+ public:
+  static StatusOr<std::unique_ptr<Coordinator>> Start(CoordinatorOptions options);
+  ~Coordinator();  // stops the bus and waits for ledger writes
+
+  const std::string& endpoint() const { return server_->endpoint(); }
+  // The coordinator's CURVE public key (raw), which clients pin.
+  const std::string& curve_public_key() const { return server_->public_key(); }
+  ledger::Log& ledger() { return *log_; }
+  CoordinatorStats stats() const;
+
+ private:
+  struct JobLog {
+    std::vector<std::string> lines;
+  };
+  explicit Coordinator(CoordinatorOptions options) : options_(std::move(options)) {}
+  Status OnHello(const wire::Peer& peer, const wire::WorkerHello& hello, const std::string& id);
+  Status OnHeartbeat(const std::string& id);
+  wire::HandlerResult OnClient(const wire::Peer& peer, const wire::ClientRequest& req);
+  wire::HandlerResult OnTaskUpdate(const wire::Peer& peer, const wire::TaskUpdate& update);
+  wire::HandlerResult OnGoodbye(const wire::Peer& peer, const wire::Goodbye& bye);
+  void Tick();
+  void Apply(const std::vector<ClusterEvent>& events);
+  void Record(const std::string& what, const ledger::BodyFiller& fill);
+  void Log(const std::string& job_id, const std::string& line);
+  wire::JobInfo Info(const JobRecord& j) const;
+
+  CoordinatorOptions options_;
+  Ed25519PrivateKey key_ = Ed25519PrivateKey::Generate().value();  // replaced by the data dir's key
+  std::unique_ptr<ledger::Log> log_;
+  std::unique_ptr<wire::WireContext> context_;
+  std::unique_ptr<wire::WireServer> server_;
+  std::unique_ptr<wire::BaseHandlers> base_;
+  std::unique_ptr<Cluster> cluster_;
+  std::thread bus_thread_;
+
+  // Bus-thread state.
+  std::map<std::string, std::string> routing_by_worker_;
+  std::map<std::string, std::string> name_by_worker_;
+  std::map<std::string, std::string> key_by_worker_;  // id -> Ed25519 public key (the ledger account)
+  std::map<std::string, JobLog> logs_;
+  std::map<std::string, std::string> spec_text_;  // job id -> YAML
+
+  std::atomic<uint64_t> heartbeats_{0}, placements_{0}, alive_{0}, queue_{0};
+};
+
+}  // namespace cairn::scheduler
+
+#endif  // CAIRN_SCHEDULER_COORDINATOR_H_
