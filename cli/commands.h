@@ -16,6 +16,9 @@ namespace cairn::cli {
 void RegisterKeysCommand(CLI::App& app, int* exit_code);
 void RegisterDemoCommand(CLI::App& app, int* exit_code);
 void RegisterLedgerCommand(CLI::App& app, int* exit_code);
+void RegisterCoordinatorCommand(CLI::App& app, int* exit_code);
+void RegisterWorkerCommand(CLI::App& app, int* exit_code);
+void RegisterJobCommands(CLI::App& app, int* exit_code);
 // The multi-line text printed by `cairn --version`.
 std::string VersionText();
 

@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   cairn::cli::RegisterKeysCommand(app, &exit_code);
   cairn::cli::RegisterDemoCommand(app, &exit_code);
+  cairn::cli::RegisterCoordinatorCommand(app, &exit_code);
+  cairn::cli::RegisterWorkerCommand(app, &exit_code);
+  cairn::cli::RegisterJobCommands(app, &exit_code);
   cairn::cli::RegisterLedgerCommand(app, &exit_code);
   // CLI11 would only say "A subcommand is required"; name the unknown verb.
   if (argc > 1 && argv[1][0] != '-') {

@@ -1,0 +1,203 @@
+// cairn submit | jobs | status | logs | cancel | workers: the ML engineer's
+// verbs against a coordinator. Tables for people, --json for scripts.
+#include <cstdio>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/coordinator_client.h"
+#include "runtime/base/clock.h"
+#include "runtime/base/files.h"
+#include "scheduler/job_spec.h"
+
+namespace cairn::cli {
+namespace {
+
+using nlohmann::json;
+
+struct JobCmd {
+  CoordinatorAddress coordinator;
+  std::string file;
+  std::string job;
+  bool follow = false;
+  bool json = false;
+};
+
+std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
+
+json JobJson(const wire::JobInfo& j) {
+  return {{"id", j.id},           {"name", j.name},       {"kind", j.kind},       {"state", j.state},
+          {"attempt", j.attempt}, {"retries", j.retries}, {"workers", j.workers}, {"workers_wanted", j.workers_wanted},
+          {"message", j.message}, {"submitter", j.submitter}, {"submitted_unix_millis", j.submitted_unix_millis}};
+}
+
+std::string Age(int64_t unix_ms) {
+  int64_t s = (Clock::System()->NowUnixMillis() - unix_ms) / 1000;
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 7200) return std::to_string(s / 60) + "m";
+  return std::to_string(s / 3600) + "h";
+}
+
+
+template <typename T>
+StatusOr<T> Expect(StatusOr<wire::ClientReply> r) {
+  if (!r.ok()) return r.status();
+  if (const T* v = std::get_if<T>(&r->body)) return *v;
+  return InternalError("the coordinator answered something unexpected");
+}
+
+// Streams a job's log lines until it ends (follow) or until now.
+StatusOr<wire::JobInfo> StreamLogs(Connection& c, const std::string& job, bool follow) {
+  uint64_t next = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(wire::LogsChunk chunk, Expect<wire::LogsChunk>(c.Call(wire::JobLogsBody{job, next})));
+    for (const auto& line : chunk.lines) std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+    next = chunk.next_line;
+    if (!follow || chunk.finished) break;
+    if (chunk.lines.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  return Expect<wire::JobInfo>(c.Call(wire::JobStatusBody{job}));
+}
+
+Status Submit(const JobCmd& o, int* exit_code) {
+  ASSIGN_OR_RETURN(std::string yaml, ReadFileToString(o.file));
+  RETURN_IF_ERROR(scheduler::ParseJobSpec(yaml, o.file).status());  // the same errors, before any network
+  ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
+  ASSIGN_OR_RETURN(Connection c, ConnectToCoordinator(o.coordinator, me));
+  ASSIGN_OR_RETURN(wire::SubmittedBody s, Expect<wire::SubmittedBody>(c.Call(wire::SubmitBody{yaml, o.file})));
+  if (o.json && !o.follow) {
+    std::printf("%s\n", Dump(json{{"id", s.job_id}}).c_str());
+  } else {
+    std::printf("submitted %s\n", s.job_id.c_str());
+  }
+  std::fflush(stdout);
+  if (!o.follow) return OkStatus();
+  ASSIGN_OR_RETURN(wire::JobInfo end, StreamLogs(c, s.job_id, true));
+  std::printf("job %s %s%s\n", end.id.c_str(), end.state.c_str(), end.message.empty() ? "" : (": " + end.message).c_str());
+  if (end.state != "succeeded") *exit_code = 1;
+  return OkStatus();
+}
+
+Status Jobs(const JobCmd& o) {
+  ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
+  ASSIGN_OR_RETURN(Connection c, ConnectToCoordinator(o.coordinator, me));
+  ASSIGN_OR_RETURN(wire::JobsBody jobs, Expect<wire::JobsBody>(c.Call(wire::ListJobsBody{})));
+  if (o.json) {
+    json out = json::array();
+    for (const auto& j : jobs.jobs) out.push_back(JobJson(j));
+    std::printf("%s\n", Dump(out).c_str());
+    return OkStatus();
+  }
+  std::printf("%-28s %-10s %-10s %-8s %-8s %-5s %s\n", "ID", "KIND", "STATE", "WORKERS", "ATTEMPT", "AGE", "MESSAGE");
+  for (const auto& j : jobs.jobs) {
+    std::string workers = std::to_string(j.workers.size()) + "/" + std::to_string(j.workers_wanted);
+    std::printf("%-28s %-10s %-10s %-8s %-8u %-5s %s\n", j.id.c_str(), j.kind.c_str(), j.state.c_str(), workers.c_str(),
+                j.attempt, Age(j.submitted_unix_millis).c_str(), j.message.substr(0, 60).c_str());
+  }
+  if (jobs.jobs.empty()) std::printf("(no jobs)\n");
+  return OkStatus();
+}
+
+Status JobStatus(const JobCmd& o) {
+  ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
+  ASSIGN_OR_RETURN(Connection c, ConnectToCoordinator(o.coordinator, me));
+  ASSIGN_OR_RETURN(wire::JobInfo j, Expect<wire::JobInfo>(c.Call(wire::JobStatusBody{o.job})));
+  if (o.json) {
+    std::printf("%s\n", Dump(JobJson(j)).c_str());
+    return OkStatus();
+  }
+  std::printf("job       %s (%s, %s)\nstate     %s\nattempt   %u (retries used %u)\nworkers   %zu of %u",
+              j.id.c_str(), j.name.c_str(), j.kind.c_str(), j.state.c_str(), j.attempt, j.retries, j.workers.size(),
+              j.workers_wanted);
+  for (const auto& w : j.workers) std::printf(" %s", w.substr(0, 12).c_str());
+  std::printf("\nsubmitted %s ago by %s\n", Age(j.submitted_unix_millis).c_str(), j.submitter.c_str());
+  if (!j.message.empty()) std::printf("message   %s\n", j.message.c_str());
+  return OkStatus();
+}
+
+Status Logs(const JobCmd& o) {
+  ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
+  ASSIGN_OR_RETURN(Connection c, ConnectToCoordinator(o.coordinator, me));
+  return StreamLogs(c, o.job, o.follow).status();
+}
+
+Status Cancel(const JobCmd& o) {
+  ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
+  ASSIGN_OR_RETURN(Connection c, ConnectToCoordinator(o.coordinator, me));
+  ASSIGN_OR_RETURN(wire::CancelledBody b, Expect<wire::CancelledBody>(c.Call(wire::CancelBody{o.job})));
+  std::printf("cancelled %s\n", b.job_id.c_str());
+  return OkStatus();
+}
+
+Status Workers(const JobCmd& o) {
+  ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
+  ASSIGN_OR_RETURN(Connection c, ConnectToCoordinator(o.coordinator, me));
+  ASSIGN_OR_RETURN(wire::WorkersBody ws, Expect<wire::WorkersBody>(c.Call(wire::ListWorkersBody{})));
+  if (o.json) {
+    json out = json::array();
+    for (const auto& w : ws.workers) {
+      out.push_back({{"id", w.id}, {"name", w.name}, {"region", w.region}, {"device", w.device}, {"alive", w.alive},
+                     {"slots", w.slots}, {"used", w.used}, {"tflops", w.tflops},
+                     {"price_per_hour_micros", w.price_per_hour_micros}, {"last_seen_millis_ago", w.last_seen_millis_ago}});
+    }
+    std::printf("%s\n", Dump(out).c_str());
+    return OkStatus();
+  }
+  std::printf("%-14s %-16s %-8s %-6s %-6s %-6s %-8s %-10s %s\n", "ID", "NAME", "REGION", "DEVICE", "STATE", "SLOTS",
+              "TFLOP/S", "PRICE/H", "LAST SEEN");
+  for (const auto& w : ws.workers) {
+    std::printf("%-14s %-16s %-8s %-6s %-6s %u/%-4u %-8.3f %-10.2f %.1fs ago\n", w.id.substr(0, 12).c_str(),
+                w.name.substr(0, 16).c_str(), w.region.c_str(), w.device.c_str(), w.alive ? "alive" : "dead", w.used,
+                w.slots, w.tflops, static_cast<double>(w.price_per_hour_micros) / 1e6,
+                static_cast<double>(w.last_seen_millis_ago) / 1000);
+  }
+  if (ws.workers.empty()) std::printf("(no workers)\n");
+  return OkStatus();
+}
+
+}  // namespace
+
+void RegisterJobCommands(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<JobCmd>();
+  CLI::App* submit = app.add_subcommand("submit", "Submit a job spec (YAML) to the coordinator");
+  submit->add_option("spec", o->file, "Job spec file, e.g. examples/benchmark.yaml")->required()->check(CLI::ExistingFile);
+  submit->add_flag("--follow,-f", o->follow, "Stream the job's logs; exit 0 only if it succeeds");
+  submit->add_flag("--json", o->json, "Print JSON");
+  AddCoordinatorOptions(submit, &o->coordinator);
+  submit->callback([o, exit_code] {
+    int code = 0;
+    *exit_code = ReportStatus(Submit(*o, &code));
+    if (*exit_code == 0) *exit_code = code;
+  });
+
+  CLI::App* jobs = app.add_subcommand("jobs", "List jobs");
+  jobs->add_flag("--json", o->json, "Print JSON");
+  AddCoordinatorOptions(jobs, &o->coordinator);
+  jobs->callback([o, exit_code] { *exit_code = ReportStatus(Jobs(*o)); });
+
+  CLI::App* status = app.add_subcommand("status", "Show one job");
+  status->add_option("job", o->job, "Job id")->required();
+  status->add_flag("--json", o->json, "Print JSON");
+  AddCoordinatorOptions(status, &o->coordinator);
+  status->callback([o, exit_code] { *exit_code = ReportStatus(JobStatus(*o)); });
+
+  CLI::App* logs = app.add_subcommand("logs", "Print a job's logs");
+  logs->add_option("job", o->job, "Job id")->required();
+  logs->add_flag("--follow,-f", o->follow, "Keep streaming until the job ends");
+  AddCoordinatorOptions(logs, &o->coordinator);
+  logs->callback([o, exit_code] { *exit_code = ReportStatus(Logs(*o)); });
+
+  CLI::App* cancel = app.add_subcommand("cancel", "Cancel a job");
+  cancel->add_option("job", o->job, "Job id")->required();
+  AddCoordinatorOptions(cancel, &o->coordinator);
+  cancel->callback([o, exit_code] { *exit_code = ReportStatus(Cancel(*o)); });
+
+  CLI::App* workers = app.add_subcommand("workers", "List workers");
+  workers->add_flag("--json", o->json, "Print JSON");
+  AddCoordinatorOptions(workers, &o->coordinator);
+  workers->callback([o, exit_code] { *exit_code = ReportStatus(Workers(*o)); });
+}
+
+}  // namespace cairn::cli
