@@ -10,8 +10,9 @@ namespace cairn::testing {
 
 class Subprocess {
  public:
-  // Starts argv[0] with argv; stdout is captured, stderr inherited.
-  explicit Subprocess(const std::vector<std::string>& argv);
+  // Starts argv[0] with argv; stdout is captured, and stderr too when
+  // `merge_stderr`, else inherited.
+  explicit Subprocess(const std::vector<std::string>& argv, bool merge_stderr = false);
   ~Subprocess();  // kills (SIGKILL) and reaps if still running
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;

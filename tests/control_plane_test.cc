@@ -1,0 +1,179 @@
+// The control plane as users run it: a `cairn coordinator` process and three
+// `cairn worker` processes on loopback, jobs submitted with `cairn submit`.
+// A benchmark job for 2 workers is placed and completes; a worker killed
+// with SIGKILL mid-job has its share requeued and the job still completes;
+// malformed specs are refused with field-level messages; the ledger that
+// recorded it all verifies. An allow-list refuses an unknown client.
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/base/temp_dir.h"
+#include "tests/subprocess.h"
+
+namespace cairn {
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;
+};
+
+// The JSON document in a command's output (notes such as "pinned
+// coordinator ..." may come first on stderr, which is merged).
+nlohmann::json Json(const std::string& out) {
+  size_t at = out.find_first_of("{[");
+  return nlohmann::json::parse(at == std::string::npos ? out : out.substr(at));
+}
+
+class ControlPlane : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bus_port_ = testing::FreePort();
+    http_port_ = testing::FreePort();
+    std::ofstream(dir_.path() + "/bench.yaml")
+        << "name: bench\nkind: benchmark\nresources: {workers: 2}\nbenchmark: {seconds: 4}\nmax_retries: 3\n";
+  }
+  std::vector<std::string> Env(const std::string& home) {
+    return {"/usr/bin/env", "CAIRN_HOME=" + dir_.path() + "/" + home, "CAIRN_LOG_LEVEL=warn", CAIRN_BINARY};
+  }
+  std::vector<std::string> Where() {
+    return {"--coordinator", "127.0.0.1:" + std::to_string(bus_port_), "--coordinator-http", std::to_string(http_port_)};
+  }
+  std::unique_ptr<testing::Subprocess> StartCoordinator(const std::vector<std::string>& extra = {}) {
+    auto argv = Env("coord-home");
+    for (const char* a : {"coordinator", "--heartbeat-ms", "200"}) argv.push_back(a);
+    argv.insert(argv.end(), {"--data-dir", dir_.path() + "/coord", "--bus", "tcp://127.0.0.1:" + std::to_string(bus_port_),
+                             "--http", "127.0.0.1:" + std::to_string(http_port_)});
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto p = std::make_unique<testing::Subprocess>(argv);
+    std::string line;
+    EXPECT_TRUE(p->ReadLine(&line, 15000));
+    EXPECT_EQ(line, "coordinator ready");
+    return p;
+  }
+  std::unique_ptr<testing::Subprocess> StartWorker(const std::string& name) {
+    auto argv = Env("home-" + name);
+    argv.insert(argv.end(), {"worker", "--name", name, "--measure-seconds", "0.2"});
+    auto w = Where();
+    argv.insert(argv.end(), w.begin(), w.end());
+    auto p = std::make_unique<testing::Subprocess>(argv);
+    std::string line;
+    EXPECT_TRUE(p->ReadLine(&line, 15000));  // "worker <id> ..."
+    ids_[name] = line.size() > 7 ? line.substr(7, 32) : "";
+    return p;
+  }
+  // Runs a client verb against the coordinator (stdout and stderr merged).
+  CliRun Cairn(std::vector<std::string> args, const std::string& home = "client-home", bool to_coordinator = true) {
+    auto argv = Env(home);
+    argv.insert(argv.end(), args.begin(), args.end());
+    if (to_coordinator) {
+      auto w = Where();
+      argv.insert(argv.end(), w.begin(), w.end());
+    }
+    testing::Subprocess p(argv, /*merge_stderr=*/true);
+    std::string out = p.ReadAll();
+    return {p.Wait(), out};
+  }
+  nlohmann::json Status(const std::string& id) {
+    auto r = Cairn({"status", id, "--json"});
+    return r.code == 0 ? Json(r.out) : nlohmann::json{{"state", "?"}};
+  }
+  bool WaitForWorkers(size_t n) {
+    for (int i = 0; i < 100; ++i) {
+      auto r = Cairn({"workers", "--json"});
+      if (r.code == 0) {
+        size_t alive = 0;
+        for (const auto& w : Json(r.out)) alive += w["alive"].get<bool>();
+        if (alive >= n) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  ScopedTempDir dir_{"cairn-control"};
+  int bus_port_ = 0, http_port_ = 0;
+  std::map<std::string, std::string> ids_;
+};
+
+TEST_F(ControlPlane, JobsCompleteAndSurviveAKilledWorker) {
+  auto coordinator = StartCoordinator();
+  std::map<std::string, std::unique_ptr<testing::Subprocess>> workers;
+  for (const char* n : {"w1", "w2", "w3"}) workers[n] = StartWorker(n);
+  ASSERT_TRUE(WaitForWorkers(3));
+
+  // 1. A 2-worker benchmark job is placed and completes; --follow exits 0.
+  auto first = Cairn({"submit", dir_.path() + "/bench.yaml", "--follow"});
+  ASSERT_EQ(first.code, 0) << first.out;
+  EXPECT_NE(first.out.find("job succeeded"), std::string::npos) << first.out;
+
+  // 2. Kill -9 one of the two placed workers mid-job: the job is requeued
+  //    onto the spare worker and completes.
+  auto sub = Cairn({"submit", dir_.path() + "/bench.yaml", "--json"});
+  ASSERT_EQ(sub.code, 0) << sub.out;
+  std::string id = Json(sub.out)["id"];
+  nlohmann::json st;
+  for (int i = 0; i < 100 && (st = Status(id))["state"] != "running"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(st["state"], "running");
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // mid-job
+  std::string victim = st["workers"][0];
+  bool killed = false;
+  for (auto& [name, p] : workers) {
+    if (ids_[name] == victim) {
+      p->Signal(SIGKILL);
+      EXPECT_EQ(p->Wait(), 128 + SIGKILL);
+      killed = true;
+    }
+  }
+  ASSERT_TRUE(killed) << "placed worker " << victim << " not found";
+  auto follow = Cairn({"logs", id, "-f"});
+  EXPECT_EQ(follow.code, 0);
+  st = Status(id);
+  EXPECT_EQ(st["state"], "succeeded") << follow.out;
+  EXPECT_EQ(st["attempt"], 2);
+  EXPECT_NE(follow.out.find("requeued: lost worker"), std::string::npos) << follow.out;
+
+  // 3. Malformed specs are refused, naming the field and line.
+  std::ofstream(dir_.path() + "/bad.yaml") << "name: bad\nkind: benchmark\nresources:\n  workers: many\n";
+  auto bad = Cairn({"submit", dir_.path() + "/bad.yaml"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.out.find("bad.yaml:4: resources.workers: must be an integer from 1 to 1024, got 'many'"),
+            std::string::npos)
+      << bad.out;
+  auto jobs = Cairn({"jobs", "--json"});
+  ASSERT_EQ(jobs.code, 0);
+  EXPECT_EQ(Json(jobs.out).size(), 2u);
+
+  // 4. Workers can leave cleanly; the ledger recorded submissions and
+  //    placements and verifies.
+  for (auto& [name, p] : workers) p->Signal(SIGTERM);
+  for (auto& [name, p] : workers) p->Wait();
+  auto verify = Cairn({"ledger", "verify", "http://127.0.0.1:" + std::to_string(http_port_), "--json"}, "client-home",
+                      /*to_coordinator=*/false);
+  ASSERT_EQ(verify.code, 0) << verify.out;
+  EXPECT_GE(Json(verify.out)["entries"].get<int>(), 5);  // 2 submitted, 3 placed
+  coordinator->Signal(SIGTERM);
+  EXPECT_EQ(coordinator->Wait(), 0);
+}
+
+TEST_F(ControlPlane, AllowListRefusesUnknownClients) {
+  // The only allowed identity is the one in "allowed-home".
+  auto keys = Cairn({"keys", "new", "--json"}, "allowed-home", /*to_coordinator=*/false);
+  ASSERT_EQ(keys.code, 0) << keys.out;
+  auto j = Json(keys.out);
+  std::ofstream(dir_.path() + "/allow") << j["ed25519_public"].get<std::string>() << "\n";
+  auto coordinator = StartCoordinator({"--allow", dir_.path() + "/allow"});
+  auto ok = Cairn({"jobs"}, "allowed-home");
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  auto refused = Cairn({"jobs"}, "stranger-home");
+  EXPECT_EQ(refused.code, 1);
+  coordinator->Signal(SIGTERM);
+  EXPECT_EQ(coordinator->Wait(), 0);
+}
+
+}  // namespace
+}  // namespace cairn
