@@ -51,6 +51,19 @@ StatusOr<std::string> Cluster::Submit(const JobSpec& spec, const std::string& su
   return id;
 }
 
+Status Cluster::Restore(JobRecord job) {
+  if (jobs_.count(job.id)) return AlreadyExistsError("job " + job.id + " already exists");
+  if (job.state == JobState::kRunning) {
+    job.state = JobState::kQueued;
+    job.message = "requeued: the coordinator restarted";
+  }
+  job.workers.clear();
+  job.finished.clear();
+  next_sequence_ = std::max(next_sequence_, job.sequence + 1);
+  jobs_[job.id] = std::move(job);
+  return OkStatus();
+}
+
 void Cluster::ReleaseJob(JobRecord& job) {
   for (const std::string& w : job.workers) {
     auto it = workers_.find(w);

@@ -85,6 +85,10 @@ class Cluster {
   StatusOr<std::string> Submit(const JobSpec& spec, const std::string& submitter, const std::string& id = "");
   // FailedPrecondition if the job already ended.
   Status Cancel(const std::string& job_id);
+  // Restores a job after a coordinator restart. A job that was running is
+  // queued again (its workers are unknown now); its attempt count is kept so
+  // that stale reports from the old attempt are recognised.
+  Status Restore(JobRecord job);
   // A worker reports its task for the current attempt done (or failed).
   // When every rank has succeeded the job succeeds; a failure fails it.
   Status TaskFinished(const std::string& job_id, const std::string& worker_id, bool ok, const std::string& message);

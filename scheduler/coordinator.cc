@@ -49,6 +49,19 @@ StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(CoordinatorOptions opt
   ASSIGN_OR_RETURN(so.keys, wire::CurveKeysOf(c->key_));
   ASSIGN_OR_RETURN(c->server_, wire::WireServer::Bind(c->context_.get(), so));
   c->cluster_ = std::make_unique<Cluster>(Clock::System(), c->options_.cluster);
+  ASSIGN_OR_RETURN(c->store_, JobStore::Open(dir + "/state.db"));
+  ASSIGN_OR_RETURN(std::vector<StoredJob> stored, c->store_->LoadJobs());
+  for (StoredJob& s : stored) {
+    bool was_running = s.record.state == JobState::kRunning;
+    std::string id = s.record.id;
+    RETURN_IF_ERROR(c->cluster_->Restore(std::move(s.record)));
+    c->spec_text_[id] = s.spec_text;
+    ASSIGN_OR_RETURN(c->logs_[id].lines, c->store_->LoadLog(id));
+    if (was_running) {
+      c->Log(id, "requeued: the coordinator restarted");
+      c->Persist(id);
+    }
+  }
   Coordinator* self = c.get();
   wire::BusSettings bus{static_cast<uint32_t>(c->options_.cluster.heartbeat_interval_ms),
                         static_cast<uint32_t>(c->options_.cluster.liveness)};
@@ -98,7 +111,17 @@ void Coordinator::Record(const std::string& what, const ledger::BodyFiller& fill
 
 void Coordinator::Log(const std::string& job_id, const std::string& line) {
   auto& lines = logs_[job_id].lines;
-  if (lines.size() < 100000) lines.push_back(line);
+  if (lines.size() >= 100000) return;
+  lines.push_back(line);
+  Status s = store_->AppendLog(job_id, line);
+  if (!s.ok()) CAIRN_LOG_ERROR("state store: {}", s.ToString());
+}
+
+void Coordinator::Persist(const std::string& job_id) {
+  auto j = cluster_->Job(job_id);
+  if (!j.ok()) return;
+  Status s = store_->Save(*j, spec_text_[job_id]);
+  if (!s.ok()) CAIRN_LOG_ERROR("state store: {}", s.ToString());
 }
 
 Status Coordinator::OnHello(const wire::Peer& peer, const wire::WorkerHello& hello, const std::string& id) {
@@ -151,6 +174,7 @@ HandlerResult Coordinator::OnClient(const wire::Peer& peer, const wire::ClientRe
     auto id = cluster_->Submit(*spec, submitter, spec->name + "-" + RandomSuffix());
     if (!id.ok()) return ErrorFor(rid, id.status());
     spec_text_[*id] = sub->spec;
+    Persist(*id);
     std::string spec_hash = Sha256Bytes(sub->spec);
     Record("jobSubmitted", [&](ledger::schema::LedgerEntry::Body::Builder b) {
       auto j = b.initJobSubmitted();
@@ -195,6 +219,7 @@ HandlerResult Coordinator::OnClient(const wire::Peer& peer, const wire::ClientRe
         (void)server_->SendTo(it->second, MakeOutgoing(wire::TaskRevoke{c->job_id, j->attempt, "job cancelled"}));
       }
     }
+    Persist(c->job_id);
     Log(c->job_id, "cancelled by " + base_->IdentityOf(peer));
     return Reply(rid, wire::CancelledBody{c->job_id});
   }
@@ -231,6 +256,7 @@ HandlerResult Coordinator::OnTaskUpdate(const wire::Peer& peer, const wire::Task
   }
   const auto& f = std::get<wire::TaskFinished>(update.body);
   RETURN_IF_ERROR(cluster_->TaskFinished(update.job_id, worker, f.ok, f.message));
+  Persist(update.job_id);
   Log(update.job_id, "[" + worker.substr(0, 8) + "] task " + (f.ok ? "finished: " : "failed: ") + f.message);
   auto after = cluster_->Job(update.job_id);
   if (after.ok() && after->state != JobState::kRunning) Log(update.job_id, std::string("job ") + JobStateName(after->state));
@@ -254,6 +280,7 @@ void Coordinator::Tick() {
 
 void Coordinator::Apply(const std::vector<ClusterEvent>& events) {
   for (const ClusterEvent& e : events) {
+    if (!e.job_id.empty()) Persist(e.job_id);
     switch (e.kind) {
       case ClusterEvent::kPlaced: {
         placements_.fetch_add(1);

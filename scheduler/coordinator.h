@@ -6,8 +6,8 @@
 // Cluster needs no locks); ledger appends are asynchronous (the Log's
 // committer thread). Stats are atomics, readable from any thread.
 //
-// Not yet: job state survives a coordinator restart only through the
-// ledger; the state store and the HTTP endpoints arrive next.
+// Jobs and their logs are kept in DIR/state.db (JobStore): a restarted
+// coordinator requeues the jobs that were running and carries on.
 #ifndef CAIRN_SCHEDULER_COORDINATOR_H_
 #define CAIRN_SCHEDULER_COORDINATOR_H_
 
@@ -21,6 +21,7 @@
 #include "ledger/log.h"
 #include "runtime/wire/base_handlers.h"
 #include "scheduler/cluster.h"
+#include "scheduler/job_store.h"
 
 namespace cairn::scheduler {
 
@@ -65,6 +66,7 @@ class Coordinator {
   void Apply(const std::vector<ClusterEvent>& events);
   void Record(const std::string& what, const ledger::BodyFiller& fill);
   void Log(const std::string& job_id, const std::string& line);
+  void Persist(const std::string& job_id);
   wire::JobInfo Info(const JobRecord& j) const;
 
   CoordinatorOptions options_;
@@ -74,6 +76,7 @@ class Coordinator {
   std::unique_ptr<wire::WireServer> server_;
   std::unique_ptr<wire::BaseHandlers> base_;
   std::unique_ptr<Cluster> cluster_;
+  std::unique_ptr<JobStore> store_;
   std::thread bus_thread_;
 
   // Bus-thread state.

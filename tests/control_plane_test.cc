@@ -160,6 +160,37 @@ TEST_F(ControlPlane, JobsCompleteAndSurviveAKilledWorker) {
   EXPECT_EQ(coordinator->Wait(), 0);
 }
 
+TEST_F(ControlPlane, CoordinatorKilledMidJobRestartsAndTheJobCompletes) {
+  auto coordinator = StartCoordinator();
+  auto w1 = StartWorker("w1");
+  auto w2 = StartWorker("w2");
+  ASSERT_TRUE(WaitForWorkers(2));
+  auto sub = Cairn({"submit", dir_.path() + "/bench.yaml", "--json"});
+  ASSERT_EQ(sub.code, 0) << sub.out;
+  std::string id = Json(sub.out)["id"];
+  nlohmann::json st;
+  for (int i = 0; i < 100 && (st = Status(id))["state"] != "running"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(st["state"], "running");
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  coordinator->Signal(SIGKILL);
+  EXPECT_EQ(coordinator->Wait(), 128 + SIGKILL);
+  coordinator = StartCoordinator();  // same data dir, same ports, same key
+  auto follow = Cairn({"logs", id, "-f"});
+  EXPECT_EQ(follow.code, 0) << follow.out;
+  st = Status(id);
+  EXPECT_EQ(st["state"], "succeeded") << follow.out;
+  EXPECT_NE(follow.out.find("the coordinator restarted"), std::string::npos) << follow.out;
+  w1->Signal(SIGTERM);
+  w2->Signal(SIGTERM);
+  w1->Wait();
+  w2->Wait();
+  auto verify = Cairn({"ledger", "verify", "http://127.0.0.1:" + std::to_string(http_port_), "--json"}, "client-home",
+                      /*to_coordinator=*/false);
+  ASSERT_EQ(verify.code, 0) << verify.out;
+  coordinator->Signal(SIGTERM);
+  EXPECT_EQ(coordinator->Wait(), 0);
+}
+
 TEST_F(ControlPlane, AllowListRefusesUnknownClients) {
   // The only allowed identity is the one in "allowed-home".
   auto keys = Cairn({"keys", "new", "--json"}, "allowed-home", /*to_coordinator=*/false);

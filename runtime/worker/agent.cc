@@ -134,6 +134,13 @@ Status WorkerAgent::Run(const std::atomic<bool>& stop) {
           auto t = wire::Decode<wire::TaskAssign>(in->payload);
           if (!t.ok()) break;
           reap(false);
+          // A new attempt of a job this worker still runs (the coordinator
+          // restarted, or requeued it here): the old attempt stops first.
+          if (auto old = running.find(t->job_id); old != running.end() && old->second->task.attempt != t->attempt) {
+            old->second->cancel = true;
+            if (old->second->thread.joinable()) old->second->thread.join();
+            running.erase(old);
+          }
           if (running.count(t->job_id) || running.size() >= options_.max_tasks) {
             outbox.Push(wire::TaskUpdate{t->job_id, t->attempt, wire::TaskFinished{false, "worker is at capacity"}});
             break;
