@@ -59,6 +59,8 @@ std::string Metrics(scheduler::Coordinator& c) {
   metric("cairn_workers", "gauge", "Workers known to the coordinator, by state.",
          "{state=\"alive\"} " + std::to_string(s.workers_alive));
   metric("cairn_ledger_entries", "gauge", "Entries in the provenance ledger.", " " + std::to_string(c.ledger().size()));
+  out += c.placement_latency().Render("cairn_placement_latency_seconds",
+                                      "Time of a scheduling pass that placed at least one job.");
   return out;
 }
 

@@ -271,7 +271,16 @@ HandlerResult Coordinator::OnGoodbye(const wire::Peer& peer, const wire::Goodbye
 }
 
 void Coordinator::Tick() {
-  Apply(cluster_->Tick());
+  int64_t start = Clock::System()->MonotonicNanos();
+  auto events = cluster_->Tick();
+  double seconds = static_cast<double>(Clock::System()->MonotonicNanos() - start) / 1e9;
+  for (const auto& e : events) {
+    if (e.kind == ClusterEvent::kPlaced) {
+      placement_latency_.Observe(seconds);
+      break;
+    }
+  }
+  Apply(events);
   uint64_t alive = 0;
   for (const auto& [id, w] : cluster_->workers()) alive += w.alive;
   alive_.store(alive);

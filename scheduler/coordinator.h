@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ledger/log.h"
+#include "runtime/base/histogram.h"
 #include "runtime/wire/base_handlers.h"
 #include "scheduler/cluster.h"
 #include "scheduler/job_store.h"
@@ -51,6 +52,8 @@ class Coordinator {
   const std::string& curve_public_key() const { return server_->public_key(); }
   ledger::Log& ledger() { return *log_; }
   CoordinatorStats stats() const;
+  // Time of each scheduling pass that placed at least one job (seconds).
+  const Histogram& placement_latency() const { return placement_latency_; }
 
  private:
   struct JobLog {
@@ -87,6 +90,7 @@ class Coordinator {
   std::map<std::string, std::string> spec_text_;  // job id -> YAML
 
   std::atomic<uint64_t> heartbeats_{0}, placements_{0}, alive_{0}, queue_{0};
+  Histogram placement_latency_{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
 };
 
 }  // namespace cairn::scheduler

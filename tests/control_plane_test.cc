@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "runtime/base/temp_dir.h"
@@ -136,6 +137,15 @@ TEST_F(ControlPlane, JobsCompleteAndSurviveAKilledWorker) {
   EXPECT_EQ(st["state"], "succeeded") << follow.out;
   EXPECT_EQ(st["attempt"], 2);
   EXPECT_NE(follow.out.find("requeued: lost worker"), std::string::npos) << follow.out;
+
+  // Prometheus metrics on the coordinator's HTTP port.
+  httplib::Client http("127.0.0.1", http_port_);
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("cairn_placement_latency_seconds_count"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("cairn_heartbeats_received_total"), std::string::npos);
+  EXPECT_NE(metrics->body.find("cairn_workers{state=\"alive\"} 2"), std::string::npos) << metrics->body;
+  EXPECT_EQ(http.Get("/healthz")->status, 200);
 
   // 3. Malformed specs are refused, naming the field and line.
   std::ofstream(dir_.path() + "/bad.yaml") << "name: bad\nkind: benchmark\nresources:\n  workers: many\n";
