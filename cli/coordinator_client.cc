@@ -112,7 +112,11 @@ StatusOr<wire::ClientReply> Connection::Call(decltype(wire::ClientRequest::body)
   auto r = client->Call(wire::ClientRequest{next_request++, 0, std::move(body)}, timeout_ms);
   if (!r.ok() && r.status().code() == StatusCode::kDeadlineExceeded) {
     return UnavailableError("no answer from the coordinator at " + endpoint + " within " + std::to_string(timeout_ms) +
-                            " ms (is it running? is the key right?)");
+                            " ms (is it running?)");
+  }
+  if (!r.ok() && (r.status().code() == StatusCode::kPermissionDenied ||
+                  r.status().code() == StatusCode::kUnauthenticated)) {
+    return r.status().WithContext("coordinator " + endpoint);
   }
   return r;
 }

@@ -212,6 +212,7 @@ TEST_F(ControlPlane, AllowListRefusesUnknownClients) {
   EXPECT_EQ(ok.code, 0) << ok.out;
   auto refused = Cairn({"jobs"}, "stranger-home");
   EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.out.find("PERMISSION_DENIED"), std::string::npos) << refused.out;
   coordinator->Signal(SIGTERM);
   EXPECT_EQ(coordinator->Wait(), 0);
 }

@@ -1,5 +1,7 @@
 #include "runtime/wire/client.h"
 
+#include <cstring>
+
 #include <zmq.h>
 
 #include "runtime/base/clock.h"
@@ -28,8 +30,36 @@ StatusOr<std::unique_ptr<WireClient>> WireClient::Connect(WireContext* context, 
   RETURN_IF_ERROR(s.SetInt64(ZMQ_MAXMSGSIZE, options.max_message_bytes, "ZMQ_MAXMSGSIZE"));
   RETURN_IF_ERROR(s.SetInt(ZMQ_RECONNECT_IVL, 100, "ZMQ_RECONNECT_IVL"));
   RETURN_IF_ERROR(s.SetInt(ZMQ_RECONNECT_IVL_MAX, 5000, "ZMQ_RECONNECT_IVL_MAX"));
+  // Watch the handshake so that a refusal is reported at once instead of
+  // as a silent timeout.
+  std::string monitor = "inproc://cairn-monitor-" + std::to_string(reinterpret_cast<uintptr_t>(c.get()));
+  if (zmq_socket_monitor(s.raw(), monitor.c_str(),
+                         ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0) {
+    c->monitor_ = std::make_unique<ZmqSocket>(context->raw(), ZMQ_PAIR);
+    if (!c->monitor_->Connect(monitor).ok()) c->monitor_.reset();
+  }
   RETURN_IF_ERROR(s.Connect(options.connect));
   return c;
+}
+
+Status WireClient::CheckHandshake() {
+  if (!monitor_) return OkStatus();
+  for (;;) {
+    auto ev = monitor_->Receive(0, 2);
+    if (!ev.ok()) return OkStatus();
+    if (ev->frames.empty() || ev->frames[0].size() < 6) continue;
+    uint16_t event;
+    uint32_t value;
+    std::memcpy(&event, ev->frames[0].data(), 2);
+    std::memcpy(&value, ev->frames[0].data() + 2, 4);
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+      return PermissionDeniedError("the server refused this client's key (ZAP status " + std::to_string(value) +
+                                   "); is it on the server's allow-list?");
+    }
+    return UnauthenticatedError("the CURVE handshake with the server failed (" + std::string(zmq_strerror(static_cast<int>(value))) +
+                                "); is the pinned server key right?");
+  }
 }
 
 Status WireClient::Send(MessageType type, std::string_view payload) {
@@ -43,7 +73,19 @@ Status WireClient::SendFrames(const std::vector<std::string>& frames) {
 }
 
 StatusOr<Incoming> WireClient::Receive(int timeout_ms) {
-  ASSIGN_OR_RETURN(ReceivedMessage msg, socket_.Receive(timeout_ms, 4));
+  RETURN_IF_ERROR(CheckHandshake());
+  // Wait in slices so that a handshake failure ends the wait early.
+  int64_t deadline = Clock::System()->MonotonicNanos() / 1'000'000 + timeout_ms;
+  StatusOr<ReceivedMessage> got = DeadlineExceededError("no message within " + std::to_string(timeout_ms) + " ms");
+  for (;;) {
+    int64_t left = deadline - Clock::System()->MonotonicNanos() / 1'000'000;
+    int slice = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(left, monitor_ ? 100 : left)));
+    got = socket_.Receive(slice, 4);
+    if (got.ok() || got.status().code() != StatusCode::kDeadlineExceeded) break;
+    RETURN_IF_ERROR(CheckHandshake());
+    if (left <= 0) return DeadlineExceededError("no message within " + std::to_string(timeout_ms) + " ms");
+  }
+  ASSIGN_OR_RETURN(ReceivedMessage msg, std::move(got));
   if (msg.frames.size() + msg.dropped_frames != 2) {
     return InvalidArgumentError("server sent " + std::to_string(msg.frames.size() + msg.dropped_frames) +
                                 " frames; expected [type, payload]");

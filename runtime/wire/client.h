@@ -44,7 +44,9 @@ class WireClient {
   Status SendFrames(const std::vector<std::string>& frames);
 
   // The next message within `timeout_ms`: DeadlineExceeded if none came,
-  // InvalidArgument if it breaks the grammar.
+  // InvalidArgument if it breaks the grammar, PermissionDenied if the server
+  // refused this client's key (ZAP), Unauthenticated if the CURVE handshake
+  // failed (e.g. the pinned server key is wrong).
   StatusOr<Incoming> Receive(int timeout_ms);
   // Sends `request` and waits for the reply with the same request id
   // (replies to other ids are discarded). An ErrorReply from the server is
@@ -52,8 +54,12 @@ class WireClient {
   StatusOr<ClientReply> Call(const ClientRequest& request, int timeout_ms);
 
  private:
-  WireClient(WireContext* context) : socket_(context->raw(), 5 /* ZMQ_DEALER */) {}
+  WireClient(WireContext* context) : context_(context), socket_(context->raw(), 5 /* ZMQ_DEALER */) {}
+  // Handshake failures reported by the socket monitor, if any.
+  Status CheckHandshake();
+  WireContext* context_;
   ZmqSocket socket_;
+  std::unique_ptr<ZmqSocket> monitor_;  // PAIR connected to the socket's monitor
 };
 
 // An ErrorReply turned back into the Status it was made from.
