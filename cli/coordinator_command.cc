@@ -57,7 +57,8 @@ std::string Metrics(scheduler::Coordinator& c) {
   metric("cairn_placements_total", "counter", "Jobs placed on workers (each attempt).", " " + std::to_string(s.placements));
   metric("cairn_job_queue_depth", "gauge", "Jobs waiting to be placed.", " " + std::to_string(s.queue_depth));
   metric("cairn_workers", "gauge", "Workers known to the coordinator, by state.",
-         "{state=\"alive\"} " + std::to_string(s.workers_alive));
+         "{state=\"alive\"} " + std::to_string(s.workers_alive) + "\ncairn_workers{state=\"dead\"} " +
+             std::to_string(s.workers_dead));
   metric("cairn_ledger_entries", "gauge", "Entries in the provenance ledger.", " " + std::to_string(c.ledger().size()));
   out += c.placement_latency().Render("cairn_placement_latency_seconds",
                                       "Time of a scheduling pass that placed at least one job.");

@@ -94,7 +94,7 @@ Coordinator::~Coordinator() {
 }
 
 CoordinatorStats Coordinator::stats() const {
-  return CoordinatorStats{heartbeats_.load(), placements_.load(), alive_.load(), queue_.load()};
+  return CoordinatorStats{heartbeats_.load(), placements_.load(), alive_.load(), dead_.load(), queue_.load()};
 }
 
 void Coordinator::Record(const std::string& what, const ledger::BodyFiller& fill) {
@@ -284,6 +284,7 @@ void Coordinator::Tick() {
   uint64_t alive = 0;
   for (const auto& [id, w] : cluster_->workers()) alive += w.alive;
   alive_.store(alive);
+  dead_.store(cluster_->workers().size() - alive);
   queue_.store(cluster_->QueueDepth());
 }
 

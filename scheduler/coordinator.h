@@ -39,6 +39,7 @@ struct CoordinatorStats {
   uint64_t heartbeats = 0;
   uint64_t placements = 0;
   uint64_t workers_alive = 0;
+  uint64_t workers_dead = 0;
   uint64_t queue_depth = 0;
 };
 
@@ -89,7 +90,7 @@ class Coordinator {
   std::map<std::string, JobLog> logs_;
   std::map<std::string, std::string> spec_text_;  // job id -> YAML
 
-  std::atomic<uint64_t> heartbeats_{0}, placements_{0}, alive_{0}, queue_{0};
+  std::atomic<uint64_t> heartbeats_{0}, placements_{0}, alive_{0}, dead_{0}, queue_{0};
   Histogram placement_latency_{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
 };
 
