@@ -116,6 +116,13 @@ Status WorkerAgent::Run(const std::atomic<bool>& stop) {
           if (!w.ok()) break;
           registered = true;
           backoff_ms = 1000;
+          // A (re)registration: the coordinator treats whatever this worker
+          // ran before as lost and requeues it, so stop those tasks now
+          // rather than let them hold slots it believes are free.
+          if (!running.empty()) {
+            CAIRN_LOG_INFO("re-registered: stopping {} task(s) from before", running.size());
+            reap(true);
+          }
           interval = std::max<int64_t>(50, w->heartbeat_interval_millis);
           liveness = std::max<int64_t>(1, w->heartbeat_liveness);
           CAIRN_LOG_INFO("registered with the coordinator as {}", w->worker_id);
