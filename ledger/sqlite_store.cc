@@ -2,57 +2,10 @@
 
 #include <sqlite3.h>
 
+#include "runtime/base/sqlite.h"
+
 namespace cairn::ledger {
 namespace {
-
-Status SqlError(sqlite3* db, const std::string& what) {
-  int code = sqlite3_extended_errcode(db);
-  std::string msg = what + ": " + sqlite3_errmsg(db);
-  switch (code & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED: return UnavailableError(msg);
-    case SQLITE_FULL: return ResourceExhaustedError(msg);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return DataLossError(msg);
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-    case SQLITE_CANTOPEN: return PermissionDeniedError(msg);
-    default: return InternalError(msg);
-  }
-}
-
-// A prepared statement, finalised on scope exit.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  Status Prepared(const char* what) const { return rc_ == SQLITE_OK ? OkStatus() : SqlError(db_, what); }
-  void Int(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  void Blob(int i, const std::string& v) {
-    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  void Text(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  int Step() { return sqlite3_step(stmt_); }
-  void Reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  int64_t ColInt(int i) const { return sqlite3_column_int64(stmt_, i); }
-  std::string ColBlob(int i) const {
-    const void* p = sqlite3_column_blob(stmt_, i);
-    int n = sqlite3_column_bytes(stmt_, i);
-    return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), static_cast<size_t>(n));
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_;
-};
 
 constexpr char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
@@ -77,13 +30,13 @@ StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path
   sqlite3_busy_timeout(db, 5000);
   int64_t app_id = 0, version = 0, tables = 0;
   {
-    Stmt q(db, "PRAGMA application_id");
+    SqlStatement q(db, "PRAGMA application_id");
     RETURN_IF_ERROR(q.Prepared("read application_id").WithContext(path));
     if (q.Step() == SQLITE_ROW) app_id = q.ColInt(0);
-    Stmt v(db, "PRAGMA user_version");
+    SqlStatement v(db, "PRAGMA user_version");
     RETURN_IF_ERROR(v.Prepared("read user_version"));
     if (v.Step() == SQLITE_ROW) version = v.ColInt(0);
-    Stmt t(db, "SELECT count(*) FROM sqlite_master");
+    SqlStatement t(db, "SELECT count(*) FROM sqlite_master");
     RETURN_IF_ERROR(t.Prepared("read schema").WithContext(path));
     if (t.Step() == SQLITE_ROW) tables = t.ColInt(0);
   }
@@ -101,7 +54,7 @@ StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path
     RETURN_IF_ERROR(store->Exec(("PRAGMA user_version=" + std::to_string(kSqliteSchemaVersion)).c_str()));
   }
   RETURN_IF_ERROR(store->Exec(kSchema));
-  Stmt size(db, "SELECT COALESCE(MAX(idx) + 1, 0), COUNT(*) FROM entries");
+  SqlStatement size(db, "SELECT COALESCE(MAX(idx) + 1, 0), COUNT(*) FROM entries");
   RETURN_IF_ERROR(size.Prepared("read size"));
   if (size.Step() != SQLITE_ROW) return SqlError(db, "read size");
   if (size.ColInt(0) != size.ColInt(1)) {
@@ -115,15 +68,7 @@ StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path
 
 SqliteStore::~SqliteStore() { sqlite3_close(db_); }
 
-Status SqliteStore::Exec(const char* sql) const {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    return InternalError(std::string("sqlite: ") + msg + " in: " + sql);
-  }
-  return OkStatus();
-}
+Status SqliteStore::Exec(const char* sql) const { return SqlExec(db_, sql); }
 
 Status SqliteStore::Append(const LedgerBatch& batch) {
   MutexLock lock(&mu_);
@@ -143,7 +88,7 @@ Status SqliteStore::Append(const LedgerBatch& batch) {
 }
 
 Status SqliteStore::AppendLocked(const LedgerBatch& batch) {
-  Stmt entry(db_, "INSERT INTO entries (idx, data) VALUES (?, ?)");
+  SqlStatement entry(db_, "INSERT INTO entries (idx, data) VALUES (?, ?)");
   RETURN_IF_ERROR(entry.Prepared("prepare entry insert"));
   for (size_t i = 0; i < batch.entries.size(); ++i) {
     entry.Int(1, static_cast<int64_t>(batch.first_index + i));
@@ -151,7 +96,7 @@ Status SqliteStore::AppendLocked(const LedgerBatch& batch) {
     if (entry.Step() != SQLITE_DONE) return SqlError(db_, "insert entry " + std::to_string(batch.first_index + i));
     entry.Reset();
   }
-  Stmt tile(db_, "INSERT OR REPLACE INTO tiles (level, idx, hashes) VALUES (?, ?, ?)");
+  SqlStatement tile(db_, "INSERT OR REPLACE INTO tiles (level, idx, hashes) VALUES (?, ?, ?)");
   RETURN_IF_ERROR(tile.Prepared("prepare tile upsert"));
   for (const auto& [id, bytes] : batch.tiles) {
     tile.Int(1, id.level);
@@ -161,7 +106,7 @@ Status SqliteStore::AppendLocked(const LedgerBatch& batch) {
     tile.Reset();
   }
   if (!batch.checkpoint.empty()) {
-    Stmt cp(db_, "INSERT OR REPLACE INTO checkpoints (size, note) VALUES (?, ?)");
+    SqlStatement cp(db_, "INSERT OR REPLACE INTO checkpoints (size, note) VALUES (?, ?)");
     RETURN_IF_ERROR(cp.Prepared("prepare checkpoint insert"));
     cp.Int(1, static_cast<int64_t>(batch.first_index + batch.entries.size()));
     cp.Blob(2, batch.checkpoint);
@@ -177,7 +122,7 @@ StatusOr<uint64_t> SqliteStore::Size() const {
 
 StatusOr<std::string> SqliteStore::Entry(uint64_t index) const {
   MutexLock lock(&mu_);
-  Stmt q(db_, "SELECT data FROM entries WHERE idx = ?");
+  SqlStatement q(db_, "SELECT data FROM entries WHERE idx = ?");
   RETURN_IF_ERROR(q.Prepared("prepare entry read"));
   q.Int(1, static_cast<int64_t>(index));
   int rc = q.Step();
@@ -191,7 +136,7 @@ StatusOr<std::string> SqliteStore::Entry(uint64_t index) const {
 
 StatusOr<std::vector<std::string>> SqliteStore::Entries(uint64_t first, uint64_t count) const {
   MutexLock lock(&mu_);
-  Stmt q(db_, "SELECT data FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?");
+  SqlStatement q(db_, "SELECT data FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?");
   RETURN_IF_ERROR(q.Prepared("prepare entries read"));
   q.Int(1, static_cast<int64_t>(first));
   q.Int(2, static_cast<int64_t>(std::min<uint64_t>(count, INT64_MAX)));
@@ -204,7 +149,7 @@ StatusOr<std::vector<std::string>> SqliteStore::Entries(uint64_t first, uint64_t
 
 StatusOr<std::string> SqliteStore::Tile(const TileId& id) const {
   MutexLock lock(&mu_);
-  Stmt q(db_, "SELECT hashes FROM tiles WHERE level = ? AND idx = ?");
+  SqlStatement q(db_, "SELECT hashes FROM tiles WHERE level = ? AND idx = ?");
   RETURN_IF_ERROR(q.Prepared("prepare tile read"));
   q.Int(1, id.level);
   q.Int(2, static_cast<int64_t>(id.index));
@@ -216,7 +161,7 @@ StatusOr<std::string> SqliteStore::Tile(const TileId& id) const {
 
 StatusOr<std::vector<std::pair<TileId, std::string>>> SqliteStore::AllTiles() const {
   MutexLock lock(&mu_);
-  Stmt q(db_, "SELECT level, idx, hashes FROM tiles");
+  SqlStatement q(db_, "SELECT level, idx, hashes FROM tiles");
   RETURN_IF_ERROR(q.Prepared("prepare tiles read"));
   std::vector<std::pair<TileId, std::string>> out;
   int rc;
@@ -229,7 +174,7 @@ StatusOr<std::vector<std::pair<TileId, std::string>>> SqliteStore::AllTiles() co
 
 StatusOr<std::string> SqliteStore::LatestCheckpoint() const {
   MutexLock lock(&mu_);
-  Stmt q(db_, "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1");
+  SqlStatement q(db_, "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1");
   RETURN_IF_ERROR(q.Prepared("prepare checkpoint read"));
   int rc = q.Step();
   if (rc == SQLITE_ROW) return q.ColBlob(0);
@@ -239,7 +184,7 @@ StatusOr<std::string> SqliteStore::LatestCheckpoint() const {
 
 StatusOr<std::string> SqliteStore::GetSetting(const std::string& name) const {
   MutexLock lock(&mu_);
-  Stmt q(db_, "SELECT value FROM settings WHERE name = ?");
+  SqlStatement q(db_, "SELECT value FROM settings WHERE name = ?");
   RETURN_IF_ERROR(q.Prepared("prepare setting read"));
   q.Text(1, name);
   int rc = q.Step();
@@ -250,7 +195,7 @@ StatusOr<std::string> SqliteStore::GetSetting(const std::string& name) const {
 
 Status SqliteStore::PutSetting(const std::string& name, const std::string& value) {
   MutexLock lock(&mu_);
-  Stmt q(db_, "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)");
+  SqlStatement q(db_, "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)");
   RETURN_IF_ERROR(q.Prepared("prepare setting write"));
   q.Text(1, name);
   q.Blob(2, value);
