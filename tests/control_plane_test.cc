@@ -36,7 +36,11 @@ class ControlPlane : public ::testing::Test {
     bus_port_ = testing::FreePort();
     http_port_ = testing::FreePort();
     std::ofstream(dir_.path() + "/bench.yaml")
-        << "name: bench\nkind: benchmark\nresources: {workers: 2}\nbenchmark: {seconds: 4}\nmax_retries: 3\n";
+        << "name: bench\nkind: benchmark\nresources: {workers: 2}\nbenchmark: {seconds: 2}\nmax_retries: 3\n";
+    // Long enough that a kill lands mid-job even on a loaded machine (a
+    // sanitizer build's `cairn status` alone can take a second).
+    std::ofstream(dir_.path() + "/long.yaml")
+        << "name: long\nkind: benchmark\nresources: {workers: 2}\nbenchmark: {seconds: 12}\nmax_retries: 3\n";
   }
   std::vector<std::string> Env(const std::string& home) {
     return {"/usr/bin/env", "CAIRN_HOME=" + dir_.path() + "/" + home, "CAIRN_LOG_LEVEL=warn", CAIRN_BINARY};
@@ -114,13 +118,14 @@ TEST_F(ControlPlane, JobsCompleteAndSurviveAKilledWorker) {
 
   // 2. Kill -9 one of the two placed workers mid-job: the job is requeued
   //    onto the spare worker and completes.
-  auto sub = Cairn({"submit", dir_.path() + "/bench.yaml", "--json"});
+  auto sub = Cairn({"submit", dir_.path() + "/long.yaml", "--json"});
   ASSERT_EQ(sub.code, 0) << sub.out;
   std::string id = Json(sub.out)["id"];
   nlohmann::json st;
   for (int i = 0; i < 100 && (st = Status(id))["state"] != "running"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_EQ(st["state"], "running");
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // mid-job
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // mid-job
+  ASSERT_EQ(Status(id)["state"], "running") << "the job ended before the kill; the test cannot show a requeue";
   std::string victim = st["workers"][0];
   bool killed = false;
   for (auto& [name, p] : workers) {
@@ -175,13 +180,14 @@ TEST_F(ControlPlane, CoordinatorKilledMidJobRestartsAndTheJobCompletes) {
   auto w1 = StartWorker("w1");
   auto w2 = StartWorker("w2");
   ASSERT_TRUE(WaitForWorkers(2));
-  auto sub = Cairn({"submit", dir_.path() + "/bench.yaml", "--json"});
+  auto sub = Cairn({"submit", dir_.path() + "/long.yaml", "--json"});
   ASSERT_EQ(sub.code, 0) << sub.out;
   std::string id = Json(sub.out)["id"];
   nlohmann::json st;
   for (int i = 0; i < 100 && (st = Status(id))["state"] != "running"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_EQ(st["state"], "running");
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_EQ(Status(id)["state"], "running") << "the job ended before the kill; the test cannot show a restart";
   coordinator->Signal(SIGKILL);
   EXPECT_EQ(coordinator->Wait(), 128 + SIGKILL);
   coordinator = StartCoordinator();  // same data dir, same ports, same key
