@@ -87,6 +87,24 @@ class ControlPlane : public ::testing::Test {
     auto r = Cairn({"status", id, "--json"});
     return r.code == 0 ? Json(r.out) : nlohmann::json{{"state", "?"}};
   }
+  // Submits long.yaml and returns the job's status once it has been running
+  // for a moment (so that a kill lands mid-job); "" id on failure.
+  nlohmann::json SubmitLongAndWaitRunning() {
+    auto sub = Cairn({"submit", dir_.path() + "/long.yaml", "--json"});
+    EXPECT_EQ(sub.code, 0) << sub.out;
+    if (sub.code != 0) return {{"id", ""}};
+    std::string id = Json(sub.out)["id"];
+    nlohmann::json st;
+    for (int i = 0; i < 100 && (st = Status(id))["state"] != "running"; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    st = Status(id);
+    EXPECT_EQ(st["state"], "running") << "the job is not running mid-job; a kill now would show nothing";
+    st["id"] = id;
+    return st;
+  }
+
   bool WaitForWorkers(size_t n) {
     for (int i = 0; i < 100; ++i) {
       auto r = Cairn({"workers", "--json"});
@@ -118,14 +136,9 @@ TEST_F(ControlPlane, JobsCompleteAndSurviveAKilledWorker) {
 
   // 2. Kill -9 one of the two placed workers mid-job: the job is requeued
   //    onto the spare worker and completes.
-  auto sub = Cairn({"submit", dir_.path() + "/long.yaml", "--json"});
-  ASSERT_EQ(sub.code, 0) << sub.out;
-  std::string id = Json(sub.out)["id"];
-  nlohmann::json st;
-  for (int i = 0; i < 100 && (st = Status(id))["state"] != "running"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  nlohmann::json st = SubmitLongAndWaitRunning();
+  std::string id = st["id"];
   ASSERT_EQ(st["state"], "running");
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // mid-job
-  ASSERT_EQ(Status(id)["state"], "running") << "the job ended before the kill; the test cannot show a requeue";
   std::string victim = st["workers"][0];
   bool killed = false;
   for (auto& [name, p] : workers) {
@@ -180,14 +193,9 @@ TEST_F(ControlPlane, CoordinatorKilledMidJobRestartsAndTheJobCompletes) {
   auto w1 = StartWorker("w1");
   auto w2 = StartWorker("w2");
   ASSERT_TRUE(WaitForWorkers(2));
-  auto sub = Cairn({"submit", dir_.path() + "/long.yaml", "--json"});
-  ASSERT_EQ(sub.code, 0) << sub.out;
-  std::string id = Json(sub.out)["id"];
-  nlohmann::json st;
-  for (int i = 0; i < 100 && (st = Status(id))["state"] != "running"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  nlohmann::json st = SubmitLongAndWaitRunning();
+  std::string id = st["id"];
   ASSERT_EQ(st["state"], "running");
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  ASSERT_EQ(Status(id)["state"], "running") << "the job ended before the kill; the test cannot show a restart";
   coordinator->Signal(SIGKILL);
   EXPECT_EQ(coordinator->Wait(), 128 + SIGKILL);
   coordinator = StartCoordinator();  // same data dir, same ports, same key
