@@ -163,7 +163,7 @@ TEST(Log, TamperedStoredHashIsFoundOnOpen) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "UPDATE tiles SET hashes = substr(hashes, 1, 40) || x'00' || substr(hashes, 42) "
+                         "UPDATE tiles SET hashes = substr(hashes, 1, 40) || CASE WHEN substr(hashes, 41, 1) = x'00' THEN x'01' ELSE x'00' END || substr(hashes, 42) "
                          "WHERE level = 0 AND idx = 0",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);

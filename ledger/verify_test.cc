@@ -194,18 +194,18 @@ TEST_F(VerifyTest, RandomRequestsAreRefusedCleanly) {
 }
 
 TEST_F(VerifyTest, TamperedEntryIsNamed) {
-  auto r = VerifyTampered("UPDATE entries SET data = substr(data, 1, 30) || x'ff' || substr(data, 32) WHERE idx = 123");
+  auto r = VerifyTampered("UPDATE entries SET data = substr(data, 1, 30) || CASE WHEN substr(data, 31, 1) = x'00' THEN x'01' ELSE x'00' END || substr(data, 32) WHERE idx = 123");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("entry 123"), std::string::npos) << r.status();
 }
 
 TEST_F(VerifyTest, TamperedHashIsNamed) {
   auto r = VerifyTampered(
-      "UPDATE tiles SET hashes = substr(hashes, 1, 100) || x'00' || substr(hashes, 102) WHERE level = 0 AND idx = 1");
+      "UPDATE tiles SET hashes = substr(hashes, 1, 100) || CASE WHEN substr(hashes, 101, 1) = x'00' THEN x'01' ELSE x'00' END || substr(hashes, 102) WHERE level = 0 AND idx = 1");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("hash tile 0/1 is wrong at hash 3"), std::string::npos) << r.status();
   auto upper = VerifyTampered(
-      "UPDATE tiles SET hashes = x'00' || substr(hashes, 2) WHERE level = 5 AND idx = 0");
+      "UPDATE tiles SET hashes = substr(hashes, 1, 0) || CASE WHEN substr(hashes, 1, 1) = x'00' THEN x'01' ELSE x'00' END || substr(hashes, 2) WHERE level = 5 AND idx = 0");
   ASSERT_FALSE(upper.ok());
   EXPECT_NE(upper.status().message().find("hash tile 5/0"), std::string::npos) << upper.status();
 }
@@ -213,7 +213,7 @@ TEST_F(VerifyTest, TamperedHashIsNamed) {
 TEST_F(VerifyTest, TamperedCheckpointSignatureIsNamed) {
   // The signature line's last base64 group sits just before the final "\n".
   auto r = VerifyTampered(
-      "UPDATE checkpoints SET note = substr(note, 1, length(note) - 6) || 'AAAA' || substr(note, length(note) - 1) "
+      "UPDATE checkpoints SET note = substr(note, 1, length(note) - 6) || CASE WHEN substr(note, length(note) - 5, 4) = 'AAAA' THEN 'BBBB' ELSE 'AAAA' END || substr(note, length(note) - 1) "
       "WHERE size = (SELECT MAX(size) FROM checkpoints)");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("checkpoint"), std::string::npos) << r.status();

@@ -95,7 +95,7 @@ TEST(LedgerCli, InitLoadQueryServeAndAudit) {
   std::filesystem::copy(dir, bad);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((bad + "/ledger.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE entries SET data = substr(data, 1, 40) || x'ff' || substr(data, 42) WHERE idx = 77", nullptr, nullptr,
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE entries SET data = substr(data, 1, 40) || CASE WHEN substr(data, 41, 1) = x'00' THEN x'01' ELSE x'00' END || substr(data, 42) WHERE idx = 77", nullptr, nullptr,
                          nullptr),
             SQLITE_OK);
   sqlite3_close(db);
