@@ -47,6 +47,12 @@ StatusOr<T> Expect(StatusOr<wire::ClientReply> r) {
   return InternalError("the coordinator answered something unexpected");
 }
 
+// Connects as the user's identity (created on first use).
+StatusOr<Connection> Connect(const JobCmd& o) {
+  ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
+  return ConnectToCoordinator(o.coordinator, me);
+}
+
 // Streams a job's log lines until it ends (follow) or until now.
 StatusOr<wire::JobInfo> StreamLogs(Connection& c, const std::string& job, bool follow) {
   uint64_t next = 0;
@@ -64,8 +70,7 @@ StatusOr<wire::JobInfo> StreamLogs(Connection& c, const std::string& job, bool f
 Status Submit(const JobCmd& o, int* exit_code) {
   ASSIGN_OR_RETURN(std::string yaml, ReadFileToString(o.file));
   RETURN_IF_ERROR(scheduler::ParseJobSpec(yaml, o.file).status());  // the same errors, before any network
-  ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
-  ASSIGN_OR_RETURN(Connection c, ConnectToCoordinator(o.coordinator, me));
+  ASSIGN_OR_RETURN(Connection c, Connect(o));
   ASSIGN_OR_RETURN(wire::SubmittedBody s, Expect<wire::SubmittedBody>(c.Call(wire::SubmitBody{yaml, o.file})));
   if (o.json && !o.follow) {
     std::printf("%s\n", Dump(json{{"id", s.job_id}}).c_str());
@@ -81,8 +86,7 @@ Status Submit(const JobCmd& o, int* exit_code) {
 }
 
 Status Jobs(const JobCmd& o) {
-  ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
-  ASSIGN_OR_RETURN(Connection c, ConnectToCoordinator(o.coordinator, me));
+  ASSIGN_OR_RETURN(Connection c, Connect(o));
   ASSIGN_OR_RETURN(wire::JobsBody jobs, Expect<wire::JobsBody>(c.Call(wire::ListJobsBody{})));
   if (o.json) {
     json out = json::array();
@@ -101,8 +105,7 @@ Status Jobs(const JobCmd& o) {
 }
 
 Status JobStatus(const JobCmd& o) {
-  ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
-  ASSIGN_OR_RETURN(Connection c, ConnectToCoordinator(o.coordinator, me));
+  ASSIGN_OR_RETURN(Connection c, Connect(o));
   ASSIGN_OR_RETURN(wire::JobInfo j, Expect<wire::JobInfo>(c.Call(wire::JobStatusBody{o.job})));
   if (o.json) {
     std::printf("%s\n", Dump(JobJson(j)).c_str());
@@ -118,22 +121,19 @@ Status JobStatus(const JobCmd& o) {
 }
 
 Status Logs(const JobCmd& o) {
-  ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
-  ASSIGN_OR_RETURN(Connection c, ConnectToCoordinator(o.coordinator, me));
+  ASSIGN_OR_RETURN(Connection c, Connect(o));
   return StreamLogs(c, o.job, o.follow).status();
 }
 
 Status Cancel(const JobCmd& o) {
-  ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
-  ASSIGN_OR_RETURN(Connection c, ConnectToCoordinator(o.coordinator, me));
+  ASSIGN_OR_RETURN(Connection c, Connect(o));
   ASSIGN_OR_RETURN(wire::CancelledBody b, Expect<wire::CancelledBody>(c.Call(wire::CancelBody{o.job})));
   std::printf("cancelled %s\n", b.job_id.c_str());
   return OkStatus();
 }
 
 Status Workers(const JobCmd& o) {
-  ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
-  ASSIGN_OR_RETURN(Connection c, ConnectToCoordinator(o.coordinator, me));
+  ASSIGN_OR_RETURN(Connection c, Connect(o));
   ASSIGN_OR_RETURN(wire::WorkersBody ws, Expect<wire::WorkersBody>(c.Call(wire::ListWorkersBody{})));
   if (o.json) {
     json out = json::array();

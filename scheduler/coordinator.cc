@@ -1,5 +1,7 @@
 #include "scheduler/coordinator.h"
 
+#include <set>
+
 #include <openssl/rand.h>
 
 #include "ledger/data_dir.h"
@@ -46,7 +48,7 @@ StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(CoordinatorOptions opt
   }
   wire::ServerOptions so;
   so.bind = c->options_.bus;
-  ASSIGN_OR_RETURN(so.keys, wire::CurveKeysOf(c->key_));
+  ASSIGN_OR_RETURN(so.keys, wire::CurveKeysOf(*c->key_));
   ASSIGN_OR_RETURN(c->server_, wire::WireServer::Bind(c->context_.get(), so));
   c->cluster_ = std::make_unique<Cluster>(Clock::System(), c->options_.cluster);
   ASSIGN_OR_RETURN(c->store_, JobStore::Open(dir + "/state.db"));
@@ -98,7 +100,7 @@ CoordinatorStats Coordinator::stats() const {
 }
 
 void Coordinator::Record(const std::string& what, const ledger::BodyFiller& fill) {
-  auto entry = ledger::MakeEntry(key_, Clock::System()->NowUnixMillis(), fill);
+  auto entry = ledger::MakeEntry(*key_, Clock::System()->NowUnixMillis(), fill);
   if (!entry.ok()) {
     CAIRN_LOG_ERROR("ledger: cannot build {} entry: {}", what, entry.status().ToString());
     return;
@@ -289,8 +291,14 @@ void Coordinator::Tick() {
 }
 
 void Coordinator::Apply(const std::vector<ClusterEvent>& events) {
+  // One save per job touched, however many events (a lost gang member gives
+  // one revocation per rank plus the requeue).
+  std::set<std::string> touched;
   for (const ClusterEvent& e : events) {
-    if (!e.job_id.empty()) Persist(e.job_id);
+    if (!e.job_id.empty()) touched.insert(e.job_id);
+  }
+  for (const std::string& id : touched) Persist(id);
+  for (const ClusterEvent& e : events) {
     switch (e.kind) {
       case ClusterEvent::kPlaced: {
         placements_.fetch_add(1);

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -74,7 +75,7 @@ class Coordinator {
   wire::JobInfo Info(const JobRecord& j) const;
 
   CoordinatorOptions options_;
-  Ed25519PrivateKey key_ = Ed25519PrivateKey::Generate().value();  // replaced by the data dir's key
+  std::optional<Ed25519PrivateKey> key_;  // the data dir's log.key, set by Start
   std::unique_ptr<ledger::Log> log_;
   std::unique_ptr<wire::WireContext> context_;
   std::unique_ptr<wire::WireServer> server_;

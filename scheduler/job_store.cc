@@ -9,8 +9,6 @@ namespace {
 
 constexpr int kApplicationId = 0x63726e73;  // "crns"
 
-Status Err(sqlite3* db, const std::string& what) { return SqlError(db, what); }
-Status Exec(sqlite3* db, const std::string& sql) { return SqlExec(db, sql); }
 
 JobState StateFrom(const std::string& s) {
   if (s == "running") return JobState::kRunning;
@@ -25,17 +23,17 @@ JobState StateFrom(const std::string& s) {
 StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
-    Status s = db ? Err(db, "open " + path) : InternalError("open " + path);
+    Status s = db ? SqlError(db, "open " + path) : InternalError("open " + path);
     sqlite3_close(db);
     return s;
   }
   std::unique_ptr<JobStore> store(new JobStore(db));
   sqlite3_busy_timeout(db, 5000);
-  RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL"));
+  RETURN_IF_ERROR(SqlExec(db, "PRAGMA journal_mode=WAL"));
   // NORMAL: in WAL mode a committed write survives the process being
   // killed (only a power cut may lose the last ones); money is in the
   // ledger, which syncs fully.
-  RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous=NORMAL"));
+  RETURN_IF_ERROR(SqlExec(db, "PRAGMA synchronous=NORMAL"));
   int64_t app = 0, tables = 0;
   {
     SqlStatement q(db, "PRAGMA application_id");
@@ -47,10 +45,10 @@ StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& path) {
   }
   if (tables > 0 && app != kApplicationId) return FailedPreconditionError(path + " is not a cairn coordinator state file");
   if (tables == 0) {
-    RETURN_IF_ERROR(Exec(db, "PRAGMA application_id=" + std::to_string(kApplicationId)));
-    RETURN_IF_ERROR(Exec(db, "PRAGMA user_version=1"));
+    RETURN_IF_ERROR(SqlExec(db, "PRAGMA application_id=" + std::to_string(kApplicationId)));
+    RETURN_IF_ERROR(SqlExec(db, "PRAGMA user_version=1"));
   }
-  RETURN_IF_ERROR(Exec(db,
+  RETURN_IF_ERROR(SqlExec(db,
                        "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, seq INTEGER, spec TEXT, submitter TEXT, "
                        "state TEXT, attempt INTEGER, retries INTEGER, checkpoint_round INTEGER, message TEXT, "
                        "submitted_ms INTEGER);"
@@ -77,7 +75,7 @@ Status JobStore::Save(const JobRecord& j, const std::string& spec_text) {
   st.Int(8, static_cast<int64_t>(j.checkpoint_round));
   st.Text(9, j.message);
   st.Int(10, j.submitted_unix_ms);
-  return st.Step() == SQLITE_DONE ? OkStatus() : Err(db_, "save job " + j.id);
+  return st.Step() == SQLITE_DONE ? OkStatus() : SqlError(db_, "save job " + j.id);
 }
 
 Status JobStore::AppendLog(const std::string& job_id, const std::string& line) {
@@ -88,7 +86,7 @@ Status JobStore::AppendLog(const std::string& job_id, const std::string& line) {
   RETURN_IF_ERROR(st.Prepared("prepare log append"));
   st.Text(1, job_id);
   st.Text(2, line);
-  return st.Step() == SQLITE_DONE ? OkStatus() : Err(db_, "append log for " + job_id);
+  return st.Step() == SQLITE_DONE ? OkStatus() : SqlError(db_, "append log for " + job_id);
 }
 
 StatusOr<std::vector<StoredJob>> JobStore::LoadJobs() const {

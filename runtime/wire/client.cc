@@ -75,15 +75,15 @@ Status WireClient::SendFrames(const std::vector<std::string>& frames) {
 StatusOr<Incoming> WireClient::Receive(int timeout_ms) {
   RETURN_IF_ERROR(CheckHandshake());
   // Wait in slices so that a handshake failure ends the wait early.
-  int64_t deadline = Clock::System()->MonotonicNanos() / 1'000'000 + timeout_ms;
-  StatusOr<ReceivedMessage> got = DeadlineExceededError("no message within " + std::to_string(timeout_ms) + " ms");
-  for (;;) {
-    int64_t left = deadline - Clock::System()->MonotonicNanos() / 1'000'000;
-    int slice = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(left, monitor_ ? 100 : left)));
-    got = socket_.Receive(slice, 4);
-    if (got.ok() || got.status().code() != StatusCode::kDeadlineExceeded) break;
+  // A negative timeout waits forever (still waking to check the handshake).
+  int64_t deadline = timeout_ms < 0 ? INT64_MAX : Clock::System()->MonotonicNanos() / 1'000'000 + timeout_ms;
+  int first = timeout_ms < 0 ? 100 : (monitor_ ? std::min(timeout_ms, 100) : timeout_ms);
+  auto got = socket_.Receive(first, 4);
+  while (!got.ok() && got.status().code() == StatusCode::kDeadlineExceeded) {
     RETURN_IF_ERROR(CheckHandshake());
+    int64_t left = deadline - Clock::System()->MonotonicNanos() / 1'000'000;
     if (left <= 0) return DeadlineExceededError("no message within " + std::to_string(timeout_ms) + " ms");
+    got = socket_.Receive(static_cast<int>(std::min<int64_t>(left, 100)), 4);
   }
   ASSIGN_OR_RETURN(ReceivedMessage msg, std::move(got));
   if (msg.frames.size() + msg.dropped_frames != 2) {
