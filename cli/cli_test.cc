@@ -1,13 +1,14 @@
 // Runs the real `cairn` binary as a user would: help on every verb, key
 // creation and inspection in a scratch CAIRN_HOME, refusals, and the demo.
-#include <cstdio>
-#include <cstdlib>
+#include <sstream>
+#include <sys/stat.h>
 #include <string>
-#include <sys/wait.h>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "runtime/base/temp_dir.h"
+#include "tests/subprocess.h"
 
 namespace {
 
@@ -16,17 +17,16 @@ struct Result {
   std::string output;  // stdout and stderr together
 };
 
+// Runs `cairn ARGS` (split on spaces) with optional NAME=VALUE settings.
 Result RunCairn(const std::string& args, const std::string& env = "") {
-  std::string cmd = env + " " + CAIRN_BINARY + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  Result r{-1, ""};
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  std::vector<std::string> argv = {"/usr/bin/env"};
+  if (!env.empty()) argv.push_back(env);
+  argv.push_back(CAIRN_BINARY);
+  std::istringstream words(args);
+  for (std::string w; words >> w;) argv.push_back(w);
+  cairn::testing::Subprocess p(argv, /*merge_stderr=*/true);
+  std::string out = p.ReadAll();
+  return Result{p.Wait(), out};
 }
 
 class CliTest : public ::testing::Test {
@@ -83,7 +83,7 @@ TEST_F(CliTest, MissingOrUnsafeKeysAreClearErrors) {
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.output.find("cairn keys new"), std::string::npos) << missing.output;
   ASSERT_EQ(RunCairn("keys new", env_).exit_code, 0);
-  ASSERT_EQ(std::system(("chmod 644 " + home_ + "/identity.key").c_str()), 0);
+  ASSERT_EQ(chmod((home_ + "/identity.key").c_str(), 0644), 0);
   Result unsafe = RunCairn("keys show", env_);
   EXPECT_EQ(unsafe.exit_code, 1);
   EXPECT_NE(unsafe.output.find("chmod 600"), std::string::npos) << unsafe.output;
