@@ -42,6 +42,16 @@ StatusOr<Ed25519PrivateKey> LoadOrCreateIdentity() {
   return fresh;
 }
 
+std::pair<std::string, int> CoordinatorHttp(const CoordinatorAddress& addr) {
+  std::string address = addr.address;
+  if (address.empty()) {
+    const char* env = std::getenv("CAIRN_COORDINATOR");
+    address = env != nullptr && *env != '\0' ? env : "localhost:7450";
+  }
+  std::string host = SplitHostPort(address, 7450).first;
+  return {host == "localhost" || host.empty() ? std::string("127.0.0.1") : host, addr.http_port};
+}
+
 StatusOr<std::pair<std::string, std::string>> ResolveCoordinator(const CoordinatorAddress& addr) {
   std::string address = addr.address;
   if (address.empty()) {

@@ -39,6 +39,8 @@ struct Connection {
 StatusOr<Ed25519PrivateKey> LoadOrCreateIdentity();
 // Resolves the address and the pinned key; connects as `identity`.
 StatusOr<Connection> ConnectToCoordinator(const CoordinatorAddress& addr, const Ed25519PrivateKey& identity);
+// The coordinator's HTTP host and port (data plane, ledger API).
+std::pair<std::string, int> CoordinatorHttp(const CoordinatorAddress& addr);
 // Resolves the coordinator's CURVE key only (for `cairn worker`).
 StatusOr<std::pair<std::string, std::string>> ResolveCoordinator(const CoordinatorAddress& addr);
 

@@ -1,6 +1,6 @@
 // cairn coordinator: the control plane — the bus for workers and clients,
-// the scheduler, the ledger — plus its HTTP port (ledger read API,
-// /healthz, Prometheus /metrics, /coordinator-key).
+// the scheduler, the ledger — plus its HTTP port (ledger read API, the data
+// plane: blobs and datasets, /healthz, Prometheus /metrics, /coordinator-key).
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -9,6 +9,7 @@
 #include <httplib.h>
 
 #include "cli/commands.h"
+#include "data/http_api.h"
 #include "ledger/http_api.h"
 #include "runtime/base/encoding.h"
 #include "scheduler/coordinator.h"
@@ -78,8 +79,11 @@ Status Run(const CoordinatorCmd& o) {
   ASSIGN_OR_RETURN(auto coordinator, scheduler::Coordinator::Start(opts));
   std::string key_hex = HexEncode(coordinator->curve_public_key());
 
+  // Datasets, checkpoints and models: DIR/blobs and DIR/datasets.json.
+  ASSIGN_OR_RETURN(auto datasets, data::DatasetRegistry::Open(o.data_dir, &coordinator->ledger()));
   httplib::Server http;
   ledger::InstallReadApi(&http, &coordinator->ledger());
+  data::InstallDataApi(&http, datasets.get());
   http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   http.Get("/coordinator-key", [&](const httplib::Request&, httplib::Response& res) {
     res.set_content(key_hex + "\n", "text/plain");

@@ -11,6 +11,9 @@ namespace cairn {
 
 // The whole file; NotFound if it cannot be read.
 StatusOr<std::string> ReadFileToString(const std::string& path);
+// Writes `contents` to path.tmp, fsyncs it and renames it over `path`, so
+// readers see the old file or the new one, never a torn one.
+Status WriteFileAtomically(const std::string& path, const std::string& contents);
 
 }  // namespace cairn
 
