@@ -84,6 +84,17 @@ Status Run(const CoordinatorCmd& o) {
   httplib::Server http;
   ledger::InstallReadApi(&http, &coordinator->ledger());
   data::InstallDataApi(&http, datasets.get());
+  // Where a requeued or restarted job resumes from (workers ask at start).
+  http.Get(R"(/jobs/([A-Za-z0-9._-]{1,128})/checkpoint)", [&](const httplib::Request& req, httplib::Response& res) {
+    auto c = coordinator->LatestCheckpoint(req.matches[1]);
+    if (!c) {
+      res.status = 404;
+      res.set_content("{\"error\": \"no checkpoint\"}\n", "application/json");
+      return;
+    }
+    res.set_content("{\"round\": " + std::to_string(c->round) + ", \"blob\": \"" + HexEncode(c->blob) + "\"}\n",
+                    "application/json");
+  });
   http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   http.Get("/coordinator-key", [&](const httplib::Request&, httplib::Response& res) {
     res.set_content(key_hex + "\n", "text/plain");

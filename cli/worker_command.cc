@@ -97,9 +97,7 @@ Status Run(const WorkerCmd& o) {
               cuda ? "cuda" : "cpu", ao.max_tasks, tflops, o.price_per_hour);
   std::fflush(stdout);
   worker::WorkerAgent agent(identity, ao, [cuda](const wire::TaskAssign& t, const std::atomic<bool>& c,
-                                                 const std::function<void(const std::string&)>& log) {
-    return RunTask(t, c, log, cuda);
-  });
+                                                 const worker::TaskIo& io) { return RunTask(t, c, io.log, cuda); });
   std::signal(SIGINT, OnWorkerSignal);
   std::signal(SIGTERM, OnWorkerSignal);
   return agent.Run(g_stop);

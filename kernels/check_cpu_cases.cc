@@ -252,7 +252,7 @@ Outcome TorchOpsOnCuda(std::mt19937_64& rng) {
   if (Status s = FusedAdamWStep(pc, gc, mc, vc, AdamWOptions{}, 1); !s.ok()) return Outcome{false, 0, s.ToString()};
   for (size_t k = 0; k < p.size(); ++k) {
     auto back = pc[k].cpu();
-    Outcome c = CompareClose(back.data_ptr<float>(), p[k].data_ptr<float>(), p[k].numel(), 1e-7, 2e-6, "cuda op param");
+    Outcome c = CompareClose(back.data_ptr<float>(), p[k].data_ptr<float>(), p[k].numel(), 1e-6, 2e-6, "cuda op param");
     if (!c.ok) return c;
   }
   auto x = torch::randn({100003});
@@ -263,7 +263,10 @@ Outcome TorchOpsOnCuda(std::mt19937_64& rng) {
   if (!qc.ok() || !q.ok()) return Outcome{false, 0, "quantize failed on one device"};
   if (!torch::equal(qc->cpu(), *q) || !torch::equal(rc.cpu(), r)) return Outcome{false, 0, "cuda quantize op differs"};
   auto out = torch::zeros({100003}, torch::TensorOptions().device(cuda));
+  auto out_cpu = torch::zeros({100003});
   if (Status s = DequantizeAccumulate(*q, out); !s.ok()) return Outcome{false, 0, s.ToString()};
+  if (Status s = DequantizeAccumulate(*q, out_cpu); !s.ok()) return Outcome{false, 0, s.ToString()};
+  if (!torch::equal(out.cpu(), out_cpu)) return Outcome{false, 0, "cuda dequantize op differs"};
   auto fc = TensorFingerprint(pc), fp = TensorFingerprint(p);
   if (!fc.ok() || !fp.ok() || *fc != *fp) return Outcome{false, 0, "cuda fingerprint op differs"};
   return Outcome{};

@@ -91,10 +91,13 @@ Outcome AdamWGpu(std::mt19937_64& rng, const std::vector<int64_t>& sizes) {
   Outcome worst;
   for (size_t k = 0; k < sizes.size(); ++k) {
     // FMA contraction: ~2 ulps of |p| and of the update per step, 3 steps.
+    // The absolute term matters where an update of ~1 nearly cancels p:
+    // there the error is ~1e-7 while |p| is ~1e-3 (seen in a host emulation
+    // of the fused arithmetic over 1e8 parameters), so it is 1e-6, as on CPU.
     for (auto [buf, ref, name] : {std::tuple{dp[k].get(), &p[k], "param"}, std::tuple{dm[k].get(), &m[k], "exp_avg"},
                                   std::tuple{dv[k].get(), &v[k], "exp_avg_sq"}}) {
       auto got = Download<float>(*buf, sizes[k]);
-      Outcome c = CompareClose(got.data(), ref->data(), sizes[k], 1e-7, 2e-6, std::string(name) + " " + std::to_string(k));
+      Outcome c = CompareClose(got.data(), ref->data(), sizes[k], 1e-6, 2e-6, std::string(name) + " " + std::to_string(k));
       if (!c.ok) return c;
       worst.max_error = std::max(worst.max_error, c.max_error);
     }

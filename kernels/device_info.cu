@@ -1,7 +1,9 @@
 // CUDA build of kernels/device_info.h: asks the CUDA runtime and NCCL.
 #include "kernels/device_info.h"
 
+#if defined(CAIRN_HAVE_NCCL)
 #include <nccl.h>
+#endif
 
 #include "kernels/cuda_check.cuh"
 
@@ -34,10 +36,14 @@ std::string CudaRuntimeVersion() {
 }
 
 std::string NcclVersion() {
+#if !defined(CAIRN_HAVE_NCCL)
+  return "none";  // the kernels-only GPU check may build without NCCL
+#else
   int v = 0;
   if (ncclGetVersion(&v) != ncclSuccess) return "unknown";
   // NCCL >= 2.9 encodes major*10000 + minor*100 + patch.
   return std::to_string(v / 10000) + "." + std::to_string((v % 10000) / 100) + "." + std::to_string(v % 100);
+#endif
 }
 
 }  // namespace cairn::kernels

@@ -131,6 +131,9 @@ Status LaunchFingerprint(const ByteSpan* spans, size_t count, void* workspace, s
                                 std::to_string(need) + " are needed");
   }
   const uint64_t total = first_leaf.back();
+  if ((total + kThreads - 1) / kThreads > 0x7fffffffu) {
+    return InvalidArgumentError("fingerprint: " + std::to_string(total) + " leaves exceed one launch's grid");
+  }
   uint8_t* w = static_cast<uint8_t*>(workspace);
   const uint8_t** d_data = reinterpret_cast<const uint8_t**>(w);
   w += Align256(count * sizeof(void*));

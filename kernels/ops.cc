@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #if defined(CAIRN_TORCH_CUDA)
+#include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
 #include "kernels/adamw.cuh"
@@ -80,7 +81,10 @@ Status FusedAdamWStep(const std::vector<at::Tensor>& params, const std::vector<a
                                exp_avg_sqs[i].data_ptr<float>(), numel});
   }
 #if defined(CAIRN_TORCH_CUDA)
-  if (device.is_cuda()) return LaunchFusedAdamW(list.data(), list.size(), options, step, CurrentStream(device));
+  if (device.is_cuda()) {
+    c10::cuda::CUDAGuard guard(device);  // launches go to the current device: make it the tensors'
+    return LaunchFusedAdamW(list.data(), list.size(), options, step, CurrentStream(device));
+  }
 #endif
   return AdamWStepCpu(list, options, step);
 }
@@ -109,6 +113,7 @@ StatusOr<at::Tensor> QuantizeInt8(const at::Tensor& x, const at::Tensor& residua
   int8_t* q = reinterpret_cast<int8_t*>(base + layout.values_offset);
 #if defined(CAIRN_TORCH_CUDA)
   if (device.is_cuda()) {
+    c10::cuda::CUDAGuard guard(device);
     RETURN_IF_ERROR(LaunchQuantizeInt8(x.data_ptr<float>(), r, x.numel(), block, scales, q, CurrentStream(device)));
     // Non-finite input shows as a NaN scale; one reduction and a sync to report it.
     at::Tensor s = packed.narrow(0, layout.scales_offset, 4 * layout.blocks).view(at::kFloat);
@@ -143,12 +148,15 @@ Status DequantizeAccumulate(const at::Tensor& packed, at::Tensor& out) {
                                 std::to_string(out.numel()));
   }
   at::Tensor on_device = packed.device() == device ? packed : packed.to(device);
+  // Scales are read as float32 in place: the buffer must start 4-byte aligned.
+  if (reinterpret_cast<uintptr_t>(on_device.data_ptr()) % 4 != 0) on_device = on_device.clone();
   at::Tensor scales = on_device.narrow(0, layout.scales_offset, 4 * layout.blocks).view(at::kFloat);
   at::Tensor host_scales = scales.to(at::kCPU);
   RETURN_IF_ERROR(CheckInt8Scales(host_scales.data_ptr<float>(), layout.blocks));
   const int8_t* q = reinterpret_cast<const int8_t*>(on_device.data_ptr<uint8_t>() + layout.values_offset);
 #if defined(CAIRN_TORCH_CUDA)
   if (device.is_cuda()) {
+    c10::cuda::CUDAGuard guard(device);
     return LaunchDequantizeAccumulate(scales.data_ptr<float>(), q, layout.count, layout.block,
                                       out.data_ptr<float>(), CurrentStream(device));
   }
@@ -171,6 +179,7 @@ StatusOr<Digest256> TensorFingerprint(const std::vector<at::Tensor>& tensors) {
   }
 #if defined(CAIRN_TORCH_CUDA)
   if (device.is_cuda()) {
+    c10::cuda::CUDAGuard guard(device);
     std::vector<uint64_t> sizes;
     for (const auto& s : spans) sizes.push_back(s.size);
     const size_t ws = FingerprintWorkspaceBytes(sizes.data(), sizes.size());

@@ -1,6 +1,8 @@
 // GPU int8 quantize / dequantize-accumulate; design in quantize.cuh.
 #include "kernels/quantize.cuh"
 
+#include <string>
+
 #include "kernels/cuda_check.cuh"
 #include "kernels/quantize_common.cuh"
 
@@ -91,6 +93,13 @@ __global__ void DequantizeAccumulateKernel(const float* __restrict__ scales, con
   }
 }
 
+Status CheckGrid(int64_t blocks) {
+  if ((blocks + kWarpsPerBlock - 1) / kWarpsPerBlock > 0x7fffffff) {
+    return InvalidArgumentError("int8: " + std::to_string(blocks) + " blocks exceed one launch's grid");
+  }
+  return OkStatus();
+}
+
 unsigned GridFor(int64_t blocks) { return static_cast<unsigned>((blocks + kWarpsPerBlock - 1) / kWarpsPerBlock); }
 
 }  // namespace
@@ -99,6 +108,7 @@ Status LaunchQuantizeInt8(const float* x, float* residual, int64_t n, int32_t bl
                           cudaStream_t stream) {
   ASSIGN_OR_RETURN(Int8Layout layout, Int8LayoutFor(n, block));
   if (layout.blocks == 0) return OkStatus();
+  RETURN_IF_ERROR(CheckGrid(layout.blocks));
   const bool vec = block % 4 == 0 && Aligned(x, 16) && Aligned(residual, 16) && Aligned(q, 4);
   if (vec) {
     QuantizeKernel<true><<<GridFor(layout.blocks), 32 * kWarpsPerBlock, 0, stream>>>(x, residual, n, block,
@@ -115,6 +125,7 @@ Status LaunchDequantizeAccumulate(const float* scales, const int8_t* q, int64_t 
                                   cudaStream_t stream) {
   ASSIGN_OR_RETURN(Int8Layout layout, Int8LayoutFor(n, block));
   if (layout.blocks == 0) return OkStatus();
+  RETURN_IF_ERROR(CheckGrid(layout.blocks));
   const bool vec = block % 4 == 0 && Aligned(q, 4) && Aligned(out, 16);
   if (vec) {
     DequantizeAccumulateKernel<true><<<GridFor(layout.blocks), 32 * kWarpsPerBlock, 0, stream>>>(

@@ -9,6 +9,9 @@
 //   r_i    <- v_i - q_i * s_b             (the error fed into the next round)
 // Dequantize-and-accumulate, for the reduction of peers' buffers:
 //   out_i  <- out_i + q_i * s_b           (fp32)
+// Bit-exactness between CPU and GPU holds for finite inputs; in a block with
+// an Inf or NaN both give scale NaN and q = 0, but residual NaNs may differ
+// in their payload bits (x86 keeps an operand's NaN, CUDA writes 0x7fffffff).
 // -128 is never produced, so the code is symmetric; a received -128 is still
 // decoded (it is only a value), so decoding never fails on q.
 //

@@ -1,5 +1,7 @@
 #include "scheduler/coordinator.h"
 
+#include <algorithm>
+
 #include <set>
 
 #include <openssl/rand.h>
@@ -256,13 +258,65 @@ HandlerResult Coordinator::OnTaskUpdate(const wire::Peer& peer, const wire::Task
     Log(update.job_id, "[" + worker.substr(0, 8) + "] " + line->line);
     return std::optional<wire::Outgoing>();
   }
+  if (const auto* receipt = std::get_if<wire::TaskReceipt>(&update.body)) {
+    Status s = AcceptReceipt(worker, update.job_id, receipt->entry);
+    if (!s.ok()) Log(update.job_id, "[" + worker.substr(0, 8) + "] receipt refused: " + s.ToString());
+    return s.ok() ? HandlerResult(std::optional<wire::Outgoing>()) : HandlerResult(s);
+  }
   const auto& f = std::get<wire::TaskFinished>(update.body);
   RETURN_IF_ERROR(cluster_->TaskFinished(update.job_id, worker, f.ok, f.message));
   Persist(update.job_id);
   Log(update.job_id, "[" + worker.substr(0, 8) + "] task " + (f.ok ? "finished: " : "failed: ") + f.message);
   auto after = cluster_->Job(update.job_id);
-  if (after.ok() && after->state != JobState::kRunning) Log(update.job_id, std::string("job ") + JobStateName(after->state));
+  if (after.ok() && after->state != JobState::kRunning) {
+    Log(update.job_id, std::string("job ") + JobStateName(after->state));
+    rendezvous_.Close(update.job_id);
+  }
   return std::optional<wire::Outgoing>();
+}
+
+Status Coordinator::AcceptReceipt(const std::string& worker, const std::string& job_id, const std::string& entry) {
+  ASSIGN_OR_RETURN(ledger::EntryHeader header, ledger::ValidateEntry(entry));
+  auto key = key_by_worker_.find(worker);
+  if (key == key_by_worker_.end() || header.actor != key->second) {
+    return PermissionDeniedError("receipt is not signed by the worker that sent it");
+  }
+  ASSIGN_OR_RETURN(ledger::EntryReader reader, ledger::EntryReader::Open(entry));
+  auto body = reader.root().getBody();
+  using B = ledger::schema::LedgerEntry::Body;
+  std::string entry_job;
+  uint64_t checkpoint_round = 0;
+  std::string checkpoint_blob;
+  switch (body.which()) {
+    case B::STEP_RECEIPT: entry_job = body.getStepReceipt().getJobId().cStr(); break;
+    case B::CHECKPOINT_COMMITTED:
+      entry_job = body.getCheckpointCommitted().getJobId().cStr();
+      checkpoint_round = body.getCheckpointCommitted().getRound();
+      checkpoint_blob = ledger::FromData(body.getCheckpointCommitted().getBlobHash());
+      break;
+    case B::MODEL_REGISTERED: entry_job = body.getModelRegistered().getJobId().cStr(); break;
+    default: return InvalidArgumentError("a worker may not append a " + ledger::EntryTypeName(header.type));
+  }
+  if (entry_job != job_id) return InvalidArgumentError("receipt names job " + entry_job + ", not " + job_id);
+  ASSIGN_OR_RETURN(JobRecord job, cluster_->Job(job_id));
+  if (std::find(job.workers.begin(), job.workers.end(), worker) == job.workers.end()) {
+    return PermissionDeniedError("worker is not placed on job " + job_id);
+  }
+  if (checkpoint_round > 0) {
+    RETURN_IF_ERROR(cluster_->CheckpointCommitted(job_id, checkpoint_round));
+    MutexLock lock(&checkpoints_mu_);
+    checkpoints_[job_id] = {checkpoint_round, checkpoint_blob};
+  }
+  return log_->AppendAsync({entry}, [job_id](StatusOr<uint64_t> r) {
+    if (!r.ok()) CAIRN_LOG_WARN("ledger append for job {} failed: {}", job_id, r.status().ToString());
+  });
+}
+
+std::optional<Coordinator::CheckpointRef> Coordinator::LatestCheckpoint(const std::string& job_id) const {
+  MutexLock lock(&checkpoints_mu_);
+  auto it = checkpoints_.find(job_id);
+  if (it == checkpoints_.end()) return std::nullopt;
+  return it->second;
 }
 
 HandlerResult Coordinator::OnGoodbye(const wire::Peer& peer, const wire::Goodbye& bye) {
@@ -302,6 +356,17 @@ void Coordinator::Apply(const std::vector<ClusterEvent>& events) {
     switch (e.kind) {
       case ClusterEvent::kPlaced: {
         placements_.fetch_add(1);
+        // Several workers meet at a store this coordinator hosts, one per attempt.
+        std::string rendezvous;
+        rendezvous_.Close(e.job_id);
+        if (e.workers.size() > 1) {
+          auto port = rendezvous_.Open(e.job_id, e.attempt);
+          if (port.ok()) {
+            rendezvous = ":" + std::to_string(*port);
+          } else {
+            Log(e.job_id, "rendezvous store failed: " + port.status().ToString());
+          }
+        }
         Record("jobPlaced", [&](ledger::schema::LedgerEntry::Body::Builder b) {
           auto p = b.initJobPlaced();
           p.setJobId(e.job_id);
@@ -317,7 +382,7 @@ void Coordinator::Apply(const std::vector<ClusterEvent>& events) {
           auto it = routing_by_worker_.find(e.workers[r]);
           if (it == routing_by_worker_.end()) continue;
           wire::TaskAssign a{e.job_id, e.attempt, r, static_cast<uint32_t>(e.workers.size()), spec_text_[e.job_id],
-                             e.resume_round, e.workers};
+                             e.resume_round, e.workers, rendezvous};
           (void)server_->SendTo(it->second, MakeOutgoing(a));
         }
         std::string names;

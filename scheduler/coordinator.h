@@ -24,6 +24,8 @@
 #include "runtime/wire/base_handlers.h"
 #include "scheduler/cluster.h"
 #include "scheduler/job_store.h"
+#include "scheduler/rendezvous.h"
+#include "runtime/base/mutex.h"
 
 namespace cairn::scheduler {
 
@@ -54,6 +56,13 @@ class Coordinator {
   const std::string& curve_public_key() const { return server_->public_key(); }
   ledger::Log& ledger() { return *log_; }
   CoordinatorStats stats() const;
+  // The latest committed checkpoint of a job (round, blob hash raw), which a
+  // resuming worker loads. Any thread.
+  struct CheckpointRef {
+    uint64_t round = 0;
+    std::string blob;
+  };
+  std::optional<CheckpointRef> LatestCheckpoint(const std::string& job_id) const;
   // Time of each scheduling pass that placed at least one job (seconds).
   const Histogram& placement_latency() const { return placement_latency_; }
 
@@ -67,6 +76,9 @@ class Coordinator {
   wire::HandlerResult OnClient(const wire::Peer& peer, const wire::ClientRequest& req);
   wire::HandlerResult OnTaskUpdate(const wire::Peer& peer, const wire::TaskUpdate& update);
   wire::HandlerResult OnGoodbye(const wire::Peer& peer, const wire::Goodbye& bye);
+  // Checks a worker-signed ledger entry (signer, type, job, placement) and
+  // appends it; a checkpoint also becomes the job's resume point.
+  Status AcceptReceipt(const std::string& worker, const std::string& job_id, const std::string& entry);
   void Tick();
   void Apply(const std::vector<ClusterEvent>& events);
   void Record(const std::string& what, const ledger::BodyFiller& fill);
@@ -91,6 +103,9 @@ class Coordinator {
   std::map<std::string, JobLog> logs_;
   std::map<std::string, std::string> spec_text_;  // job id -> YAML
 
+  RendezvousHost rendezvous_;
+  mutable Mutex checkpoints_mu_;
+  std::map<std::string, CheckpointRef> checkpoints_ GUARDED_BY(checkpoints_mu_);
   std::atomic<uint64_t> heartbeats_{0}, placements_{0}, alive_{0}, dead_{0}, queue_{0};
   Histogram placement_latency_{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
 };

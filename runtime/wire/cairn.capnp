@@ -144,6 +144,7 @@ struct TaskAssign {
   spec @4 :Text;                  # the job spec (YAML) as submitted
   resumeRound @5 :UInt64;         # resume from this checkpoint round (0: start)
   peers @6 :List(Text);           # worker ids by rank
+  rendezvous @7 :Text;            # host:port of this attempt's c10d TCPStore ("" for one worker)
 }
 
 # Coordinator -> worker: stop a task (lease revoked, job cancelled).
@@ -160,6 +161,8 @@ struct TaskUpdate {
   body :union {
     log @2 :Text;                 # one line for `cairn logs`
     finished @3 :TaskFinished;
+    receipt @4 :Data;             # a ledger entry signed by the worker (stepReceipt,
+                                  # checkpointCommitted, modelRegistered) for the coordinator to append
   }
 }
 

@@ -42,6 +42,7 @@ inline constexpr size_t kMaxDevices = 64;
 inline constexpr size_t kMaxPingBytes = 64 * 1024;
 inline constexpr size_t kMaxSpecBytes = 64 * 1024;
 inline constexpr size_t kMaxLogLineBytes = 4096;
+inline constexpr size_t kMaxReceiptBytes = 65528;  // ledger::kMaxEntryBytes
 inline constexpr size_t kMaxListItems = 10000;  // jobs, workers, log lines per reply
 inline constexpr size_t kMaxIdBytes = 128;
 

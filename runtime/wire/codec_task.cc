@@ -17,6 +17,7 @@ std::string Encode(const TaskAssign& m) {
   r.setResumeRound(m.resume_round);
   auto peers = r.initPeers(static_cast<unsigned>(m.peers.size()));
   for (unsigned i = 0; i < m.peers.size(); ++i) peers.set(i, Text(m.peers[i]));
+  r.setRendezvous(Text(m.rendezvous));
   return Serialize(b);
 }
 
@@ -37,6 +38,8 @@ std::string Encode(const TaskUpdate& m) {
   auto body = r.initBody();
   if (const auto* line = std::get_if<TaskLogLine>(&m.body)) {
     body.setLog(Text(line->line));
+  } else if (const auto* receipt = std::get_if<TaskReceipt>(&m.body)) {
+    body.setReceipt(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(receipt->entry.data()), receipt->entry.size()));
   } else {
     const auto& f = std::get<TaskFinished>(m.body);
     auto fb = body.initFinished();
@@ -64,6 +67,8 @@ Status Decode(std::string_view payload, TaskAssign* out) {
     if (peers.size() > 1024) return OutOfRangeError("peers has " + std::to_string(peers.size()) + " entries; limit 1024");
     out->peers.clear();
     for (auto p : peers) out->peers.push_back(Str(p));
+    out->rendezvous = Str(r.getRendezvous());
+    RETURN_IF_ERROR(CheckText(out->rendezvous, kMaxIdBytes, "rendezvous"));
     if (out->job_id.empty()) return InvalidArgumentError("jobId is empty");
     RETURN_IF_ERROR(CheckText(out->job_id, kMaxIdBytes, "jobId"));
     RETURN_IF_ERROR(CheckDataSize(out->spec, kMaxSpecBytes, "spec"));
@@ -101,6 +106,11 @@ Status Decode(std::string_view payload, TaskUpdate* out) {
       case s::TaskUpdate::Body::FINISHED:
         out->body = TaskFinished{body.getFinished().getOk(), Str(body.getFinished().getMessage())};
         return CheckDataSize(std::get<TaskFinished>(out->body).message, kMaxErrorMessageBytes, "finished.message");
+      case s::TaskUpdate::Body::RECEIPT: {
+        auto d = body.getReceipt();
+        out->body = TaskReceipt{std::string(reinterpret_cast<const char*>(d.begin()), d.size())};
+        return CheckDataSize(std::get<TaskReceipt>(out->body).entry, kMaxReceiptBytes, "receipt");
+      }
     }
     return InvalidArgumentError("unknown task update " + std::to_string(static_cast<int>(body.which())));
   });

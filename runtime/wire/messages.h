@@ -140,6 +140,7 @@ struct TaskAssign {
   std::string spec;  // YAML
   uint64_t resume_round = 0;
   std::vector<std::string> peers;  // worker ids by rank
+  std::string rendezvous;          // host:port of the attempt's TCPStore; "" for one worker
 };
 
 struct TaskRevoke {
@@ -153,10 +154,12 @@ struct TaskFinished {
   bool ok = false;
   std::string message;
 };
+// A ledger entry the worker signed, for the coordinator to check and append.
+struct TaskReceipt { std::string entry; };
 struct TaskUpdate {
   std::string job_id;
   uint32_t attempt = 0;
-  std::variant<TaskLogLine, TaskFinished> body;
+  std::variant<TaskLogLine, TaskFinished, TaskReceipt> body;
 };
 
 struct Goodbye { std::string reason; };

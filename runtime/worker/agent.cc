@@ -159,10 +159,14 @@ Status WorkerAgent::Run(const std::atomic<bool>& stop) {
           CAIRN_LOG_INFO("task {} rank {}/{} (attempt {})", t->job_id, t->rank, t->world_size, t->attempt);
           raw->thread = std::thread([this, raw, &outbox] {
             const wire::TaskAssign& task = raw->task;
-            auto log = [&](const std::string& line) {
+            TaskIo io;
+            io.log = [&](const std::string& line) {
               outbox.Push(wire::TaskUpdate{task.job_id, task.attempt, wire::TaskLogLine{line}});
             };
-            auto result = runner_(task, raw->cancel, log);
+            io.receipt = [&](const std::string& entry) {
+              outbox.Push(wire::TaskUpdate{task.job_id, task.attempt, wire::TaskReceipt{entry}});
+            };
+            auto result = runner_(task, raw->cancel, io);
             if (!raw->cancel) {
               outbox.Push(wire::TaskUpdate{task.job_id, task.attempt,
                                            wire::TaskFinished{result.ok(), result.ok() ? *result : result.status().ToString()}});

@@ -21,11 +21,19 @@
 
 namespace cairn::worker {
 
-// Runs one task to the end. `log` may be called from the task's thread;
-// `cancel` becomes true when the lease is revoked or the worker stops.
-// Returns the message for TaskFinished (OK) or why it failed.
-using TaskRunner = std::function<StatusOr<std::string>(const wire::TaskAssign& task, const std::atomic<bool>& cancel,
-                                                        const std::function<void(const std::string&)>& log)>;
+// What a running task may send to the coordinator, from the task's thread:
+// log lines (for `cairn logs`) and ledger entries it signed (receipts,
+// checkpoints, models) for the coordinator to check and append.
+struct TaskIo {
+  std::function<void(const std::string& line)> log;
+  std::function<void(const std::string& signed_entry)> receipt;
+};
+
+// Runs one task to the end. `cancel` becomes true when the lease is revoked
+// or the worker stops. Returns the message for TaskFinished (OK) or why it
+// failed.
+using TaskRunner =
+    std::function<StatusOr<std::string>(const wire::TaskAssign& task, const std::atomic<bool>& cancel, const TaskIo& io)>;
 
 struct AgentOptions {
   std::string coordinator;      // "tcp://host:port"

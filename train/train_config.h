@@ -1,0 +1,53 @@
+// What a training task runs, read from the job spec (scheduler/job_spec.h):
+// the model and its shape, the optimizer, the strategy and its options,
+// with defaults a user need not write. Unknown hyperparameters are errors
+// (a typo must not silently train something else).
+//
+//   hyperparameters:            strategy: {diloco: {...}}
+//     lr: 0.001                   inner_steps: 50      (H)
+//     weight_decay: 0.0           outer_lr: 0.7
+//     batch_size: 64              outer_momentum: 0.9
+//     epochs: 3 | steps: N        compress: int8 | none
+//     round_steps: 100   (single/ddp: steps per receipt)
+//     seed: 0, deterministic: true
+//     hidden: "256,128"  (mlp)    layers/heads/width/context/dropout (char-gpt)
+//     eval_batches: 20   (text validation batches per round)
+// Thread safety: plain values.
+#ifndef CAIRN_TRAIN_TRAIN_CONFIG_H_
+#define CAIRN_TRAIN_TRAIN_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/base/statusor.h"
+#include "scheduler/job_spec.h"
+
+namespace cairn::train {
+
+struct TrainConfig {
+  std::string model = "mlp";          // mlp | cnn | char-gpt | torchscript
+  std::string torchscript_path;
+  std::vector<int64_t> hidden = {256, 128};
+  int64_t layers = 4, heads = 4, width = 128, context = 64;
+  double dropout = 0.0;
+  double lr = 1e-3, weight_decay = 0.0;
+  int64_t batch_size = 64;
+  double epochs = 3;                  // used when steps == 0
+  int64_t steps = 0;
+  int64_t round_steps = 100;
+  int64_t eval_batches = 20;
+  uint64_t seed = 0;
+  bool deterministic = true;
+  scheduler::Strategy strategy = scheduler::Strategy::kSingle;
+  int64_t inner_steps = 50;
+  double outer_lr = 0.7, outer_momentum = 0.9;
+  bool compress_int8 = false;
+  uint32_t checkpoint_every = 10;
+};
+
+StatusOr<TrainConfig> ConfigFromSpec(const scheduler::JobSpec& spec);
+
+}  // namespace cairn::train
+
+#endif  // CAIRN_TRAIN_TRAIN_CONFIG_H_
