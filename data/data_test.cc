@@ -12,6 +12,7 @@
 #include "data/builder.h"
 #include "data/data_client.h"
 #include "data/http_api.h"
+#include "data/loopback_data_plane.h"
 #include "ledger/data_dir.h"
 #include "ledger/entry.h"
 #include "runtime/base/clock.h"
@@ -24,20 +25,7 @@ namespace {
 constexpr char kFashion[] = "/usr/share/datasets/fashion-mnist";
 
 std::string SignedEntry(const Ed25519PrivateKey& key, const Manifest& m) {
-  const Sha256Digest id = DatasetId(m);
-  auto e = ledger::MakeEntry(key, 1764000000000, [&](ledger::schema::LedgerEntry::Body::Builder b) {
-    auto d = b.initDatasetRegistered();
-    d.setDatasetId(ledger::AsData(std::string(DigestView(id))));
-    d.setName(m.name);
-    d.setFormat(FormatName(m.format));
-    d.setSizeBytes(m.TotalBytes());
-    d.setChunks(static_cast<uint32_t>(m.TotalChunks()));
-    d.setSamples(m.TotalSamples());
-    d.setLicense(m.license);
-    d.setPricePer1kSamplesMicros(m.price_per_1k_micros);
-  });
-  EXPECT_TRUE(e.ok()) << e.status();
-  return *e;
+  return LoopbackDataPlane::SignedEntry(key, m);
 }
 
 TEST(Builder, FashionMnistIsTwoSplitsOfWholeRecords) {
@@ -117,29 +105,10 @@ TEST(BlobStore, VerifiesOnWriteAndRead) {
 
 class DataPlane : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(ledger::InitDataDir(dir_.path() + "/ledger", "test.cairn/log").ok());
-    auto log = ledger::OpenDataDir(dir_.path() + "/ledger");
-    ASSERT_TRUE(log.ok()) << log.status();
-    log_ = std::move(*log);
-    auto reg = DatasetRegistry::Open(dir_.path() + "/coord", log_.get());
-    ASSERT_TRUE(reg.ok()) << reg.status();
-    registry_ = std::move(*reg);
-    InstallDataApi(&server_, registry_.get());
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  void TearDown() override {
-    server_.stop();
-    thread_.join();
-  }
-  ScopedTempDir dir_;
-  std::unique_ptr<ledger::Log> log_;
-  std::unique_ptr<DatasetRegistry> registry_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  LoopbackDataPlane plane_;
+  ledger::Log* log_ = &plane_.log();
+  const int port_ = plane_.port();
+  const std::string dir_path_ = plane_.dir();
 };
 
 TEST_F(DataPlane, UploadRegisterFetchVerifyAndCache) {
@@ -185,7 +154,7 @@ TEST_F(DataPlane, UploadRegisterFetchVerifyAndCache) {
   EXPECT_EQ(worker.cache_hits(), 1u);
   EXPECT_EQ(worker.bytes_fetched(), built->chunks[1].size());
   // A registry reopened from disk still knows the name.
-  auto reopened = DatasetRegistry::Open(dir_.path() + "/coord", log_.get());
+  auto reopened = DatasetRegistry::Open(dir_path_ + "/coord", log_);
   ASSERT_TRUE(reopened.ok());
   EXPECT_TRUE((*reopened)->Find("shakespeare").ok());
 }

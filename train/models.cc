@@ -55,7 +55,7 @@ struct Mlp : Model, torch::nn::Module {
     std::ostringstream src;
     src << "def forward(self, x: Tensor) -> Tensor:\n    h = x.flatten(1)\n";
     for (size_t i = 0; i < layers.size(); ++i) {
-      src << "    h = torch.nn.functional.linear(h, self.fc" << i << "_weight, self.fc" << i << "_bias)\n";
+      src << "    h = torch.linear(h, self.fc" << i << "_weight, self.fc" << i << "_bias)\n";
       if (i + 1 < layers.size()) src << "    h = torch.relu(h)\n";
     }
     src << "    return h\n";
@@ -84,8 +84,8 @@ struct Cnn : Model, torch::nn::Module {
 def forward(self, x: Tensor) -> Tensor:
     h = torch.max_pool2d(torch.relu(torch.conv2d(x, self.conv1_weight, self.conv1_bias, [1, 1], [1, 1])), [2, 2])
     h = torch.max_pool2d(torch.relu(torch.conv2d(h, self.conv2_weight, self.conv2_bias, [1, 1], [1, 1])), [2, 2])
-    h = torch.relu(torch.nn.functional.linear(h.flatten(1), self.fc1_weight, self.fc1_bias))
-    return torch.nn.functional.linear(h, self.fc2_weight, self.fc2_bias)
+    h = torch.relu(torch.linear(h.flatten(1), self.fc1_weight, self.fc1_bias))
+    return torch.linear(h, self.fc2_weight, self.fc2_bias)
 )");
   }
   torch::nn::Conv2d conv1, conv2;
@@ -154,20 +154,20 @@ struct CharGpt : Model, torch::nn::Module {
     for (int64_t i = 0; i < layers; ++i) {
       const std::string p = "self.h" + std::to_string(i) + "_";
       src << "    h = torch.layer_norm(x, [" << width << "], " << p << "ln1_weight, " << p << "ln1_bias)\n"
-          << "    qkv = torch.nn.functional.linear(h, " << p << "attn_weight, " << p << "attn_bias).split(" << width << ", 2)\n"
+          << "    qkv = torch.linear(h, " << p << "attn_weight, " << p << "attn_bias).split(" << width << ", 2)\n"
           << "    q = qkv[0].view([B, T, " << heads << ", " << hd << "]).transpose(1, 2)\n"
           << "    k = qkv[1].view([B, T, " << heads << ", " << hd << "]).transpose(1, 2)\n"
           << "    v = qkv[2].view([B, T, " << heads << ", " << hd << "]).transpose(1, 2)\n"
           << "    att = torch.matmul(q, k.transpose(-2, -1)) * " << 1.0 / std::sqrt(static_cast<double>(hd)) << "\n"
           << "    att = torch.softmax(att.masked_fill(mask.logical_not(), -1e9), -1)\n"
           << "    y = torch.matmul(att, v).transpose(1, 2).contiguous().view([B, T, " << width << "])\n"
-          << "    x = x + torch.nn.functional.linear(y, " << p << "proj_weight, " << p << "proj_bias)\n"
+          << "    x = x + torch.linear(y, " << p << "proj_weight, " << p << "proj_bias)\n"
           << "    h = torch.layer_norm(x, [" << width << "], " << p << "ln2_weight, " << p << "ln2_bias)\n"
-          << "    h = torch.gelu(torch.nn.functional.linear(h, " << p << "fc_weight, " << p << "fc_bias))\n"
-          << "    x = x + torch.nn.functional.linear(h, " << p << "fcout_weight, " << p << "fcout_bias)\n";
+          << "    h = torch.gelu(torch.linear(h, " << p << "fc_weight, " << p << "fc_bias))\n"
+          << "    x = x + torch.linear(h, " << p << "fcout_weight, " << p << "fcout_bias)\n";
     }
     src << "    x = torch.layer_norm(x, [" << width << "], self.ln_f_weight, self.ln_f_bias)\n"
-        << "    return torch.nn.functional.linear(x, self.head_weight)\n";
+        << "    return torch.linear(x, self.head_weight)\n";
     return Script(NamedParams(*this), src.str());
   }
   int64_t layers, heads, width, context;

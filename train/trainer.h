@@ -1,0 +1,89 @@
+// The training engine: runs one rank of a training task to the end, with
+// the strategy the job chose.
+//   single  plain loop on one worker.
+//   ddp     gradients all-reduced (averaged) over the process group every
+//           step, then the same fused AdamW step on every rank.
+//   diloco  H inner AdamW steps alone, then the pseudo-gradient
+//           (outer - local) is averaged across ranks, optionally as int8
+//           with error feedback (all-gathered, dequantize-accumulated in
+//           fp32), and an outer Nesterov SGD step (lr 0.7, momentum 0.9 by
+//           default) updates the outer parameters every rank then resumes from.
+// Collectives go through LibTorch's c10d ProcessGroupGloo, built from the
+// coordinator's TCPStore. The optimizer step is cairn's fused AdamW kernel
+// (kernels/ops.h). A round is `round_steps` steps (single/ddp) or H steps
+// (diloco); after each, RoundReport feeds the worker's signed receipt.
+//
+// Deterministic: parameters start from a seed of (seed, job name), batches
+// from (seed, job name, round, step, rank), and deterministic algorithms
+// are on, so two runs of the same single-worker job give the same bits.
+//
+// This header is free of LibTorch; trainer.cc includes it.
+// Thread safety: RunTraining blocks its caller; hooks run on that thread.
+#ifndef CAIRN_TRAIN_TRAINER_H_
+#define CAIRN_TRAIN_TRAINER_H_
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "data/data_client.h"
+#include "data/manifest.h"
+#include "kernels/fingerprint_cpu.h"
+#include "train/train_config.h"
+
+namespace cairn::train {
+
+struct ChunkUse {
+  Sha256Digest dataset{};
+  uint32_t chunk = 0;
+  uint64_t samples = 0;
+};
+
+struct RoundReport {
+  uint64_t round = 0, rounds = 0;
+  uint32_t steps = 0;
+  int64_t start_unix_ms = 0, end_unix_ms = 0;
+  std::vector<ChunkUse> consumed;
+  kernels::Digest256 fingerprint_before{}, fingerprint_after{};
+  double loss = 0;           // mean training loss over the round's steps
+  double eval = -1;          // rank 0: test accuracy (images) or validation loss (text); -1 elsewhere
+  double samples_per_sec = 0;
+  uint64_t bytes_sent = 0;   // collective payload this rank sent this round
+  uint32_t members = 1;      // ranks that took part
+};
+
+struct TrainTask {
+  std::string job_id, job_name;
+  uint32_t attempt = 0, rank = 0, world = 1;
+  std::string store_host;  // rendezvous TCPStore (world > 1)
+  int store_port = 0;
+  std::string gloo_host = "127.0.0.1";  // the address this rank's Gloo device uses
+  TrainConfig config;
+  data::Manifest dataset;
+  std::string resume_checkpoint;  // checkpoint bytes; "" starts fresh
+};
+
+struct TrainHooks {
+  std::function<void(const std::string&)> log;
+  std::function<Status(const RoundReport&)> on_round;
+  // Rank 0, every checkpoint_every rounds: the serialized state.
+  std::function<Status(uint64_t round, const std::string& bytes, const kernels::Digest256& fingerprint)> on_checkpoint;
+  const std::atomic<bool>* cancel = nullptr;
+  int threads = 0;  // intra-op threads (0: LibTorch's default)
+};
+
+struct TrainResult {
+  uint64_t rounds = 0;
+  double final_eval = -1, final_loss = 0;
+  std::string torchscript;  // rank 0: the trained model, runnable with plain LibTorch
+  kernels::Digest256 fingerprint{};
+  uint64_t bytes_sent = 0;
+  double seconds = 0;
+};
+
+StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& data, const TrainHooks& hooks);
+
+}  // namespace cairn::train
+
+#endif  // CAIRN_TRAIN_TRAINER_H_
