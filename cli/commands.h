@@ -20,6 +20,7 @@ void RegisterCoordinatorCommand(CLI::App& app, int* exit_code);
 void RegisterWorkerCommand(CLI::App& app, int* exit_code);
 void RegisterJobCommands(CLI::App& app, int* exit_code);
 void RegisterDatasetCommands(CLI::App& app, int* exit_code);
+void RegisterModelCommands(CLI::App& app, int* exit_code);
 // The multi-line text printed by `cairn --version`.
 std::string VersionText();
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "data/http_api.h"
@@ -84,16 +85,36 @@ Status Run(const CoordinatorCmd& o) {
   httplib::Server http;
   ledger::InstallReadApi(&http, &coordinator->ledger());
   data::InstallDataApi(&http, datasets.get());
-  // Where a requeued or restarted job resumes from (workers ask at start).
+  // Where a requeued or restarted job resumes from (workers ask at start),
+  // and the registered models (`cairn models`, serving).
   http.Get(R"(/jobs/([A-Za-z0-9._-]{1,128})/checkpoint)", [&](const httplib::Request& req, httplib::Response& res) {
-    auto c = coordinator->LatestCheckpoint(req.matches[1]);
+    auto c = coordinator->artifacts().Checkpoint(req.matches[1]);
     if (!c) {
       res.status = 404;
-      res.set_content("{\"error\": \"no checkpoint\"}\n", "application/json");
+      res.set_content("{\"error\": \"no checkpoint for this job\"}\n", "application/json");
       return;
     }
-    res.set_content("{\"round\": " + std::to_string(c->round) + ", \"blob\": \"" + HexEncode(c->blob) + "\"}\n",
-                    "application/json");
+    res.set_content(nlohmann::json{{"round", c->round}, {"blob", HexEncode(c->blob)}}.dump() + "\n", "application/json");
+  });
+  auto model_json = [](const scheduler::ModelRef& m) {
+    nlohmann::json ds = nlohmann::json::array();
+    for (const auto& d : m.datasets) ds.push_back(HexEncode(d));
+    return nlohmann::json{{"name", m.name}, {"blob", HexEncode(m.blob)}, {"job", m.job_id}, {"license", m.license},
+                          {"parent", HexEncode(m.parent)}, {"datasets", ds}};
+  };
+  http.Get("/models", [&](const httplib::Request&, httplib::Response& res) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& m : coordinator->artifacts().Models()) out.push_back(model_json(m));
+    res.set_content(out.dump(1) + "\n", "application/json");
+  });
+  http.Get(R"(/models/([A-Za-z0-9._-]{1,128}))", [&](const httplib::Request& req, httplib::Response& res) {
+    auto m = coordinator->artifacts().Model(req.matches[1]);
+    if (!m) {
+      res.status = 404;
+      res.set_content("{\"error\": \"no model named " + std::string(req.matches[1]) + "\"}\n", "application/json");
+      return;
+    }
+    res.set_content(model_json(*m).dump() + "\n", "application/json");
   });
   http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   http.Get("/coordinator-key", [&](const httplib::Request&, httplib::Response& res) {

@@ -8,6 +8,8 @@
 
 #include "cli/commands.h"
 #include "cli/coordinator_client.h"
+#include "cli/train_task.h"
+#include "runtime/crypto/key_file.h"
 #include "kernels/device_info.h"
 #include "runtime/base/log.h"
 #include "runtime/worker/agent.h"
@@ -25,6 +27,8 @@ struct WorkerCmd {
   uint32_t max_tasks = 1;
   std::string devices = "auto";
   double measure_seconds = 1.0;
+  int threads = 0;
+  std::string cache_dir;
 };
 
 std::atomic<bool> g_stop{false};
@@ -49,13 +53,15 @@ StatusOr<std::vector<wire::Device>> DetectDevices(const std::string& want) {
 }
 
 // What this worker does with a task.
-StatusOr<std::string> RunTask(const wire::TaskAssign& task, const std::atomic<bool>& cancel,
-                              const std::function<void(const std::string&)>& log, bool cuda) {
+StatusOr<std::string> RunTask(const wire::TaskAssign& task, const std::atomic<bool>& cancel, const worker::TaskIo& io,
+                              bool cuda, const TrainEnvironment& env) {
   ASSIGN_OR_RETURN(scheduler::JobSpec spec, scheduler::ParseJobSpec(task.spec, task.job_id));
+  if (spec.kind == scheduler::JobKind::kTrain) return RunTrainTask(task, cancel, io, env);
   if (spec.kind != scheduler::JobKind::kBenchmark) {
     return FailedPreconditionError(std::string("this worker cannot run ") + scheduler::JobKindName(spec.kind) +
-                                   " jobs yet (benchmark only)");
+                                   " jobs yet (train and benchmark only)");
   }
+  const auto& log = io.log;
   log("rank " + std::to_string(task.rank) + "/" + std::to_string(task.world_size) + ": matmul benchmark for " +
       std::to_string(spec.benchmark_seconds) + " s");
   ASSIGN_OR_RETURN(worker::MatmulResult r,
@@ -96,8 +102,14 @@ Status Run(const WorkerCmd& o) {
               identity.public_key().KeyId().c_str(), ao.name.c_str(), ao.coordinator.c_str(), devices.size(),
               cuda ? "cuda" : "cpu", ao.max_tasks, tflops, o.price_per_hour);
   std::fflush(stdout);
-  worker::WorkerAgent agent(identity, ao, [cuda](const wire::TaskAssign& t, const std::atomic<bool>& c,
-                                                 const worker::TaskIo& io) { return RunTask(t, c, io.log, cuda); });
+  TrainEnvironment env;
+  env.identity = &identity;
+  env.coordinator_host = CoordinatorHttp(o.coordinator).first;
+  env.http_port = o.coordinator.http_port;
+  env.cache_dir = o.cache_dir.empty() ? CairnHome() + "/cache" : o.cache_dir;
+  env.threads = o.threads;
+  worker::WorkerAgent agent(identity, ao, [cuda, &env](const wire::TaskAssign& t, const std::atomic<bool>& c,
+                                                       const worker::TaskIo& io) { return RunTask(t, c, io, cuda, env); });
   std::signal(SIGINT, OnWorkerSignal);
   std::signal(SIGTERM, OnWorkerSignal);
   return agent.Run(g_stop);
@@ -114,6 +126,8 @@ void RegisterWorkerCommand(CLI::App& app, int* exit_code) {
   w->add_option("--price-per-hour", o->price_per_hour, "Price per task slot, credits/hour")->capture_default_str()->check(CLI::Range(0.0, 1e6));
   w->add_option("--max-tasks", o->max_tasks, "Task slots offered (never exceeded)")->capture_default_str()->check(CLI::Range(1, 64));
   w->add_option("--devices", o->devices, "auto | cpu | cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  w->add_option("--threads", o->threads, "Threads per task for training (0: all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
+  w->add_option("--cache-dir", o->cache_dir, "Dataset chunk cache (default: $CAIRN_HOME/cache)");
   w->add_option("--measure-seconds", o->measure_seconds, "Self-measurement time (0: skip)")->capture_default_str()->check(CLI::Range(0.0, 60.0));
   w->callback([o, exit_code] { *exit_code = ReportStatus(Run(*o)); });
 }

@@ -133,6 +133,21 @@ void Cluster::RevokeJobsOf(const std::string& worker_id, const std::string& why,
   for (const std::string& job_id : held) {
     JobRecord& j = jobs_[job_id];
     if (j.state != JobState::kRunning) continue;
+    // Elastic training (ddp, diloco) goes on without the lost worker: the
+    // survivors re-form their group at the round (train/membership.h).
+    const bool elastic = j.spec.kind == JobKind::kTrain && j.spec.strategy != Strategy::kSingle;
+    auto lost = std::find(j.workers.begin(), j.workers.end(), worker_id);
+    if (elastic && j.workers.size() > 1 && lost != j.workers.end()) {
+      j.workers.erase(lost);
+      j.finished.erase(worker_id);
+      j.message = "continuing on " + std::to_string(j.workers.size()) + " worker(s): lost " + worker_id + " (" + why + ")";
+      events->push_back({ClusterEvent::kWorkerDropped, job_id, worker_id, {}, j.attempt, 0, j.message});
+      if (!j.finished.empty() && j.finished.size() == j.workers.size()) {
+        ReleaseJob(j);
+        j.state = JobState::kSucceeded;
+      }
+      continue;
+    }
     // The whole gang stops: the others' leases are revoked too.
     for (const std::string& other : j.workers) {
       events->push_back({ClusterEvent::kRevoked, job_id, other, {}, j.attempt, 0, why});

@@ -59,7 +59,8 @@ struct WorkerRecord {
 
 // What the coordinator must do after a Tick.
 struct ClusterEvent {
-  enum Kind { kPlaced, kRevoked, kJobRequeued, kJobFailed, kWorkerDied } kind;
+  // kWorkerDropped: an elastic job lost a worker and goes on without it.
+  enum Kind { kPlaced, kRevoked, kJobRequeued, kJobFailed, kWorkerDied, kWorkerDropped } kind;
   std::string job_id;
   std::string worker_id;
   std::vector<std::string> workers;  // kPlaced: rank = position

@@ -158,3 +158,33 @@ TEST_F(ClusterTest, CleanLeaveAndCancel) {
 
 }  // namespace
 }  // namespace cairn::scheduler
+
+namespace cairn::scheduler {
+namespace {
+
+TEST_F(ClusterTest, ElasticTrainingGoesOnWithoutADeadWorker) {
+  for (const char* w : {"a", "b", "c"}) cluster_.Join(Worker(w));
+  JobSpec spec = Bench(3);
+  spec.kind = JobKind::kTrain;
+  spec.strategy = Strategy::kDiloco;
+  std::string id = cluster_.Submit(spec, "alice").value();
+  cluster_.Tick();
+  auto placed = cluster_.Job(id)->workers;
+  ASSERT_EQ(placed.size(), 3u);
+  auto ev = Run(3500, placed[1]);
+  EXPECT_EQ(Count(ev, ClusterEvent::kWorkerDied), 1);
+  EXPECT_EQ(Count(ev, ClusterEvent::kWorkerDropped), 1);
+  EXPECT_EQ(Count(ev, ClusterEvent::kRevoked), 0) << "nobody else is restarted";
+  EXPECT_EQ(Count(ev, ClusterEvent::kJobRequeued), 0);
+  auto j = cluster_.Job(id);
+  EXPECT_EQ(j->state, JobState::kRunning);
+  EXPECT_EQ(j->workers, (std::vector<std::string>{placed[0], placed[2]}));
+  EXPECT_EQ(j->attempt, 1u);
+  ASSERT_TRUE(cluster_.TaskFinished(id, placed[0], true, "done").ok());
+  ASSERT_TRUE(cluster_.TaskFinished(id, placed[2], true, "done").ok());
+  EXPECT_EQ(cluster_.Job(id)->state, JobState::kSucceeded);
+  EXPECT_FALSE(cluster_.TaskFinished(id, placed[1], true, "late").ok());
+}
+
+}  // namespace
+}  // namespace cairn::scheduler

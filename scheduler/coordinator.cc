@@ -54,6 +54,7 @@ StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(CoordinatorOptions opt
   ASSIGN_OR_RETURN(c->server_, wire::WireServer::Bind(c->context_.get(), so));
   c->cluster_ = std::make_unique<Cluster>(Clock::System(), c->options_.cluster);
   ASSIGN_OR_RETURN(c->store_, JobStore::Open(dir + "/state.db"));
+  ASSIGN_OR_RETURN(c->artifacts_, ArtifactIndex::Open(dir + "/artifacts.json"));
   ASSIGN_OR_RETURN(std::vector<StoredJob> stored, c->store_->LoadJobs());
   for (StoredJob& s : stored) {
     bool was_running = s.record.state == JobState::kRunning;
@@ -287,6 +288,7 @@ Status Coordinator::AcceptReceipt(const std::string& worker, const std::string& 
   std::string entry_job;
   uint64_t checkpoint_round = 0;
   std::string checkpoint_blob;
+  std::optional<ModelRef> model;
   switch (body.which()) {
     case B::STEP_RECEIPT: entry_job = body.getStepReceipt().getJobId().cStr(); break;
     case B::CHECKPOINT_COMMITTED:
@@ -294,7 +296,14 @@ Status Coordinator::AcceptReceipt(const std::string& worker, const std::string& 
       checkpoint_round = body.getCheckpointCommitted().getRound();
       checkpoint_blob = ledger::FromData(body.getCheckpointCommitted().getBlobHash());
       break;
-    case B::MODEL_REGISTERED: entry_job = body.getModelRegistered().getJobId().cStr(); break;
+    case B::MODEL_REGISTERED: {
+      auto m = body.getModelRegistered();
+      entry_job = m.getJobId().cStr();
+      model = ModelRef{m.getName().cStr(), ledger::FromData(m.getModelHash()), entry_job, "", {},
+                       ledger::FromData(m.getParentModel()), m.getLicense().cStr()};
+      for (auto d : m.getDatasets()) model->datasets.push_back(ledger::FromData(d));
+      break;
+    }
     default: return InvalidArgumentError("a worker may not append a " + ledger::EntryTypeName(header.type));
   }
   if (entry_job != job_id) return InvalidArgumentError("receipt names job " + entry_job + ", not " + job_id);
@@ -304,19 +313,12 @@ Status Coordinator::AcceptReceipt(const std::string& worker, const std::string& 
   }
   if (checkpoint_round > 0) {
     RETURN_IF_ERROR(cluster_->CheckpointCommitted(job_id, checkpoint_round));
-    MutexLock lock(&checkpoints_mu_);
-    checkpoints_[job_id] = {checkpoint_round, checkpoint_blob};
+    RETURN_IF_ERROR(artifacts_->SetCheckpoint(job_id, {checkpoint_round, checkpoint_blob}));
   }
+  if (model) RETURN_IF_ERROR(artifacts_->AddModel(*model));
   return log_->AppendAsync({entry}, [job_id](StatusOr<uint64_t> r) {
     if (!r.ok()) CAIRN_LOG_WARN("ledger append for job {} failed: {}", job_id, r.status().ToString());
   });
-}
-
-std::optional<Coordinator::CheckpointRef> Coordinator::LatestCheckpoint(const std::string& job_id) const {
-  MutexLock lock(&checkpoints_mu_);
-  auto it = checkpoints_.find(job_id);
-  if (it == checkpoints_.end()) return std::nullopt;
-  return it->second;
 }
 
 HandlerResult Coordinator::OnGoodbye(const wire::Peer& peer, const wire::Goodbye& bye) {
@@ -400,6 +402,7 @@ void Coordinator::Apply(const std::vector<ClusterEvent>& events) {
       }
       case ClusterEvent::kJobRequeued:
       case ClusterEvent::kJobFailed:
+      case ClusterEvent::kWorkerDropped:
         Log(e.job_id, e.message);
         break;
       case ClusterEvent::kWorkerDied:

@@ -24,6 +24,7 @@
 #include "runtime/wire/base_handlers.h"
 #include "scheduler/cluster.h"
 #include "scheduler/job_store.h"
+#include "scheduler/artifact_index.h"
 #include "scheduler/rendezvous.h"
 #include "runtime/base/mutex.h"
 
@@ -56,13 +57,9 @@ class Coordinator {
   const std::string& curve_public_key() const { return server_->public_key(); }
   ledger::Log& ledger() { return *log_; }
   CoordinatorStats stats() const;
-  // The latest committed checkpoint of a job (round, blob hash raw), which a
-  // resuming worker loads. Any thread.
-  struct CheckpointRef {
-    uint64_t round = 0;
-    std::string blob;
-  };
-  std::optional<CheckpointRef> LatestCheckpoint(const std::string& job_id) const;
+  // Checkpoints (where a requeued job resumes) and registered models, as
+  // workers reported them in their signed entries. Any thread.
+  ArtifactIndex& artifacts() { return *artifacts_; }
   // Time of each scheduling pass that placed at least one job (seconds).
   const Histogram& placement_latency() const { return placement_latency_; }
 
@@ -104,8 +101,7 @@ class Coordinator {
   std::map<std::string, std::string> spec_text_;  // job id -> YAML
 
   RendezvousHost rendezvous_;
-  mutable Mutex checkpoints_mu_;
-  std::map<std::string, CheckpointRef> checkpoints_ GUARDED_BY(checkpoints_mu_);
+  std::unique_ptr<ArtifactIndex> artifacts_;
   std::atomic<uint64_t> heartbeats_{0}, placements_{0}, alive_{0}, dead_{0}, queue_{0};
   Histogram placement_latency_{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
 };

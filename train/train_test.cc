@@ -98,8 +98,9 @@ TEST_F(Training, ResumingFromACheckpointGivesTheSameModel) {
   EXPECT_EQ(Run(t).status().code(), StatusCode::kInvalidArgument);
 }
 
-// Two ranks as threads over a real TCPStore and Gloo.
-std::vector<StatusOr<TrainResult>> RunRanks(Training* fixture, TrainTask t, int world) {
+// Ranks as threads over a real TCPStore and Gloo. `quit_rank` (if >= 0)
+// stops after round 1, as a lost worker would.
+std::vector<StatusOr<TrainResult>> RunRanks(Training* fixture, TrainTask t, int world, int quit_rank = -1) {
   c10d::TCPStoreOptions so;
   so.port = 0;
   so.isServer = true;
@@ -117,6 +118,8 @@ std::vector<StatusOr<TrainResult>> RunRanks(Training* fixture, TrainTask t, int 
       data::DataClient client("127.0.0.1", fixture->plane().port(), "");
       TrainHooks h;
       h.threads = 1;
+      h.membership_timeout_ms = 1500;
+      if (r == quit_rank) h.on_round = [](const RoundReport&) { return AbortedError("this worker is gone"); };
       out[r] = RunTraining(mine, client, h);
     });
   }
@@ -147,6 +150,20 @@ TEST_F(Training, DilocoWithInt8SendsFarLessAndConverges) {
   EXPECT_GE(r[0]->final_eval, 0.75);
   // 4 rounds of ~235K int8 values to one peer, against 400 fp32 all-reduces.
   EXPECT_LT(r[0]->bytes_sent, 4u * 240000u);
+}
+
+TEST_F(Training, SurvivorsGoOnWithoutALostWorker) {
+  TrainTask t = Task("mlp", 600);
+  t.config.strategy = scheduler::Strategy::kDiloco;
+  t.config.inner_steps = 100;
+  auto r = RunRanks(this, t, 3, /*quit_rank=*/1);
+  EXPECT_FALSE(r[1].ok());
+  ASSERT_TRUE(r[0].ok()) << r[0].status();
+  ASSERT_TRUE(r[2].ok()) << r[2].status();
+  EXPECT_EQ(r[0]->fingerprint, r[2]->fingerprint) << "the two survivors agree";
+  EXPECT_EQ(r[0]->rounds, 6u);
+  EXPECT_TRUE(r[0]->leader);
+  EXPECT_GE(r[0]->final_eval, 0.78);
 }
 
 }  // namespace

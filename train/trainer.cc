@@ -5,13 +5,12 @@
 #include <cmath>
 #include <sstream>
 
-#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "kernels/ops.h"
 #include "train/data_source.h"
+#include "train/membership.h"
 #include "train/models.h"
+#include "train/train_state.h"
 
 namespace cairn::train {
 namespace {
@@ -40,72 +39,6 @@ std::string Format(const char* fmt, double a, double b = 0, double c = 0, double
   char buf[256];
   std::snprintf(buf, sizeof(buf), fmt, a, b, c, d, e);
   return buf;
-}
-
-// The state a checkpoint holds, by name.
-struct State {
-  std::vector<torch::Tensor> params, exp_avg, exp_avg_sq, outer, momentum;
-  int64_t adam_step = 0;
-  uint64_t round = 0;
-};
-
-StatusOr<std::string> Serialize(const State& s) {
-  try {
-    torch::serialize::OutputArchive a;
-    a.write("format", torch::tensor(int64_t{1}));
-    a.write("round", torch::tensor(static_cast<int64_t>(s.round)));
-    a.write("adam_step", torch::tensor(s.adam_step));
-    auto put = [&](const std::string& name, const std::vector<torch::Tensor>& ts) {
-      a.write(name + "/n", torch::tensor(static_cast<int64_t>(ts.size())));
-      for (size_t i = 0; i < ts.size(); ++i) a.write(name + "/" + std::to_string(i), ts[i].detach());
-    };
-    put("params", s.params);
-    put("exp_avg", s.exp_avg);
-    put("exp_avg_sq", s.exp_avg_sq);
-    put("outer", s.outer);
-    put("momentum", s.momentum);
-    std::ostringstream out;
-    a.save_to(out);
-    return out.str();
-  } catch (const std::exception& e) {
-    return InternalError(std::string("checkpoint: ") + e.what());
-  }
-}
-
-Status Restore(const std::string& bytes, State* s) {
-  try {
-    std::istringstream in(bytes);
-    torch::serialize::InputArchive a;
-    a.load_from(in);
-    torch::Tensor t;
-    a.read("round", t);
-    s->round = static_cast<uint64_t>(t.item<int64_t>());
-    a.read("adam_step", t);
-    s->adam_step = t.item<int64_t>();
-    auto get = [&](const std::string& name, std::vector<torch::Tensor>& ts) -> Status {
-      torch::Tensor n;
-      a.read(name + "/n", n);
-      if (n.item<int64_t>() != static_cast<int64_t>(ts.size())) {
-        return InvalidArgumentError("checkpoint " + name + " holds " + std::to_string(n.item<int64_t>()) +
-                                    " tensors; this model has " + std::to_string(ts.size()));
-      }
-      torch::NoGradGuard g;
-      for (size_t i = 0; i < ts.size(); ++i) {
-        torch::Tensor v;
-        a.read(name + "/" + std::to_string(i), v);
-        if (!v.sizes().equals(ts[i].sizes())) return InvalidArgumentError("checkpoint " + name + " shapes differ from the model");
-        ts[i].copy_(v);
-      }
-      return OkStatus();
-    };
-    RETURN_IF_ERROR(get("params", s->params));
-    RETURN_IF_ERROR(get("exp_avg", s->exp_avg));
-    RETURN_IF_ERROR(get("exp_avg_sq", s->exp_avg_sq));
-    RETURN_IF_ERROR(get("outer", s->outer));
-    return get("momentum", s->momentum);
-  } catch (const std::exception& e) {
-    return InvalidArgumentError(std::string("checkpoint does not load: ") + e.what());
-  }
 }
 
 torch::Tensor Flatten(const std::vector<torch::Tensor>& ts) {
@@ -149,6 +82,86 @@ double Evaluate(Model& model, const DataSource& data) {
   return out;
 }
 
+// One round's work on the current group: the steps, then (diloco) the
+// outer step. Throws whatever a failed collective throws; the caller rolls
+// back and retries on a new group.
+struct RoundContext {
+  const TrainConfig* cfg;
+  Model* model;
+  DataSource* data;
+  State* st;
+  std::vector<torch::Tensor>* grads;
+  c10d::ProcessGroupGloo* pg;  // null for one worker
+  uint32_t rank, world;
+  uint64_t seed;
+  kernels::AdamWOptions adam;
+};
+
+Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep, ChunkCounts* used, double* loss_sum) {
+  const TrainConfig& cfg = *c.cfg;
+  State& st = *c.st;
+  for (int64_t s = 0; s < steps; ++s) {
+    auto [x, y] = c.data->Batch(Mix(Mix(Mix(c.seed, round), static_cast<uint64_t>(s)), c.rank), cfg.batch_size, used);
+    for (auto& p : st.params) p.mutable_grad() = torch::Tensor();
+    auto logits = c.model->Forward(x);
+    auto loss = torch::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), y.reshape({-1}));
+    loss.backward();
+    *loss_sum += loss.item<double>();
+    auto& grads = *c.grads;
+    for (size_t i = 0; i < st.params.size(); ++i) {
+      grads[i] = st.params[i].grad().defined() ? st.params[i].grad() : torch::zeros_like(st.params[i]);
+    }
+    if (cfg.strategy == scheduler::Strategy::kDdp && c.pg) {
+      torch::Tensor flat = Flatten(grads);
+      std::vector<torch::Tensor> v{flat};
+      c.pg->allreduce(v)->wait();
+      flat.div_(static_cast<double>(c.world));
+      torch::NoGradGuard g;
+      Unflatten(flat, grads);
+      rep->bytes_sent += static_cast<uint64_t>(2.0 * (c.world - 1) / c.world * flat.numel() * 4);
+    }
+    torch::NoGradGuard g;
+    RETURN_IF_ERROR(kernels::FusedAdamWStep(st.params, grads, st.exp_avg, st.exp_avg_sq, c.adam, ++st.adam_step));
+  }
+  if (cfg.strategy != scheduler::Strategy::kDiloco) return OkStatus();
+  torch::NoGradGuard g;
+  // Pseudo-gradient: how far this rank moved from the outer parameters.
+  std::vector<torch::Tensor> delta;
+  for (size_t i = 0; i < st.params.size(); ++i) delta.push_back((st.outer[i] - st.params[i]).reshape({-1}).contiguous());
+  if (c.pg && cfg.compress_int8) {
+    for (size_t i = 0; i < delta.size(); ++i) {
+      ASSIGN_OR_RETURN(torch::Tensor packed, kernels::QuantizeInt8(delta[i], st.residual[i]));
+      std::vector<std::vector<torch::Tensor>> gathered(1);
+      for (uint32_t r = 0; r < c.world; ++r) gathered[0].push_back(torch::empty_like(packed));
+      std::vector<torch::Tensor> in{packed};
+      c.pg->allgather(gathered, in)->wait();
+      rep->bytes_sent += static_cast<uint64_t>(packed.numel()) * (c.world - 1);
+      delta[i].zero_();
+      for (const auto& buf : gathered[0]) RETURN_IF_ERROR(kernels::DequantizeAccumulate(buf, delta[i]));
+      delta[i].div_(static_cast<double>(c.world));
+    }
+  } else if (c.pg) {
+    torch::Tensor flat = torch::cat(delta);
+    std::vector<torch::Tensor> v{flat};
+    c.pg->allreduce(v)->wait();
+    flat.div_(static_cast<double>(c.world));
+    rep->bytes_sent += static_cast<uint64_t>(2.0 * (c.world - 1) / c.world * flat.numel() * 4);
+    int64_t off = 0;
+    for (auto& d : delta) {
+      d.copy_(flat.narrow(0, off, d.numel()));
+      off += d.numel();
+    }
+  }
+  // Outer Nesterov SGD: buf = mu*buf + d; outer -= lr * (d + mu*buf).
+  for (size_t i = 0; i < st.params.size(); ++i) {
+    auto d = delta[i].view_as(st.outer[i]);
+    st.momentum[i].mul_(cfg.outer_momentum).add_(d);
+    st.outer[i].sub_(cfg.outer_lr * (d + cfg.outer_momentum * st.momentum[i]));
+    st.params[i].copy_(st.outer[i]);
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& client, const TrainHooks& hooks) {
@@ -159,28 +172,15 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   auto log = [&](const std::string& s) { if (hooks.log) hooks.log(s); };
   const uint64_t job_seed = Mix(cfg.seed, HashText(task.job_name));
 
-  // Process group for ddp / diloco.
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+  std::optional<Membership> membership;
   if (task.world > 1) {
-    try {
-      c10d::TCPStoreOptions so;
-      so.port = static_cast<uint16_t>(task.store_port);
-      so.isServer = false;
-      so.waitWorkers = false;
-      so.timeout = std::chrono::minutes(5);
-      auto store = c10::make_intrusive<c10d::TCPStore>(task.store_host, so);
-      auto prefixed = c10::make_intrusive<c10d::PrefixStore>(task.job_id + "/" + std::to_string(task.attempt), store);
-      auto opts = c10d::ProcessGroupGloo::Options::create(std::chrono::minutes(5));
-      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(task.gloo_host));
-      pg = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, task.rank, task.world, opts);
-    } catch (const std::exception& e) {
-      return UnavailableError(std::string("cannot join the process group at ") + task.store_host + ":" +
-                              std::to_string(task.store_port) + ": " + e.what());
-    }
-    log(Format("rank %.0f joined a Gloo process group of %.0f", task.rank, task.world));
+    ASSIGN_OR_RETURN(Membership m, Membership::Connect(task.store_host, task.store_port,
+                                                       task.job_id + "/" + std::to_string(task.attempt), task.rank,
+                                                       task.world, task.gloo_host));
+    membership.emplace(std::move(m));
   }
-
-  ASSIGN_OR_RETURN(DataSource data, DataSource::Load(client, task.dataset, task.rank, task.world, cfg.context, task.rank == 0));
+  uint32_t rank = task.rank, world = task.world;
+  ASSIGN_OR_RETURN(DataSource data, DataSource::Load(client, task.dataset, rank, world, cfg.context, true));
   if (cfg.model == "char-gpt" && !data.is_text()) return InvalidArgumentError("char-gpt trains on a text dataset");
   if ((cfg.model == "mlp" || cfg.model == "cnn") && data.is_text()) return InvalidArgumentError(cfg.model + " trains on an idx dataset");
   torch::manual_seed(Mix(job_seed, 1));
@@ -190,6 +190,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, BuildModel(cfg, shape));
   model->Train(true);
 
+  const bool diloco = cfg.strategy == scheduler::Strategy::kDiloco;
   State st;
   st.params = model->Parameters();
   int64_t param_count = 0;
@@ -198,11 +199,12 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     st.exp_avg_sq.push_back(torch::zeros_like(p));
     st.outer.push_back(p.detach().clone());
     st.momentum.push_back(torch::zeros_like(p));
+    st.residual.push_back(torch::zeros({p.numel()}));
     param_count += p.numel();
   }
   if (!task.resume_checkpoint.empty()) {
     RETURN_IF_ERROR(Restore(task.resume_checkpoint, &st));
-    log(Format("resumed from the checkpoint of round %.0f", static_cast<double>(st.round)));
+    log("resumed from the checkpoint of round " + std::to_string(st.round));
   }
 
   // Sizes: total steps over the global training set, then rounds.
@@ -211,127 +213,102 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   const int64_t total_steps = cfg.steps > 0 ? cfg.steps
                                             : std::max<int64_t>(1, static_cast<int64_t>(std::ceil(
                                                   cfg.epochs * global_samples / static_cast<double>(cfg.batch_size * task.world))));
-  const bool diloco = cfg.strategy == scheduler::Strategy::kDiloco;
   const int64_t steps_per_round = diloco ? cfg.inner_steps : cfg.round_steps;
   const uint64_t rounds = static_cast<uint64_t>((total_steps + steps_per_round - 1) / steps_per_round);
   log("training " + cfg.model + ": " + std::to_string(param_count) + " parameters, " + std::to_string(total_steps) +
       " steps in " + std::to_string(rounds) + " rounds, strategy " + scheduler::StrategyName(cfg.strategy) +
-      (cfg.compress_int8 ? " with int8 pseudo-gradients" : "") + ", " + std::to_string(task.world) + " rank(s)");
+      (cfg.compress_int8 ? " with int8 pseudo-gradients" : "") + ", " + std::to_string(task.world) + " worker(s)");
 
-  kernels::AdamWOptions adam;
-  adam.lr = cfg.lr;
-  adam.weight_decay = cfg.weight_decay;
-  std::vector<torch::Tensor> residual;  // int8 error feedback
-  if (diloco && cfg.compress_int8) {
-    for (auto& p : st.params) residual.push_back(torch::zeros({p.numel()}));
-  }
+  RoundContext ctx;
+  ctx.cfg = &cfg;
+  ctx.model = model.get();
+  ctx.data = &data;
+  ctx.st = &st;
+  std::vector<torch::Tensor> grads(st.params.size());
+  ctx.grads = &grads;
+  ctx.seed = job_seed;
+  ctx.adam.lr = cfg.lr;
+  ctx.adam.weight_decay = cfg.weight_decay;
   TrainResult result;
   result.rounds = rounds;
-  std::vector<torch::Tensor> grads(st.params.size());
+  const Sha256Digest dataset_id = data::DatasetId(task.dataset);
+  size_t chunk_base = 0;  // global chunk index of the training split's first chunk
+  for (const auto& s : task.dataset.splits) {
+    if (&s == train_split) break;
+    chunk_base += s.chunks.size();
+  }
+  double last_round_seconds = 0;
 
   for (uint64_t round = st.round + 1; round <= rounds; ++round) {
     if (hooks.cancel && hooks.cancel->load()) return CancelledError("training cancelled");
+    const int64_t steps = std::min<int64_t>(steps_per_round, total_steps - static_cast<int64_t>(round - 1) * steps_per_round);
+    const State snapshot = membership ? st.Clone() : State();
     RoundReport rep;
-    rep.round = round;
-    rep.rounds = rounds;
-    rep.members = task.world;
-    rep.start_unix_ms = UnixMillis();
-    const auto r0 = Clock::now();
-    ASSIGN_OR_RETURN(rep.fingerprint_before, kernels::TensorFingerprint(st.params));
     ChunkCounts used;
     double loss_sum = 0;
-    const int64_t first_step = static_cast<int64_t>(round - 1) * steps_per_round;
-    const int64_t steps = std::min<int64_t>(steps_per_round, total_steps - first_step);
-    for (int64_t s = 0; s < steps; ++s) {
-      auto [x, y] = data.Batch(Mix(Mix(Mix(job_seed, round), static_cast<uint64_t>(s)), task.rank), cfg.batch_size, &used);
-      for (auto& p : st.params) p.mutable_grad() = torch::Tensor();
-      auto logits = model->Forward(x);
-      auto loss = torch::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), y.reshape({-1}));
-      loss.backward();
-      loss_sum += loss.item<double>();
-      for (size_t i = 0; i < st.params.size(); ++i) {
-        grads[i] = st.params[i].grad().defined() ? st.params[i].grad() : torch::zeros_like(st.params[i]);
-      }
-      if (cfg.strategy == scheduler::Strategy::kDdp && pg) {
-        torch::Tensor flat = Flatten(grads);
-        std::vector<torch::Tensor> v{flat};
-        pg->allreduce(v)->wait();
-        flat.div_(static_cast<double>(task.world));
-        torch::NoGradGuard g;
-        Unflatten(flat, grads);
-        rep.bytes_sent += static_cast<uint64_t>(2.0 * (task.world - 1) / task.world * flat.numel() * 4);
-      }
-      torch::NoGradGuard g;
-      RETURN_IF_ERROR(kernels::FusedAdamWStep(st.params, grads, st.exp_avg, st.exp_avg_sq, adam, ++st.adam_step));
-    }
-    if (diloco) {
-      torch::NoGradGuard g;
-      // Pseudo-gradient: how far this rank moved from the outer parameters.
-      std::vector<torch::Tensor> delta;
-      for (size_t i = 0; i < st.params.size(); ++i) delta.push_back((st.outer[i] - st.params[i]).reshape({-1}).contiguous());
-      if (pg && cfg.compress_int8) {
-        for (size_t i = 0; i < delta.size(); ++i) {
-          ASSIGN_OR_RETURN(torch::Tensor packed, kernels::QuantizeInt8(delta[i], residual[i]));
-          std::vector<std::vector<torch::Tensor>> gathered(1);
-          for (uint32_t r = 0; r < task.world; ++r) gathered[0].push_back(torch::empty_like(packed));
-          std::vector<torch::Tensor> in{packed};
-          pg->allgather(gathered, in)->wait();
-          rep.bytes_sent += static_cast<uint64_t>(packed.numel()) * (task.world - 1);
-          delta[i].zero_();
-          for (const auto& buf : gathered[0]) RETURN_IF_ERROR(kernels::DequantizeAccumulate(buf, delta[i]));
-          delta[i].div_(static_cast<double>(task.world));
+    for (uint32_t attempt = 0;; ++attempt) {
+      rep = RoundReport();
+      used.clear();
+      loss_sum = 0;
+      Group group;
+      if (membership) {
+        const auto wait = std::chrono::milliseconds(static_cast<int64_t>(std::max(hooks.membership_timeout_ms / 1000.0, 1.5 * last_round_seconds) * 1000));
+        const size_t before = membership->members().size();
+        ASSIGN_OR_RETURN(group, membership->Join(round, attempt, wait));
+        if (group.world() != before || group.rank != rank) {
+          log("round " + std::to_string(round) + ": group is now " + std::to_string(group.world()) + " worker(s); this is rank " +
+              std::to_string(group.rank));
         }
-      } else if (pg) {
-        torch::Tensor flat = torch::cat(delta);
-        std::vector<torch::Tensor> v{flat};
-        pg->allreduce(v)->wait();
-        flat.div_(static_cast<double>(task.world));
-        rep.bytes_sent += static_cast<uint64_t>(2.0 * (task.world - 1) / task.world * flat.numel() * 4);
-        int64_t off = 0;
-        for (auto& d : delta) {
-          d.copy_(flat.narrow(0, off, d.numel()));
-          off += d.numel();
+        if (group.rank != rank || group.world() != world) {
+          rank = group.rank;
+          world = group.world();
+          ASSIGN_OR_RETURN(data, DataSource::Load(client, task.dataset, rank, world, cfg.context, true));
         }
       }
-      // Outer Nesterov SGD: buf = mu*buf + d; outer -= lr * (d + mu*buf).
-      for (size_t i = 0; i < st.params.size(); ++i) {
-        auto d = delta[i].view_as(st.outer[i]);
-        st.momentum[i].mul_(cfg.outer_momentum).add_(d);
-        st.outer[i].sub_(cfg.outer_lr * (d + cfg.outer_momentum * st.momentum[i]));
-        st.params[i].copy_(st.outer[i]);
+      ctx.pg = group.pg.get();
+      ctx.rank = rank;
+      ctx.world = world;
+      rep.round = round;
+      rep.rounds = rounds;
+      rep.members = world;
+      rep.start_unix_ms = UnixMillis();
+      ASSIGN_OR_RETURN(rep.fingerprint_before, kernels::TensorFingerprint(st.params));
+      const auto r0 = Clock::now();
+      try {
+        RETURN_IF_ERROR(RunRound(ctx, round, steps, &rep, &used, &loss_sum));
+        last_round_seconds = std::chrono::duration<double>(Clock::now() - r0).count();
+        rep.samples_per_sec = static_cast<double>(steps * cfg.batch_size) / std::max(last_round_seconds, 1e-9);
+        break;
+      } catch (const std::exception& e) {
+        if (!membership || attempt >= 5) return UnavailableError(std::string("collective failed: ") + e.what());
+        std::string what = e.what();
+        log("round " + std::to_string(round) + ": a collective failed (" + what.substr(0, what.find('\n')).substr(0, 160) +
+            "); rolling back and re-forming the group");
+        snapshot.CopyTo(st);
       }
     }
     st.round = round;
     ASSIGN_OR_RETURN(rep.fingerprint_after, kernels::TensorFingerprint(st.params));
     rep.steps = static_cast<uint32_t>(steps);
     rep.loss = steps > 0 ? loss_sum / static_cast<double>(steps) : 0;
-    const double secs = std::chrono::duration<double>(Clock::now() - r0).count();
-    rep.samples_per_sec = static_cast<double>(steps * cfg.batch_size) / std::max(secs, 1e-9);
-    if (task.rank == 0) rep.eval = Evaluate(*model, data);
+    if (rank == 0) rep.eval = Evaluate(*model, data);
     rep.end_unix_ms = UnixMillis();
-    const data::Split* split = task.dataset.FindSplit(data.is_text() ? "all" : "train");
-    size_t chunk_base = 0;  // global chunk index of the split's first chunk
-    for (const auto& s : task.dataset.splits) {
-      if (&s == split) break;
-      chunk_base += s.chunks.size();
-    }
-    const Sha256Digest dataset_id = data::DatasetId(task.dataset);
     for (const auto& [chunk, n] : used) rep.consumed.push_back({dataset_id, static_cast<uint32_t>(chunk_base + chunk), n});
     result.bytes_sent += rep.bytes_sent;
     result.final_loss = rep.loss;
-    if (task.rank == 0) result.final_eval = rep.eval;
+    if (rank == 0) result.final_eval = rep.eval;
     log(Format("round %.0f/%.0f loss %.4f ", static_cast<double>(round), static_cast<double>(rounds), rep.loss) +
-        (task.rank == 0 ? Format(data.is_text() ? "val_loss %.4f " : "test_acc %.4f ", rep.eval) : std::string()) +
+        (rank == 0 ? Format(data.is_text() ? "val_loss %.4f " : "test_acc %.4f ", rep.eval) : std::string()) +
         Format("samples/s %.0f sent %.1f KiB", rep.samples_per_sec, rep.bytes_sent / 1024.0));
     if (hooks.on_round) RETURN_IF_ERROR(hooks.on_round(rep));
-    if (task.rank == 0 && hooks.on_checkpoint && cfg.checkpoint_every > 0 && round % cfg.checkpoint_every == 0 &&
-        round < rounds) {
+    if (rank == 0 && hooks.on_checkpoint && cfg.checkpoint_every > 0 && round % cfg.checkpoint_every == 0 && round < rounds) {
       ASSIGN_OR_RETURN(std::string bytes, Serialize(st));
       RETURN_IF_ERROR(hooks.on_checkpoint(round, bytes, rep.fingerprint_after));
     }
   }
   ASSIGN_OR_RETURN(result.fingerprint, kernels::TensorFingerprint(st.params));
-  if (task.rank == 0) {
+  result.leader = rank == 0;
+  if (rank == 0) {
     ASSIGN_OR_RETURN(result.torchscript, model->ExportTorchScript());
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();

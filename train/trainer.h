@@ -8,8 +8,10 @@
 //           with error feedback (all-gathered, dequantize-accumulated in
 //           fp32), and an outer Nesterov SGD step (lr 0.7, momentum 0.9 by
 //           default) updates the outer parameters every rank then resumes from.
-// Collectives go through LibTorch's c10d ProcessGroupGloo, built from the
-// coordinator's TCPStore. The optimizer step is cairn's fused AdamW kernel
+// Collectives go through LibTorch's c10d ProcessGroupGloo, built per round
+// from the coordinator's TCPStore by the members who showed up
+// (train/membership.h): a worker lost mid-round makes the survivors roll the
+// round back and redo it without it; nobody restarts. The optimizer step is cairn's fused AdamW kernel
 // (kernels/ops.h). A round is `round_steps` steps (single/ddp) or H steps
 // (diloco); after each, RoundReport feeds the worker's signed receipt.
 //
@@ -58,7 +60,7 @@ struct TrainTask {
   uint32_t attempt = 0, rank = 0, world = 1;
   std::string store_host;  // rendezvous TCPStore (world > 1)
   int store_port = 0;
-  std::string gloo_host = "127.0.0.1";  // the address this rank's Gloo device uses
+  std::string gloo_host = "127.0.0.1";  // the address this rank's Gloo device uses ("": the host name's)
   TrainConfig config;
   data::Manifest dataset;
   std::string resume_checkpoint;  // checkpoint bytes; "" starts fresh
@@ -71,12 +73,16 @@ struct TrainHooks {
   std::function<Status(uint64_t round, const std::string& bytes, const kernels::Digest256& fingerprint)> on_checkpoint;
   const std::atomic<bool>* cancel = nullptr;
   int threads = 0;  // intra-op threads (0: LibTorch's default)
+  // How long members wait at a round boundary for one that has not shown up
+  // before going on without it (at least 1.5x the last round's time).
+  int membership_timeout_ms = 15000;
 };
 
 struct TrainResult {
   uint64_t rounds = 0;
   double final_eval = -1, final_loss = 0;
-  std::string torchscript;  // rank 0: the trained model, runnable with plain LibTorch
+  bool leader = false;      // rank 0 of the final group: it registers the model
+  std::string torchscript;  // the leader's trained model, runnable with plain LibTorch
   kernels::Digest256 fingerprint{};
   uint64_t bytes_sent = 0;
   double seconds = 0;

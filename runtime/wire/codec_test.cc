@@ -212,10 +212,11 @@ TEST(CodecControl, ClientVerbsRoundTrip) {
 }
 
 TEST(CodecControl, TaskProtocolRoundTripAndLimits) {
-  TaskAssign a{"x-1", 2, 1, 2, "name: x\n", 7, {"w1", "w2"}};
+  TaskAssign a{"x-1", 2, 1, 2, "name: x\n", 7, {"w1", "w2"}, ":29500"};
   auto d = Decode<TaskAssign>(Encode(a));
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->rank, 1u);
+  EXPECT_EQ(d->rendezvous, ":29500");
   EXPECT_EQ(d->resume_round, 7u);
   EXPECT_EQ(d->peers[1], "w2");
   TaskAssign bad = a;
@@ -236,6 +237,10 @@ TEST(CodecControl, TaskProtocolRoundTripAndLimits) {
   EXPECT_TRUE(std::get<TaskFinished>(f->body).ok);
   EXPECT_FALSE(Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskLogLine{std::string(kMaxLogLineBytes + 1, 'l')}})).ok());
   EXPECT_EQ(Decode<Goodbye>(Encode(Goodbye{"ctrl-c"}))->reason, "ctrl-c");
+  auto rc = Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskReceipt{std::string("\0signed\xff", 8)}}));
+  ASSERT_TRUE(rc.ok());
+  EXPECT_EQ(std::get<TaskReceipt>(rc->body).entry, std::string("\0signed\xff", 8));
+  EXPECT_FALSE(Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskReceipt{std::string(kMaxReceiptBytes + 1, 'r')}})).ok());
 }
 
 }  // namespace

@@ -1,0 +1,33 @@
+// What `cairn worker` does with a `kind: train` task: fetch the dataset's
+// manifest and this rank's chunks, resume from the job's latest checkpoint
+// when the coordinator says so, train (train/trainer.h), and after every
+// round sign a stepReceipt with the worker's identity; rank 0 also uploads
+// checkpoints (checkpointCommitted) and, at the end, the TorchScript model
+// (modelRegistered, with its datasets as lineage). The coordinator checks
+// each entry and appends it to the ledger.
+// Thread safety: runs on the task's thread.
+#ifndef CAIRN_CLI_TRAIN_TASK_H_
+#define CAIRN_CLI_TRAIN_TASK_H_
+
+#include <atomic>
+#include <string>
+
+#include "runtime/crypto/ed25519.h"
+#include "runtime/worker/agent.h"
+
+namespace cairn::cli {
+
+struct TrainEnvironment {
+  const Ed25519PrivateKey* identity = nullptr;
+  std::string coordinator_host;  // where the bus, the HTTP port and the rendezvous store are
+  int http_port = 7480;
+  std::string cache_dir;         // content-addressed chunk cache
+  int threads = 0;               // intra-op threads (0: all cores)
+};
+
+StatusOr<std::string> RunTrainTask(const wire::TaskAssign& task, const std::atomic<bool>& cancel,
+                                   const worker::TaskIo& io, const TrainEnvironment& env);
+
+}  // namespace cairn::cli
+
+#endif  // CAIRN_CLI_TRAIN_TASK_H_

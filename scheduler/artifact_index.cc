@@ -1,0 +1,95 @@
+#include "scheduler/artifact_index.h"
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/base/encoding.h"
+#include "runtime/base/files.h"
+
+namespace cairn::scheduler {
+namespace {
+
+std::string Hex(const std::string& raw) { return HexEncode(raw); }
+std::string Raw(const nlohmann::json& j, const char* key) {
+  auto r = HexDecode(j.value(key, std::string()));
+  return r.ok() ? *r : std::string();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<ArtifactIndex>> ArtifactIndex::Open(const std::string& path) {
+  std::unique_ptr<ArtifactIndex> idx(new ArtifactIndex(path));
+  if (!std::filesystem::exists(path)) return idx;
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return DataLossError(path + " is not a JSON object");
+  MutexLock lock(&idx->mu_);
+  for (auto& [job, c] : j.value("checkpoints", nlohmann::json::object()).items()) {
+    idx->checkpoints_[job] = CheckpointRef{c.value("round", uint64_t{0}), Raw(c, "blob")};
+  }
+  for (auto& [name, m] : j.value("models", nlohmann::json::object()).items()) {
+    ModelRef r;
+    r.name = name;
+    r.blob = Raw(m, "blob");
+    r.job_id = m.value("job", "");
+    r.author = Raw(m, "author");
+    r.parent = Raw(m, "parent");
+    r.license = m.value("license", "");
+    for (const auto& d : m.value("datasets", nlohmann::json::array())) {
+      auto raw = HexDecode(d.get<std::string>());
+      if (raw.ok()) r.datasets.push_back(*raw);
+    }
+    idx->models_[name] = r;
+  }
+  return idx;
+}
+
+Status ArtifactIndex::Save() const {
+  nlohmann::json j{{"checkpoints", nlohmann::json::object()}, {"models", nlohmann::json::object()}};
+  for (const auto& [job, c] : checkpoints_) j["checkpoints"][job] = {{"round", c.round}, {"blob", Hex(c.blob)}};
+  for (const auto& [name, m] : models_) {
+    nlohmann::json ds = nlohmann::json::array();
+    for (const auto& d : m.datasets) ds.push_back(Hex(d));
+    j["models"][name] = {{"blob", Hex(m.blob)},     {"job", m.job_id},   {"author", Hex(m.author)},
+                         {"parent", Hex(m.parent)}, {"license", m.license}, {"datasets", ds}};
+  }
+  return WriteFileAtomically(path_, j.dump(1));
+}
+
+Status ArtifactIndex::SetCheckpoint(const std::string& job_id, CheckpointRef ref) {
+  MutexLock lock(&mu_);
+  auto& slot = checkpoints_[job_id];
+  if (ref.round <= slot.round && !slot.blob.empty()) return OkStatus();  // never move backwards
+  slot = std::move(ref);
+  return Save();
+}
+
+std::optional<CheckpointRef> ArtifactIndex::Checkpoint(const std::string& job_id) const {
+  MutexLock lock(&mu_);
+  auto it = checkpoints_.find(job_id);
+  if (it == checkpoints_.end()) return std::nullopt;
+  return it->second;
+}
+
+Status ArtifactIndex::AddModel(ModelRef model) {
+  MutexLock lock(&mu_);
+  models_[model.name] = std::move(model);
+  return Save();
+}
+
+std::optional<ModelRef> ArtifactIndex::Model(const std::string& name) const {
+  MutexLock lock(&mu_);
+  auto it = models_.find(name);
+  if (it == models_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<ModelRef> ArtifactIndex::Models() const {
+  MutexLock lock(&mu_);
+  std::vector<ModelRef> out;
+  for (const auto& [n, m] : models_) out.push_back(m);
+  return out;
+}
+
+}  // namespace cairn::scheduler

@@ -1,0 +1,36 @@
+// The training state a checkpoint holds and a failed round rolls back to:
+// parameters, AdamW moments and step, DiLoCo's outer parameters and
+// momentum, the int8 error-feedback residuals, and the last finished round.
+// Serialized with LibTorch's archive format under fixed names.
+// Includes <torch/torch.h>: include from train/*.cc only.
+// Thread safety: one training thread.
+#ifndef CAIRN_TRAIN_TRAIN_STATE_H_
+#define CAIRN_TRAIN_TRAIN_STATE_H_
+
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "runtime/base/statusor.h"
+
+namespace cairn::train {
+
+struct State {
+  std::vector<torch::Tensor> params, exp_avg, exp_avg_sq, outer, momentum, residual;
+  int64_t adam_step = 0;
+  uint64_t round = 0;
+
+  // Copies every tensor's values into `to` (same shapes), in place so the
+  // model's parameters stay the same tensors.
+  void CopyTo(State& to) const;
+  State Clone() const;
+};
+
+StatusOr<std::string> Serialize(const State& s);
+// Loads into `s`, whose tensors must already have the checkpoint's shapes.
+Status Restore(const std::string& bytes, State* s);
+
+}  // namespace cairn::train
+
+#endif  // CAIRN_TRAIN_TRAIN_STATE_H_
