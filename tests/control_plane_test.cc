@@ -13,79 +13,25 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/base/temp_dir.h"
+#include "tests/local_cluster.h"
 #include "tests/subprocess.h"
 
 namespace cairn {
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;
-};
+using testing::CliRun;
+using testing::Json;
 
-// The JSON document in a command's output (notes such as "pinned
-// coordinator ..." may come first on stderr, which is merged).
-nlohmann::json Json(const std::string& out) {
-  size_t at = out.find_first_of("{[");
-  return nlohmann::json::parse(at == std::string::npos ? out : out.substr(at));
-}
-
-class ControlPlane : public ::testing::Test {
+class ControlPlane : public ::testing::Test, public testing::LocalCluster {
  protected:
+  ControlPlane() : LocalCluster(CAIRN_BINARY, "cairn-control") {}
   void SetUp() override {
-    bus_port_ = testing::FreePort();
-    http_port_ = testing::FreePort();
     std::ofstream(dir_.path() + "/bench.yaml")
         << "name: bench\nkind: benchmark\nresources: {workers: 2}\nbenchmark: {seconds: 2}\nmax_retries: 3\n";
     // Long enough that a kill lands mid-job even on a loaded machine (a
     // sanitizer build's `cairn status` alone can take a second).
     std::ofstream(dir_.path() + "/long.yaml")
         << "name: long\nkind: benchmark\nresources: {workers: 2}\nbenchmark: {seconds: 12}\nmax_retries: 3\n";
-  }
-  std::vector<std::string> Env(const std::string& home) {
-    return {"/usr/bin/env", "CAIRN_HOME=" + dir_.path() + "/" + home, "CAIRN_LOG_LEVEL=warn", CAIRN_BINARY};
-  }
-  std::vector<std::string> Where() {
-    return {"--coordinator", "127.0.0.1:" + std::to_string(bus_port_), "--coordinator-http", std::to_string(http_port_)};
-  }
-  std::unique_ptr<testing::Subprocess> StartCoordinator(const std::vector<std::string>& extra = {}) {
-    auto argv = Env("coord-home");
-    for (const char* a : {"coordinator", "--heartbeat-ms", "200"}) argv.push_back(a);
-    argv.insert(argv.end(), {"--data-dir", dir_.path() + "/coord", "--bus", "tcp://127.0.0.1:" + std::to_string(bus_port_),
-                             "--http", "127.0.0.1:" + std::to_string(http_port_)});
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    auto p = std::make_unique<testing::Subprocess>(argv);
-    std::string line;
-    EXPECT_TRUE(p->ReadLine(&line, 15000));
-    EXPECT_EQ(line, "coordinator ready");
-    return p;
-  }
-  std::unique_ptr<testing::Subprocess> StartWorker(const std::string& name) {
-    auto argv = Env("home-" + name);
-    argv.insert(argv.end(), {"worker", "--name", name, "--measure-seconds", "0.2"});
-    auto w = Where();
-    argv.insert(argv.end(), w.begin(), w.end());
-    auto p = std::make_unique<testing::Subprocess>(argv);
-    std::string line;
-    EXPECT_TRUE(p->ReadLine(&line, 15000));  // "worker <id> ..."
-    ids_[name] = line.size() > 7 ? line.substr(7, 32) : "";
-    return p;
-  }
-  // Runs a client verb against the coordinator (stdout and stderr merged).
-  CliRun Cairn(std::vector<std::string> args, const std::string& home = "client-home", bool to_coordinator = true) {
-    auto argv = Env(home);
-    argv.insert(argv.end(), args.begin(), args.end());
-    if (to_coordinator) {
-      auto w = Where();
-      argv.insert(argv.end(), w.begin(), w.end());
-    }
-    testing::Subprocess p(argv, /*merge_stderr=*/true);
-    std::string out = p.ReadAll();
-    return {p.Wait(), out};
-  }
-  nlohmann::json Status(const std::string& id) {
-    auto r = Cairn({"status", id, "--json"});
-    return r.code == 0 ? Json(r.out) : nlohmann::json{{"state", "?"}};
   }
   // Submits long.yaml and returns the job's status once it has been running
   // for a moment (so that a kill lands mid-job); "" id on failure.
@@ -105,22 +51,8 @@ class ControlPlane : public ::testing::Test {
     return st;
   }
 
-  bool WaitForWorkers(size_t n) {
-    for (int i = 0; i < 100; ++i) {
-      auto r = Cairn({"workers", "--json"});
-      if (r.code == 0) {
-        size_t alive = 0;
-        for (const auto& w : Json(r.out)) alive += w["alive"].get<bool>();
-        if (alive >= n) return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
-  }
 
-  ScopedTempDir dir_{"cairn-control"};
-  int bus_port_ = 0, http_port_ = 0;
-  std::map<std::string, std::string> ids_;
+
 };
 
 TEST_F(ControlPlane, JobsCompleteAndSurviveAKilledWorker) {

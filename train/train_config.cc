@@ -43,6 +43,9 @@ StatusOr<TrainConfig> ConfigFromSpec(const scheduler::JobSpec& spec) {
     int64_t i = 0;
     if (key == "lr") {
       RETURN_IF_ERROR(Number(k, value, 0, 10, &c.lr));
+    } else if (key == "lr_schedule") {
+      if (value != "cosine" && value != "constant") return InvalidArgumentError(k + ": must be cosine or constant");
+      c.cosine = value == "cosine";
     } else if (key == "weight_decay") {
       RETURN_IF_ERROR(Number(k, value, 0, 1, &c.weight_decay));
     } else if (key == "batch_size") {

@@ -5,6 +5,7 @@
 //
 //   hyperparameters:            strategy: {diloco: {...}}
 //     lr: 0.001                   inner_steps: 50      (H)
+//     lr_schedule: cosine         (decays to lr/10 by the last step) | constant
 //     weight_decay: 0.0           outer_lr: 0.7
 //     batch_size: 64              outer_momentum: 0.9
 //     epochs: 3 | steps: N        compress: int8 | none
@@ -32,6 +33,7 @@ struct TrainConfig {
   int64_t layers = 4, heads = 4, width = 128, context = 64;
   double dropout = 0.0;
   double lr = 1e-3, weight_decay = 0.0;
+  bool cosine = true;                 // lr_schedule: cosine (to lr/10 at the end) | constant
   int64_t batch_size = 64;
   double epochs = 3;                  // used when steps == 0
   int64_t steps = 0;

@@ -95,7 +95,15 @@ struct RoundContext {
   uint32_t rank, world;
   uint64_t seed;
   kernels::AdamWOptions adam;
+  int64_t total_steps = 1;
 };
+
+// lr at optimizer step t (1-based) of T: cosine from lr to lr/10, or constant.
+double LearningRate(const TrainConfig& cfg, int64_t t, int64_t total) {
+  if (!cfg.cosine) return cfg.lr;
+  const double progress = std::min(1.0, static_cast<double>(t - 1) / static_cast<double>(std::max<int64_t>(1, total - 1)));
+  return cfg.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * progress)));
+}
 
 Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep, ChunkCounts* used, double* loss_sum) {
   const TrainConfig& cfg = *c.cfg;
@@ -121,7 +129,9 @@ Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep
       rep->bytes_sent += static_cast<uint64_t>(2.0 * (c.world - 1) / c.world * flat.numel() * 4);
     }
     torch::NoGradGuard g;
-    RETURN_IF_ERROR(kernels::FusedAdamWStep(st.params, grads, st.exp_avg, st.exp_avg_sq, c.adam, ++st.adam_step));
+    ++st.adam_step;
+    c.adam.lr = LearningRate(cfg, st.adam_step, c.total_steps);
+    RETURN_IF_ERROR(kernels::FusedAdamWStep(st.params, grads, st.exp_avg, st.exp_avg_sq, c.adam, st.adam_step));
   }
   if (cfg.strategy != scheduler::Strategy::kDiloco) return OkStatus();
   torch::NoGradGuard g;
@@ -229,6 +239,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   ctx.seed = job_seed;
   ctx.adam.lr = cfg.lr;
   ctx.adam.weight_decay = cfg.weight_decay;
+  ctx.total_steps = total_steps;
   TrainResult result;
   result.rounds = rounds;
   const Sha256Digest dataset_id = data::DatasetId(task.dataset);

@@ -1,0 +1,85 @@
+#include "tests/local_cluster.h"
+
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace cairn::testing {
+
+nlohmann::json Json(const std::string& out) {
+  size_t at = out.find_first_of("{[");
+  return nlohmann::json::parse(at == std::string::npos ? out : out.substr(at), nullptr, false);
+}
+
+LocalCluster::LocalCluster(std::string binary, const std::string& tag)
+    : binary_(std::move(binary)), dir_(tag), bus_port_(FreePort()), http_port_(FreePort()) {}
+
+std::vector<std::string> LocalCluster::Env(const std::string& home) {
+  return {"/usr/bin/env", "CAIRN_HOME=" + dir_.path() + "/" + home, "CAIRN_LOG_LEVEL=warn", binary_};
+}
+
+std::vector<std::string> LocalCluster::Where() {
+  return {"--coordinator", "127.0.0.1:" + std::to_string(bus_port_), "--coordinator-http", std::to_string(http_port_)};
+}
+
+std::unique_ptr<Subprocess> LocalCluster::StartCoordinator(const std::vector<std::string>& extra) {
+  auto argv = Env("coord-home");
+  for (const char* a : {"coordinator", "--heartbeat-ms", "200"}) argv.push_back(a);
+  argv.insert(argv.end(), {"--data-dir", dir_.path() + "/coord", "--bus", "tcp://127.0.0.1:" + std::to_string(bus_port_),
+                           "--http", "127.0.0.1:" + std::to_string(http_port_)});
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto p = std::make_unique<Subprocess>(argv);
+  std::string line;
+  EXPECT_TRUE(p->ReadLine(&line, 15000));
+  EXPECT_EQ(line, "coordinator ready");
+  return p;
+}
+
+std::unique_ptr<Subprocess> LocalCluster::StartWorker(const std::string& name, const std::vector<std::string>& extra) {
+  auto argv = Env("home-" + name);
+  argv.insert(argv.end(), {"worker", "--name", name, "--measure-seconds", "0.2"});
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto w = Where();
+  argv.insert(argv.end(), w.begin(), w.end());
+  auto p = std::make_unique<Subprocess>(argv);
+  std::string line;
+  EXPECT_TRUE(p->ReadLine(&line, 15000));  // "worker <id> ..."
+  ids_[name] = line.size() > 7 ? line.substr(7, 32) : "";
+  return p;
+}
+
+CliRun LocalCluster::Cairn(std::vector<std::string> args, const std::string& home, bool to_coordinator) {
+  auto argv = Env(home);
+  argv.insert(argv.end(), args.begin(), args.end());
+  if (to_coordinator) {
+    auto w = Where();
+    argv.insert(argv.end(), w.begin(), w.end());
+  }
+  Subprocess p(argv, /*merge_stderr=*/true);
+  std::string out = p.ReadAll();
+  return {p.Wait(), out};
+}
+
+nlohmann::json LocalCluster::Status(const std::string& id) {
+  auto r = Cairn({"status", id, "--json"});
+  return r.code == 0 ? Json(r.out) : nlohmann::json{{"state", "?"}};
+}
+
+bool LocalCluster::WaitForWorkers(size_t n) {
+  for (int i = 0; i < 100; ++i) {
+    auto r = Cairn({"workers", "--json"});
+    if (r.code == 0) {
+      size_t alive = 0;
+      nlohmann::json j = Json(r.out);
+      if (j.is_array()) {
+        for (const auto& w : j) alive += w["alive"].get<bool>();
+      }
+      if (alive >= n) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+}  // namespace cairn::testing

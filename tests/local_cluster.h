@@ -1,0 +1,57 @@
+// Test harness: cairn as users run it on one machine — a `cairn
+// coordinator` process and `cairn worker` processes on loopback ports, and
+// client verbs run as separate `cairn` processes (stdout and stderr
+// merged). Each role has its own CAIRN_HOME under one temporary directory.
+// Thread safety: one test thread.
+#ifndef CAIRN_TESTS_LOCAL_CLUSTER_H_
+#define CAIRN_TESTS_LOCAL_CLUSTER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/base/temp_dir.h"
+#include "tests/subprocess.h"
+
+namespace cairn::testing {
+
+struct CliRun {
+  int code;
+  std::string out;
+};
+
+// The JSON document in a command's output (notes such as "pinned
+// coordinator ..." may come first on stderr, which is merged).
+nlohmann::json Json(const std::string& out);
+
+class LocalCluster {
+ public:
+  // `binary`: the cairn executable; `tag`: the temp dir's name prefix.
+  LocalCluster(std::string binary, const std::string& tag);
+
+  std::unique_ptr<Subprocess> StartCoordinator(const std::vector<std::string>& extra = {});
+  std::unique_ptr<Subprocess> StartWorker(const std::string& name, const std::vector<std::string>& extra = {});
+  // A client verb; the coordinator's address is appended when asked.
+  CliRun Cairn(std::vector<std::string> args, const std::string& home = "client-home", bool to_coordinator = true);
+  nlohmann::json Status(const std::string& id);
+  // True once `n` workers are alive (10 s at most).
+  bool WaitForWorkers(size_t n);
+  std::vector<std::string> Env(const std::string& home);
+  std::vector<std::string> Where();
+  const std::string& dir() const { return dir_.path(); }
+  int http_port() const { return http_port_; }
+  // Worker name -> the id it printed at start.
+  std::map<std::string, std::string> ids_;
+
+ protected:
+  std::string binary_;
+  ScopedTempDir dir_;
+  int bus_port_ = 0, http_port_ = 0;
+};
+
+}  // namespace cairn::testing
+
+#endif  // CAIRN_TESTS_LOCAL_CLUSTER_H_

@@ -1,0 +1,102 @@
+// Training as users run it: a coordinator and three `cairn worker`
+// processes on loopback, Fashion-MNIST registered with `cairn dataset add`,
+// a ddp job submitted with `cairn submit`. One worker is killed with
+// SIGKILL mid-training; the other two re-form their group and finish
+// without anyone touching them. The model pulled with `cairn models pull`
+// is evaluated here with plain LibTorch on the test set (>= 88%), and the
+// ledger holding every receipt verifies.
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <torch/script.h>
+
+#include "data/builder.h"
+#include "tests/local_cluster.h"
+
+namespace cairn {
+namespace {
+
+constexpr char kFashion[] = "/usr/share/datasets/fashion-mnist";
+
+class TrainingSystem : public ::testing::Test, public testing::LocalCluster {
+ protected:
+  TrainingSystem() : LocalCluster(CAIRN_BINARY, "cairn-train") {}
+  std::string Logs(const std::string& id) { return Cairn({"logs", id}).out; }
+  // Polls until `pred(logs)` or `seconds` pass.
+  bool WaitLogs(const std::string& id, const std::function<bool(const std::string&)>& pred, int seconds) {
+    for (int i = 0; i < seconds * 4; ++i) {
+      if (pred(Logs(id))) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return false;
+  }
+};
+
+// Accuracy of a TorchScript classifier on Fashion-MNIST's test split.
+double TestAccuracy(const std::string& model_path) {
+  auto built = data::BuildDataset(kFashion, data::Format::kIdx);
+  EXPECT_TRUE(built.ok()) << built.status();
+  std::string records;
+  size_t first_test_chunk = built->manifest.splits[0].chunks.size();
+  for (size_t i = first_test_chunk; i < built->chunks.size(); ++i) records += built->chunks[i];
+  const int64_t n = static_cast<int64_t>(records.size() / 785);
+  auto raw = torch::from_blob(records.data(), {n, 785}, torch::kUInt8);
+  auto labels = raw.select(1, 0).to(torch::kLong);
+  auto images = raw.narrow(1, 1, 784).to(torch::kFloat).div(255.0).view({n, 1, 28, 28});
+  torch::jit::Module m = torch::jit::load(model_path);
+  torch::NoGradGuard g;
+  auto pred = m.forward({images}).toTensor().argmax(1);
+  return pred.eq(labels).sum().item<double>() / static_cast<double>(n);
+}
+
+TEST_F(TrainingSystem, DdpSurvivesAKilledWorkerAndReaches88Percent) {
+  if (!std::filesystem::exists(kFashion)) GTEST_SKIP() << "dataset-fashion-mnist not installed (scripts/setup does)";
+  auto coordinator = StartCoordinator();
+  auto add = Cairn({"dataset", "add", kFashion, "--name", "fashion-mnist", "--format", "idx", "--license", "MIT",
+                    "--price-per-1k", "0.01", "--json"}, "alice-home");
+  ASSERT_EQ(add.code, 0) << add.out;
+  std::map<std::string, std::unique_ptr<testing::Subprocess>> workers;
+  for (const char* n : {"w1", "w2", "w3"}) workers[n] = StartWorker(n, {"--threads", "1"});
+  ASSERT_TRUE(WaitForWorkers(3));
+
+  std::ofstream(dir() + "/job.yaml") << "name: fmnist\nkind: train\nmodel: mlp\ndatasets: [fashion-mnist]\n"
+                                        "hyperparameters: {lr: 0.001, batch_size: 64, epochs: 12, round_steps: 100}\n"
+                                        "resources: {workers: 3}\nstrategy: ddp\ncheckpoint_every: 5\n"
+                                        "output: {model: fmnist-mlp, license: MIT}\n";
+  auto sub = Cairn({"submit", dir() + "/job.yaml", "--json"});
+  ASSERT_EQ(sub.code, 0) << sub.out;
+  const std::string id = testing::Json(sub.out)["id"];
+
+  // Kill one worker once training is under way (round 3 of ~38).
+  ASSERT_TRUE(WaitLogs(id, [](const std::string& l) { return l.find("round 3/") != std::string::npos; }, 180)) << Logs(id);
+  workers["w2"]->Signal(SIGKILL);
+  workers["w2"]->Wait();
+
+  ASSERT_TRUE(WaitLogs(id, [](const std::string& l) { return l.find("job succeeded") != std::string::npos ||
+                                                           l.find("job failed") != std::string::npos; }, 420));
+  const std::string logs = Logs(id);
+  EXPECT_NE(logs.find("job succeeded"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("continuing on 2 worker(s)"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("group is now 2 worker(s)"), std::string::npos) << logs;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(logs, m, std::regex("test accuracy ([0-9.]+)"))) << logs;
+  EXPECT_GE(std::stod(m[1]), 0.88) << logs;
+
+  // The registered model runs with plain LibTorch, and it is that good.
+  auto pull = Cairn({"models", "pull", "fmnist-mlp", "-o", dir() + "/fmnist.pt"});
+  ASSERT_EQ(pull.code, 0) << pull.out;
+  EXPECT_GE(TestAccuracy(dir() + "/fmnist.pt"), 0.88);
+
+  // Every receipt, checkpoint and the model are in a ledger that verifies.
+  auto verify = Cairn({"ledger", "verify", "http://127.0.0.1:" + std::to_string(http_port())}, "client-home", false);
+  EXPECT_EQ(verify.code, 0) << verify.out;
+  auto models = Cairn({"models", "list", "--json"});
+  EXPECT_NE(models.out.find(id), std::string::npos) << models.out;
+}
+
+}  // namespace
+}  // namespace cairn
