@@ -5,7 +5,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
+#include <yaml-cpp/yaml.h>
+
 #include "cli/commands.h"
+#include "data/data_client.h"
+#include "runtime/base/encoding.h"
+#include "runtime/crypto/sha256.h"
 #include "cli/coordinator_client.h"
 #include "runtime/base/clock.h"
 #include "runtime/base/files.h"
@@ -69,7 +76,23 @@ StatusOr<wire::JobInfo> StreamLogs(Connection& c, const std::string& job, bool f
 
 Status Submit(const JobCmd& o, int* exit_code) {
   ASSIGN_OR_RETURN(std::string yaml, ReadFileToString(o.file));
-  RETURN_IF_ERROR(scheduler::ParseJobSpec(yaml, o.file).status());  // the same errors, before any network
+  ASSIGN_OR_RETURN(scheduler::JobSpec parsed, scheduler::ParseJobSpec(yaml, o.file));  // the same errors, before any network
+  if (!parsed.torchscript_path.empty() && parsed.torchscript_path.rfind("sha256:", 0) != 0) {
+    // Workers cannot read this machine's files: upload the module to the
+    // coordinator's blob store and name it by hash in the submitted spec.
+    std::string path = parsed.torchscript_path;
+    if (path[0] != '/') path = std::filesystem::path(o.file).parent_path().string() + "/" + path;
+    ASSIGN_OR_RETURN(std::string module, ReadFileToString(path));
+    auto [host, port] = CoordinatorHttp(o.coordinator);
+    data::DataClient client(host, port, "");
+    RETURN_IF_ERROR(client.PutBlob(module));
+    YAML::Node root = YAML::Load(yaml);
+    root["model"]["torchscript"] = "sha256:" + HexEncode(DigestView(Sha256(module)));
+    YAML::Emitter out;
+    out << root;
+    yaml = out.c_str();
+    std::fprintf(stderr, "uploaded %s (%zu bytes) for the workers\n", path.c_str(), module.size());
+  }
   ASSIGN_OR_RETURN(Connection c, Connect(o));
   ASSIGN_OR_RETURN(wire::SubmittedBody s, Expect<wire::SubmittedBody>(c.Call(wire::SubmitBody{yaml, o.file})));
   if (o.json && !o.follow) {

@@ -60,6 +60,30 @@ StatusOr<std::string> RunTrainTask(const wire::TaskAssign& task, const std::atom
   }
   data::DataClient client(env.coordinator_host, env.http_port, env.cache_dir);
   ASSIGN_OR_RETURN(t.dataset, client.GetManifest(spec.datasets[0]));
+  if (t.config.model == "torchscript") {
+    // `cairn submit` uploaded the user's module: fetch it by hash.
+    const std::string& ref = t.config.torchscript_path;
+    auto raw = ref.rfind("sha256:", 0) == 0 ? HexDecode(ref.substr(7)) : StatusOr<std::string>(InvalidArgumentError(""));
+    if (!raw.ok() || raw->size() != 32) return InvalidArgumentError("model.torchscript must name an uploaded module (sha256:HEX)");
+    Sha256Digest h;
+    std::copy(raw->begin(), raw->end(), h.begin());
+    RETURN_IF_ERROR(client.GetBlob(h).status());  // verified and cached
+    t.config.torchscript_path = env.cache_dir + "/" + HexEncode(*raw).substr(0, 2) + "/" + HexEncode(*raw);
+  }
+  std::string parent_hash;  // raw; lineage for modelRegistered
+  if (!spec.parent_model.empty()) {
+    httplib::Client http(env.coordinator_host, env.http_port);
+    http.set_connection_timeout(5);
+    auto r = http.Get("/models/" + spec.parent_model);
+    if (!r || r->status != 200) return NotFoundError("parent model '" + spec.parent_model + "' is not registered");
+    nlohmann::json j = nlohmann::json::parse(r->body, nullptr, false);
+    auto raw = HexDecode(j.is_object() ? j.value("blob", "") : "");
+    if (!raw.ok() || raw->size() != 32) return InternalError("parent model record has no blob hash");
+    parent_hash = *raw;
+    Sha256Digest h;
+    std::copy(raw->begin(), raw->end(), h.begin());
+    ASSIGN_OR_RETURN(t.parent_torchscript, client.GetBlob(h));
+  }
   if (task.resume_round > 0) {
     ASSIGN_OR_RETURN(t.resume_checkpoint, FetchCheckpoint(env, client, task.job_id));
     io.log("resuming from the checkpoint of round " + std::to_string(task.resume_round));
@@ -123,6 +147,7 @@ StatusOr<std::string> RunTrainTask(const wire::TaskAssign& task, const std::atom
     m.setName(name);
     m.setModelHash(ledger::AsData(std::string(DigestView(model_hash))));
     m.setJobId(task.job_id);
+    m.setParentModel(ledger::AsData(parent_hash));
     m.initDatasets(1).set(0, ledger::AsData(dataset_id));
     m.setLicense(spec.output_license.empty() ? "proprietary" : spec.output_license);
     auto shares = m.initShares(static_cast<unsigned>(spec.output_shares.size()));

@@ -103,7 +103,8 @@ bool ValidName(const std::string& s) {
 
 StatusOr<JobSpec> Parser::Parse(const YAML::Node& root) const {
   RETURN_IF_ERROR(Keys(root, "", {"name", "kind", "model", "datasets", "hyperparameters", "resources", "strategy",
-                                  "budget", "checkpoint_every", "max_retries", "benchmark", "output", "priority"}));
+                                  "budget", "checkpoint_every", "max_retries", "benchmark", "output", "priority",
+                                  "parent"}));
   JobSpec spec;
   if (!root["name"]) return Error(root, "name", "is required");
   ASSIGN_OR_RETURN(spec.name, Scalar(root["name"], "name"));
@@ -202,6 +203,10 @@ StatusOr<JobSpec> Parser::Parse(const YAML::Node& root) const {
       ASSIGN_OR_RETURN(uint64_t v, Integer(b["seconds"], "benchmark.seconds", 1, 86400));
       spec.benchmark_seconds = static_cast<uint32_t>(v);
     }
+  }
+  if (const YAML::Node p = root["parent"]) {
+    ASSIGN_OR_RETURN(spec.parent_model, Scalar(p, "parent"));
+    if (spec.kind != JobKind::kTrain) return Error(p, "parent", "only train jobs fine-tune a parent model");
   }
   if (const YAML::Node o = root["output"]) {
     RETURN_IF_ERROR(Keys(o, "output.", {"model", "license", "shares"}));

@@ -17,6 +17,7 @@
 //   max_retries: 3                     # requeues after lost workers (default 3)
 //   benchmark: {seconds: 10}           # kind: benchmark only
 //   output: {model: my-model, license: MIT, shares: {<account-hex>: 7000, ...}}
+//   parent: shakespeare-gpt            # fine-tune: start from this registered model
 //   priority: 0
 //
 // Every error names the file, the line and the field:
@@ -58,6 +59,7 @@ struct JobSpec {
   uint32_t max_retries = 3;
   uint32_t benchmark_seconds = 10;
   int32_t priority = 0;
+  std::string parent_model;       // registered model to fine-tune from ("" = from scratch)
   std::string output_model;
   std::string output_license;
   std::map<std::string, uint32_t> output_shares;  // account hex -> basis points

@@ -1,6 +1,7 @@
 // Built-in models and their TorchScript export (see models.h).
 #include "train/models.h"
 
+#include <map>
 #include <sstream>
 
 namespace cairn::train {
@@ -49,6 +50,7 @@ struct Mlp : Model, torch::nn::Module {
     return layers.back()->forward(h);
   }
   std::vector<torch::Tensor> Parameters() override { return parameters(); }
+  std::vector<std::pair<std::string, torch::Tensor>> NamedParameters() override { return NamedParams(*this); }
   void Train(bool on) override { train(on); }
   Task task() const override { return Task::kImageClassification; }
   StatusOr<std::string> ExportTorchScript() override {
@@ -77,6 +79,7 @@ struct Cnn : Model, torch::nn::Module {
     return fc2->forward(torch::relu(fc1->forward(h.flatten(1))));
   }
   std::vector<torch::Tensor> Parameters() override { return parameters(); }
+  std::vector<std::pair<std::string, torch::Tensor>> NamedParameters() override { return NamedParams(*this); }
   void Train(bool on) override { train(on); }
   Task task() const override { return Task::kImageClassification; }
   StatusOr<std::string> ExportTorchScript() override {
@@ -141,6 +144,7 @@ struct CharGpt : Model, torch::nn::Module {
     return head->forward(ln_f->forward(x));
   }
   std::vector<torch::Tensor> Parameters() override { return parameters(); }
+  std::vector<std::pair<std::string, torch::Tensor>> NamedParameters() override { return NamedParams(*this); }
   void Train(bool on) override { train(on); }
   Task task() const override { return Task::kLanguageModel; }
   StatusOr<std::string> ExportTorchScript() override {
@@ -181,11 +185,18 @@ struct CharGpt : Model, torch::nn::Module {
 
 // ---- a user's TorchScript module; its forward returns logits.
 struct Scripted : Model {
-  explicit Scripted(torch::jit::Module m, Task t) : module(std::move(m)), kind(t) {}
+  explicit Scripted(torch::jit::Module m, Task t) : module(std::move(m)), kind(t) {
+    for (const auto& p : module.parameters()) p.set_requires_grad(true);  // saved modules may hold frozen ones
+  }
   torch::Tensor Forward(const torch::Tensor& x) override { return module.forward({x}).toTensor(); }
   std::vector<torch::Tensor> Parameters() override {
     std::vector<torch::Tensor> out;
     for (const auto& p : module.parameters()) out.push_back(p);
+    return out;
+  }
+  std::vector<std::pair<std::string, torch::Tensor>> NamedParameters() override {
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    for (const auto& p : module.named_parameters()) out.emplace_back(p.name, p.value);
     return out;
   }
   void Train(bool on) override { module.train(on); }
@@ -200,6 +211,27 @@ struct Scripted : Model {
 };
 
 }  // namespace
+
+Status InitFromTorchScript(Model& model, const std::string& torchscript) {
+  try {
+    std::istringstream in(torchscript);
+    torch::jit::Module parent = torch::jit::load(in);
+    std::map<std::string, torch::Tensor> by_name;
+    for (const auto& p : parent.named_parameters()) by_name[p.name] = p.value;
+    torch::NoGradGuard g;
+    for (auto& [name, t] : model.NamedParameters()) {
+      auto it = by_name.find(name);
+      if (it == by_name.end()) return InvalidArgumentError("parent model has no parameter " + name);
+      if (!it->second.sizes().equals(t.sizes())) {
+        return InvalidArgumentError("parent model's " + name + " has another shape (a different architecture?)");
+      }
+      t.copy_(it->second);
+    }
+    return OkStatus();
+  } catch (const std::exception& e) {
+    return InvalidArgumentError(std::string("parent model does not load: ") + e.what());
+  }
+}
 
 StatusOr<std::unique_ptr<Model>> BuildModel(const TrainConfig& config, const ModelShape& shape) {
   if (config.model == "mlp") return std::unique_ptr<Model>(std::make_unique<Mlp>(config.hidden, shape));

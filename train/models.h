@@ -31,6 +31,8 @@ class Model {
   virtual torch::Tensor Forward(const torch::Tensor& x) = 0;
   // Trainable parameters in a fixed order (the fingerprint's order).
   virtual std::vector<torch::Tensor> Parameters() = 0;
+  // The same, named as in the exported TorchScript module ("fc0_weight").
+  virtual std::vector<std::pair<std::string, torch::Tensor>> NamedParameters() = 0;
   virtual void Train(bool on) = 0;
   // A self-contained TorchScript module (model.pt bytes).
   virtual StatusOr<std::string> ExportTorchScript() = 0;
@@ -43,6 +45,11 @@ struct ModelShape {
 
 // Builds a freshly initialised model (seeded by the caller's torch seed).
 StatusOr<std::unique_ptr<Model>> BuildModel(const TrainConfig& config, const ModelShape& shape);
+
+// Fine-tuning: copies a registered model's parameters (its TorchScript
+// bytes) into `model` by name. InvalidArgument naming the first parameter
+// that is missing or has another shape (a parent of another architecture).
+Status InitFromTorchScript(Model& model, const std::string& torchscript);
 
 }  // namespace cairn::train
 

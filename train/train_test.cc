@@ -3,6 +3,7 @@
 // process groups over a real TCPStore (ranks as threads of this process;
 // tests/training_test.cc runs them as worker processes).
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -78,6 +79,26 @@ TEST_F(Training, MlpLearnsAndRepeatsBitForBit) {
   auto x = torch::rand({8, 1, 28, 28});
   auto y = m.forward({x}).toTensor();
   EXPECT_EQ(y.sizes(), (std::vector<int64_t>{8, 10}));
+
+  // Fine-tuning starts from the parent's parameters: its first round is
+  // already as good as the parent.
+  TrainTask ft = Task("mlp", 100);
+  ft.parent_torchscript = a->torchscript;
+  std::vector<RoundReport> ft_reports;
+  auto tuned = Run(ft, &ft_reports);
+  ASSERT_TRUE(tuned.ok()) << tuned.status();
+  EXPECT_GE(tuned->final_eval, 0.82);
+  ft.parent_torchscript = "not a model";
+  EXPECT_EQ(Run(ft).status().code(), StatusCode::kInvalidArgument);
+
+  // A user's TorchScript module trains too (here: the exported MLP).
+  const std::string path = cache_.path() + "/user.pt";
+  std::ofstream(path, std::ios::binary) << a->torchscript;
+  TrainTask user = Task("torchscript", 200);
+  user.config.torchscript_path = path;
+  auto trained = Run(user);
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  EXPECT_GE(trained->final_eval, 0.82);
 }
 
 TEST_F(Training, ResumingFromACheckpointGivesTheSameModel) {

@@ -199,6 +199,10 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   shape.cols = std::max<int64_t>(1, data.cols());
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, BuildModel(cfg, shape));
   model->Train(true);
+  if (!task.parent_torchscript.empty()) {
+    RETURN_IF_ERROR(InitFromTorchScript(*model, task.parent_torchscript));
+    log("fine-tuning from the parent model's parameters");
+  }
 
   const bool diloco = cfg.strategy == scheduler::Strategy::kDiloco;
   State st;
@@ -291,9 +295,11 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
         rep.samples_per_sec = static_cast<double>(steps * cfg.batch_size) / std::max(last_round_seconds, 1e-9);
         break;
       } catch (const std::exception& e) {
-        if (!membership || attempt >= 5) return UnavailableError(std::string("collective failed: ") + e.what());
         std::string what = e.what();
-        log("round " + std::to_string(round) + ": a collective failed (" + what.substr(0, what.find('\n')).substr(0, 160) +
+        what = what.substr(0, what.find('\n'));
+        if (!membership) return InternalError("training step failed: " + what);
+        if (attempt >= 5) return UnavailableError("collective failed 6 times in round " + std::to_string(round) + ": " + what);
+        log("round " + std::to_string(round) + ": a collective failed (" + what.substr(0, 160) +
             "); rolling back and re-forming the group");
         snapshot.CopyTo(st);
       }

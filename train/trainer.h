@@ -64,6 +64,7 @@ struct TrainTask {
   TrainConfig config;
   data::Manifest dataset;
   std::string resume_checkpoint;  // checkpoint bytes; "" starts fresh
+  std::string parent_torchscript; // fine-tune: the parent model's TorchScript bytes
 };
 
 struct TrainHooks {
