@@ -62,6 +62,7 @@ std::string Metrics(scheduler::Coordinator& c) {
          "{state=\"alive\"} " + std::to_string(s.workers_alive) + "\ncairn_workers{state=\"dead\"} " +
              std::to_string(s.workers_dead));
   metric("cairn_ledger_entries", "gauge", "Entries in the provenance ledger.", " " + std::to_string(c.ledger().size()));
+  out += c.TrainingMetrics();
   out += c.placement_latency().Render("cairn_placement_latency_seconds",
                                       "Time of a scheduling pass that placed at least one job.");
   return out;

@@ -290,7 +290,21 @@ Status Coordinator::AcceptReceipt(const std::string& worker, const std::string& 
   std::string checkpoint_blob;
   std::optional<ModelRef> model;
   switch (body.which()) {
-    case B::STEP_RECEIPT: entry_job = body.getStepReceipt().getJobId().cStr(); break;
+    case B::STEP_RECEIPT: {
+      auto r = body.getStepReceipt();
+      entry_job = r.getJobId().cStr();
+      uint64_t samples = 0;
+      for (auto u : r.getConsumed()) samples += u.getSamples();
+      if (entry_job == job_id) {
+        MutexLock lock(&progress_mu_);
+        Progress& p = progress_[job_id];
+        p.round = std::max<uint64_t>(p.round, r.getRound());
+        p.loss = r.getLoss();
+        p.samples += samples;
+        ++p.receipts;
+      }
+      break;
+    }
     case B::CHECKPOINT_COMMITTED:
       entry_job = body.getCheckpointCommitted().getJobId().cStr();
       checkpoint_round = body.getCheckpointCommitted().getRound();
@@ -319,6 +333,23 @@ Status Coordinator::AcceptReceipt(const std::string& worker, const std::string& 
   return log_->AppendAsync({entry}, [job_id](StatusOr<uint64_t> r) {
     if (!r.ok()) CAIRN_LOG_WARN("ledger append for job {} failed: {}", job_id, r.status().ToString());
   });
+}
+
+std::string Coordinator::TrainingMetrics() const {
+  std::string round = "# HELP cairn_train_round Latest round a worker reported for a training job.\n# TYPE cairn_train_round gauge\n";
+  std::string loss = "# HELP cairn_train_loss Mean training loss in the latest receipt.\n# TYPE cairn_train_loss gauge\n";
+  std::string samples = "# HELP cairn_train_samples_total Samples trained on, from step receipts.\n# TYPE cairn_train_samples_total counter\n";
+  uint64_t receipts = 0;
+  MutexLock lock(&progress_mu_);
+  for (const auto& [job, p] : progress_) {
+    const std::string label = "{job=\"" + job + "\"} ";
+    round += "cairn_train_round" + label + std::to_string(p.round) + "\n";
+    loss += "cairn_train_loss" + label + std::to_string(p.loss) + "\n";
+    samples += "cairn_train_samples_total" + label + std::to_string(p.samples) + "\n";
+    receipts += p.receipts;
+  }
+  return round + loss + samples + "# HELP cairn_step_receipts_total Step receipts accepted into the ledger.\n" +
+         "# TYPE cairn_step_receipts_total counter\ncairn_step_receipts_total " + std::to_string(receipts) + "\n";
 }
 
 HandlerResult Coordinator::OnGoodbye(const wire::Peer& peer, const wire::Goodbye& bye) {

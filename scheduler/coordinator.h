@@ -60,6 +60,10 @@ class Coordinator {
   // Checkpoints (where a requeued job resumes) and registered models, as
   // workers reported them in their signed entries. Any thread.
   ArtifactIndex& artifacts() { return *artifacts_; }
+  // Training progress from accepted step receipts, in Prometheus text
+  // (cairn_train_round, cairn_train_loss, cairn_train_samples_total per
+  // job, cairn_step_receipts_total). Any thread.
+  std::string TrainingMetrics() const;
   // Time of each scheduling pass that placed at least one job (seconds).
   const Histogram& placement_latency() const { return placement_latency_; }
 
@@ -102,6 +106,12 @@ class Coordinator {
 
   RendezvousHost rendezvous_;
   std::unique_ptr<ArtifactIndex> artifacts_;
+  struct Progress {
+    uint64_t round = 0, samples = 0, receipts = 0;
+    double loss = 0;
+  };
+  mutable Mutex progress_mu_;
+  std::map<std::string, Progress> progress_ GUARDED_BY(progress_mu_);
   std::atomic<uint64_t> heartbeats_{0}, placements_{0}, alive_{0}, dead_{0}, queue_{0};
   Histogram placement_latency_{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
 };

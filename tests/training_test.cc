@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <torch/script.h>
 
 #include "data/builder.h"
@@ -94,6 +95,12 @@ TEST_F(TrainingSystem, DdpSurvivesAKilledWorkerAndReaches88Percent) {
   // Every receipt, checkpoint and the model are in a ledger that verifies.
   auto verify = Cairn({"ledger", "verify", "http://127.0.0.1:" + std::to_string(http_port())}, "client-home", false);
   EXPECT_EQ(verify.code, 0) << verify.out;
+  // Progress is on /metrics, from the receipts.
+  httplib::Client http("127.0.0.1", http_port());
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("cairn_train_round{job=\"" + id + "\"}"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("cairn_step_receipts_total"), std::string::npos);
   auto models = Cairn({"models", "list", "--json"});
   EXPECT_NE(models.out.find(id), std::string::npos) << models.out;
 }

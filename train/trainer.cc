@@ -105,6 +105,17 @@ double LearningRate(const TrainConfig& cfg, int64_t t, int64_t total) {
   return cfg.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * progress)));
 }
 
+// flat <- the mean of every rank's flat, through a ring all-reduce.
+void AllReduceMean(RoundContext& c, torch::Tensor& flat, RoundReport* rep) {
+  std::vector<torch::Tensor> v{flat};
+  const auto w0 = Clock::now();
+  c.pg->allreduce(v)->wait();
+  rep->comm_seconds += std::chrono::duration<double>(Clock::now() - w0).count();
+  ++rep->collectives;
+  flat.div_(static_cast<double>(c.world));
+  rep->bytes_sent += static_cast<uint64_t>(2.0 * (c.world - 1) / c.world * flat.numel() * 4);
+}
+
 Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep, ChunkCounts* used, double* loss_sum) {
   const TrainConfig& cfg = *c.cfg;
   State& st = *c.st;
@@ -121,12 +132,9 @@ Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep
     }
     if (cfg.strategy == scheduler::Strategy::kDdp && c.pg) {
       torch::Tensor flat = Flatten(grads);
-      std::vector<torch::Tensor> v{flat};
-      c.pg->allreduce(v)->wait();
-      flat.div_(static_cast<double>(c.world));
+      AllReduceMean(c, flat, rep);
       torch::NoGradGuard g;
       Unflatten(flat, grads);
-      rep->bytes_sent += static_cast<uint64_t>(2.0 * (c.world - 1) / c.world * flat.numel() * 4);
     }
     torch::NoGradGuard g;
     ++st.adam_step;
@@ -139,28 +147,26 @@ Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep
   std::vector<torch::Tensor> delta;
   for (size_t i = 0; i < st.params.size(); ++i) delta.push_back((st.outer[i] - st.params[i]).reshape({-1}).contiguous());
   if (c.pg && cfg.compress_int8) {
-    for (size_t i = 0; i < delta.size(); ++i) {
-      ASSIGN_OR_RETURN(torch::Tensor packed, kernels::QuantizeInt8(delta[i], st.residual[i]));
-      std::vector<std::vector<torch::Tensor>> gathered(1);
-      for (uint32_t r = 0; r < c.world; ++r) gathered[0].push_back(torch::empty_like(packed));
-      std::vector<torch::Tensor> in{packed};
-      c.pg->allgather(gathered, in)->wait();
-      rep->bytes_sent += static_cast<uint64_t>(packed.numel()) * (c.world - 1);
-      delta[i].zero_();
-      for (const auto& buf : gathered[0]) RETURN_IF_ERROR(kernels::DequantizeAccumulate(buf, delta[i]));
-      delta[i].div_(static_cast<double>(c.world));
-    }
+    // One int8 buffer for the whole model (one collective per round), with
+    // error feedback through one flat residual.
+    torch::Tensor flat = torch::cat(delta);
+    ASSIGN_OR_RETURN(torch::Tensor packed, kernels::QuantizeInt8(flat, st.residual[0]));
+    std::vector<std::vector<torch::Tensor>> gathered(1);
+    for (uint32_t r = 0; r < c.world; ++r) gathered[0].push_back(torch::empty_like(packed));
+    std::vector<torch::Tensor> in{packed};
+    const auto w0 = Clock::now();
+    c.pg->allgather(gathered, in)->wait();
+    rep->comm_seconds += std::chrono::duration<double>(Clock::now() - w0).count();
+    ++rep->collectives;
+    rep->bytes_sent += static_cast<uint64_t>(packed.numel()) * (c.world - 1);
+    flat.zero_();
+    for (const auto& buf : gathered[0]) RETURN_IF_ERROR(kernels::DequantizeAccumulate(buf, flat));
+    flat.div_(static_cast<double>(c.world));
+    Unflatten(flat, delta);
   } else if (c.pg) {
     torch::Tensor flat = torch::cat(delta);
-    std::vector<torch::Tensor> v{flat};
-    c.pg->allreduce(v)->wait();
-    flat.div_(static_cast<double>(c.world));
-    rep->bytes_sent += static_cast<uint64_t>(2.0 * (c.world - 1) / c.world * flat.numel() * 4);
-    int64_t off = 0;
-    for (auto& d : delta) {
-      d.copy_(flat.narrow(0, off, d.numel()));
-      off += d.numel();
-    }
+    AllReduceMean(c, flat, rep);
+    Unflatten(flat, delta);
   }
   // Outer Nesterov SGD: buf = mu*buf + d; outer -= lr * (d + mu*buf).
   for (size_t i = 0; i < st.params.size(); ++i) {
@@ -213,9 +219,9 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     st.exp_avg_sq.push_back(torch::zeros_like(p));
     st.outer.push_back(p.detach().clone());
     st.momentum.push_back(torch::zeros_like(p));
-    st.residual.push_back(torch::zeros({p.numel()}));
     param_count += p.numel();
   }
+  st.residual.push_back(torch::zeros({param_count}));  // int8 error feedback, flat
   if (!task.resume_checkpoint.empty()) {
     RETURN_IF_ERROR(Restore(task.resume_checkpoint, &st));
     log("resumed from the checkpoint of round " + std::to_string(st.round));
@@ -312,11 +318,14 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     rep.end_unix_ms = UnixMillis();
     for (const auto& [chunk, n] : used) rep.consumed.push_back({dataset_id, static_cast<uint32_t>(chunk_base + chunk), n});
     result.bytes_sent += rep.bytes_sent;
+    result.collectives += rep.collectives;
+    result.comm_seconds += rep.comm_seconds;
     result.final_loss = rep.loss;
     if (rank == 0) result.final_eval = rep.eval;
     log(Format("round %.0f/%.0f loss %.4f ", static_cast<double>(round), static_cast<double>(rounds), rep.loss) +
         (rank == 0 ? Format(data.is_text() ? "val_loss %.4f " : "test_acc %.4f ", rep.eval) : std::string()) +
-        Format("samples/s %.0f sent %.1f KiB", rep.samples_per_sec, rep.bytes_sent / 1024.0));
+        Format("samples/s %.0f sent %.1f KiB compute %.0f%%", rep.samples_per_sec, rep.bytes_sent / 1024.0,
+               100.0 * (1.0 - rep.comm_seconds / std::max(1e-9, last_round_seconds))));
     if (hooks.on_round) RETURN_IF_ERROR(hooks.on_round(rep));
     if (rank == 0 && hooks.on_checkpoint && cfg.checkpoint_every > 0 && round % cfg.checkpoint_every == 0 && round < rounds) {
       ASSIGN_OR_RETURN(std::string bytes, Serialize(st));

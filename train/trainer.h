@@ -52,6 +52,8 @@ struct RoundReport {
   double eval = -1;          // rank 0: test accuracy (images) or validation loss (text); -1 elsewhere
   double samples_per_sec = 0;
   uint64_t bytes_sent = 0;   // collective payload this rank sent this round
+  uint32_t collectives = 0;  // collective calls this round
+  double comm_seconds = 0;   // time spent waiting in collectives (compute utilization = 1 - comm/round)
   uint32_t members = 1;      // ranks that took part
 };
 
@@ -86,7 +88,8 @@ struct TrainResult {
   std::string torchscript;  // the leader's trained model, runnable with plain LibTorch
   kernels::Digest256 fingerprint{};
   uint64_t bytes_sent = 0;
-  double seconds = 0;
+  uint64_t collectives = 0;
+  double comm_seconds = 0, seconds = 0;
 };
 
 StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& data, const TrainHooks& hooks);
