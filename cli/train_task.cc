@@ -1,5 +1,10 @@
 #include "cli/train_task.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 
@@ -37,6 +42,31 @@ StatusOr<std::string> FetchCheckpoint(const TrainEnvironment& env, data::DataCli
   return client.GetBlob(h);
 }
 
+// The local address this machine uses to reach `host` (a connected UDP
+// socket sends nothing): the address peers can reach this worker's Gloo
+// device at, which the host name may not resolve to (containers, network
+// namespaces, several interfaces).
+std::string LocalAddressToward(const std::string& host) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return "";
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(9);
+  std::string out;
+  if (::inet_pton(AF_INET, host.c_str(), &to.sin_addr) == 1 &&
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 0) {
+    sockaddr_in me{};
+    socklen_t len = sizeof(me);
+    char buf[INET_ADDRSTRLEN] = {};
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&me), &len) == 0 &&
+        ::inet_ntop(AF_INET, &me.sin_addr, buf, sizeof(buf)) != nullptr) {
+      out = buf;
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
 }  // namespace
 
 StatusOr<std::string> RunTrainTask(const wire::TaskAssign& task, const std::atomic<bool>& cancel,
@@ -51,7 +81,7 @@ StatusOr<std::string> RunTrainTask(const wire::TaskAssign& task, const std::atom
   t.rank = task.rank;
   t.world = task.world_size;
   t.store_host = env.coordinator_host;
-  t.gloo_host = env.coordinator_host == "127.0.0.1" ? "127.0.0.1" : "";
+  t.gloo_host = LocalAddressToward(env.coordinator_host);  // "" (the host name's address) if unknown
   if (task.world_size > 1) {
     if (task.rendezvous.size() < 2 || task.rendezvous[0] != ':') {
       return InvalidArgumentError("multi-worker task without a rendezvous port from the coordinator");
