@@ -151,9 +151,9 @@ struct CharGpt : Model, torch::nn::Module {
     std::ostringstream src;
     src << "def forward(self, idx: Tensor) -> Tensor:\n"
         << "    B = idx.size(0)\n    T = idx.size(1)\n"
-        << "    pos = torch.arange(T, dtype=torch.long, device=idx.device)\n"
+        << "    pos = torch.arange(T, device=idx.device)\n"
         << "    x = torch.embedding(self.wte_weight, idx) + torch.embedding(self.wpe_weight, pos)\n"
-        << "    mask = torch.ones([T, T], dtype=torch.bool, device=idx.device).tril()\n";
+        << "    mask = torch.tril(torch.ones([T, T], device=idx.device)) == 0\n";
     const int64_t hd = width / heads;
     for (int64_t i = 0; i < layers; ++i) {
       const std::string p = "self.h" + std::to_string(i) + "_";
@@ -163,7 +163,7 @@ struct CharGpt : Model, torch::nn::Module {
           << "    k = qkv[1].view([B, T, " << heads << ", " << hd << "]).transpose(1, 2)\n"
           << "    v = qkv[2].view([B, T, " << heads << ", " << hd << "]).transpose(1, 2)\n"
           << "    att = torch.matmul(q, k.transpose(-2, -1)) * " << 1.0 / std::sqrt(static_cast<double>(hd)) << "\n"
-          << "    att = torch.softmax(att.masked_fill(mask.logical_not(), -1e9), -1)\n"
+          << "    att = torch.softmax(att.masked_fill(mask, -1e9), -1)\n"
           << "    y = torch.matmul(att, v).transpose(1, 2).contiguous().view([B, T, " << width << "])\n"
           << "    x = x + torch.linear(y, " << p << "proj_weight, " << p << "proj_bias)\n"
           << "    h = torch.layer_norm(x, [" << width << "], " << p << "ln2_weight, " << p << "ln2_bias)\n"
