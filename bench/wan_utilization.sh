@@ -10,6 +10,7 @@
 # collective calls: each ring all-reduce / all-gather over 2 workers waits
 # about one round trip more.
 #   sudo bench/wan_utilization.sh [BUILD_DIR]      (root: namespaces and tc)
+#   DILOCO_H=250 sudo bench/wan_utilization.sh     (inner steps per round)
 set -euo pipefail
 build=$(realpath "${1:-build}")
 bin="$build/cairn"
@@ -67,8 +68,8 @@ EOT
 cat >"$work/diloco.yaml" <<EOT
 name: wan-diloco
 $common
-hyperparameters: {batch_size: 64, steps: 600}
-strategy: {diloco: {inner_steps: 100, compress: int8}}
+hyperparameters: {batch_size: 64, steps: $((6 * ${DILOCO_H:-100}))}
+strategy: {diloco: {inner_steps: ${DILOCO_H:-100}, compress: int8}}
 EOT
 for s in ddp diloco; do
   CAIRN_HOME="$work/alice" "$bin" submit "$work/$s.yaml" --follow "${where[@]}" >"$work/$s.out" 2>&1 || {
@@ -76,13 +77,13 @@ for s in ddp diloco; do
 done
 
 python3 - "$work" <<'PY'
-import re, sys
+import os, re, sys
 work = sys.argv[1]
 print("%-18s %8s %12s %14s %12s %22s" % ("strategy", "rounds", "calls/round", "compute/round", "utilization", "with 50 ms RTT (est.)"))
 for name, calls_per_round, batch in (("ddp", 50, 64), ("diloco", 1, 64)):
     text = open(f"{work}/{name}.out").read()
     rows = re.findall(r"\] round (\d+)/(\d+) loss \S+ (?:test_acc \S+ )?samples/s (\d+) sent \S+ KiB compute (\d+)%", text)
-    steps = 50 if name == "ddp" else 100
+    steps = 50 if name == "ddp" else int(os.environ.get("DILOCO_H", "100"))
     util, util_rtt, compute = [], [], []
     for _, _, sps, comp in rows:
         round_s = steps * batch / max(1.0, float(sps))
