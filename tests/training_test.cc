@@ -105,5 +105,50 @@ TEST_F(TrainingSystem, DdpSurvivesAKilledWorkerAndReaches88Percent) {
   EXPECT_NE(models.out.find(id), std::string::npos) << models.out;
 }
 
+// A fine-tune job from a registered model: the ledger's modelRegistered
+// entry for the new model names its parent's hash and its dataset.
+TEST_F(TrainingSystem, FineTuneRecordsItsLineageInTheLedger) {
+  const char* shared = std::getenv("CAIRN_SHARED_DATA");
+  const std::string text = std::string(shared ? shared : "../shared/data") + "/tinyshakespeare/input.txt";
+  if (!std::filesystem::exists(text)) GTEST_SKIP() << "no " << text;
+  auto coordinator = StartCoordinator();
+  ASSERT_EQ(Cairn({"dataset", "add", text, "--name", "shakespeare", "--format", "text", "--license", "CC0-1.0"}, "bob-home").code, 0);
+  auto worker = StartWorker("w1", {"--threads", "1"});
+  ASSERT_TRUE(WaitForWorkers(1));
+  const std::string model = "model: char-gpt\ndatasets: [shakespeare]\nkind: train\n";
+  const std::string shape = "layers: 1, heads: 2, width: 32, context: 16, batch_size: 8";
+  std::ofstream(dir() + "/base.yaml") << "name: tiny\n" << model << "hyperparameters: {steps: 30, " << shape
+                                      << "}\noutput: {model: tiny-gpt, license: CC0-1.0}\n";
+  std::ofstream(dir() + "/ft.yaml") << "name: tiny-ft\n" << model << "parent: tiny-gpt\nhyperparameters: {steps: 10, lr: 0.0005, "
+                                    << shape << "}\noutput: {model: tiny-gpt-ft, license: CC0-1.0}\n";
+  auto base = Cairn({"submit", dir() + "/base.yaml", "--follow"});
+  ASSERT_EQ(base.code, 0) << base.out;
+  auto ft = Cairn({"submit", dir() + "/ft.yaml", "--follow"});
+  ASSERT_EQ(ft.code, 0) << ft.out;
+  EXPECT_NE(ft.out.find("fine-tuning from the parent model"), std::string::npos) << ft.out;
+
+  auto models = testing::Json(Cairn({"models", "list", "--json"}).out);
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& m : models) by_name[m["name"]] = m;
+  ASSERT_TRUE(by_name.count("tiny-gpt") && by_name.count("tiny-gpt-ft")) << models.dump();
+  const std::string parent_hash = by_name["tiny-gpt"]["blob"];
+  EXPECT_EQ(by_name["tiny-gpt-ft"]["parent"], parent_hash);
+
+  // The ledger itself says so, in the entry the worker signed.
+  httplib::Client http("127.0.0.1", http_port());
+  bool found = false;
+  for (int i = 0; i < 200 && !found; ++i) {
+    auto r = http.Get("/entry/" + std::to_string(i));
+    if (!r || r->status != 200) break;
+    auto e = nlohmann::json::parse(r->body)["decoded"];
+    if (e["type"] == "modelRegistered" && e["body"]["name"] == "tiny-gpt-ft") {
+      found = true;
+      EXPECT_EQ(e["body"]["parent_model"], parent_hash);
+      EXPECT_EQ(e["body"]["datasets"].size(), 1u);
+    }
+  }
+  EXPECT_TRUE(found) << "no modelRegistered entry for tiny-gpt-ft in the ledger";
+}
+
 }  // namespace
 }  // namespace cairn
