@@ -14,6 +14,7 @@
 #include "cli/coordinator_client.h"
 #include "data/builder.h"
 #include "data/data_client.h"
+#include "data/dataset_registry.h"
 #include "ledger/entry.h"
 #include "runtime/base/encoding.h"
 
@@ -60,17 +61,7 @@ Status Add(const DatasetAddCmd& o) {
   RETURN_IF_ERROR(client.UploadAll(built.chunks, [&](size_t d, size_t t, uint64_t s) { Progress(d, t, s, start); }));
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();
-  ASSIGN_OR_RETURN(std::string entry, ledger::MakeEntry(identity, now, [&](ledger::schema::LedgerEntry::Body::Builder b) {
-    auto d = b.initDatasetRegistered();
-    d.setDatasetId(ledger::AsData(std::string(DigestView(id))));
-    d.setName(m.name);
-    d.setFormat(data::FormatName(m.format));
-    d.setSizeBytes(m.TotalBytes());
-    d.setChunks(static_cast<uint32_t>(m.TotalChunks()));
-    d.setSamples(m.TotalSamples());
-    d.setLicense(m.license);
-    d.setPricePer1kSamplesMicros(m.price_per_1k_micros);
-  }));
+  ASSIGN_OR_RETURN(std::string entry, data::SignDatasetRegistration(identity, m, now));
   ASSIGN_OR_RETURN(uint64_t index, client.Register(m, entry));
   if (o.json) {
     std::printf("%s\n", nlohmann::json{{"name", m.name}, {"dataset_id", HexEncode(DigestView(id))},

@@ -1,9 +1,5 @@
 #include "data/blob_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <filesystem>
 
 #include "runtime/base/encoding.h"
@@ -39,27 +35,7 @@ Status BlobStore::PutExpecting(const Sha256Digest& want, std::string_view bytes)
   if (std::filesystem::exists(path)) return OkStatus();
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  static std::atomic<uint64_t> counter{0};
-  const std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return UnavailableError("cannot write " + tmp);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return UnavailableError("short write to " + tmp);
-    }
-    done += static_cast<size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return UnavailableError("cannot store blob " + path);
-  }
-  return OkStatus();
+  return WriteFileAtomically(path, std::string(bytes));
 }
 
 StatusOr<std::string> BlobStore::Get(const Sha256Digest& hash) const {

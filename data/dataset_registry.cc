@@ -21,6 +21,22 @@ StatusOr<Sha256Digest> DigestFromHex(const std::string& hex) {
 
 }  // namespace
 
+StatusOr<std::string> SignDatasetRegistration(const Ed25519PrivateKey& contributor, const Manifest& m,
+                                              int64_t timestamp_unix_millis) {
+  const Sha256Digest id = DatasetId(m);
+  return ledger::MakeEntry(contributor, timestamp_unix_millis, [&](ledger::schema::LedgerEntry::Body::Builder b) {
+    auto d = b.initDatasetRegistered();
+    d.setDatasetId(ledger::AsData(std::string(DigestView(id))));
+    d.setName(m.name);
+    d.setFormat(FormatName(m.format));
+    d.setSizeBytes(m.TotalBytes());
+    d.setChunks(static_cast<uint32_t>(m.TotalChunks()));
+    d.setSamples(m.TotalSamples());
+    d.setLicense(m.license);
+    d.setPricePer1kSamplesMicros(m.price_per_1k_micros);
+  });
+}
+
 StatusOr<std::unique_ptr<DatasetRegistry>> DatasetRegistry::Open(const std::string& dir, ledger::Log* log) {
   ASSIGN_OR_RETURN(BlobStore blobs, BlobStore::Open(dir + "/blobs"));
   std::unique_ptr<DatasetRegistry> r(new DatasetRegistry(std::move(blobs), dir + "/datasets.json", log));

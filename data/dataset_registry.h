@@ -27,6 +27,10 @@ struct RegisteredDataset {
   uint64_t ledger_index = 0;
 };
 
+// The datasetRegistered entry for `m`, signed by its contributor.
+StatusOr<std::string> SignDatasetRegistration(const Ed25519PrivateKey& contributor, const Manifest& m,
+                                              int64_t timestamp_unix_millis);
+
 class DatasetRegistry {
  public:
   // `dir` holds blobs/ and datasets.json; `log` outlives the registry.

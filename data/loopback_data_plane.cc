@@ -41,18 +41,7 @@ LoopbackDataPlane::~LoopbackDataPlane() {
 }
 
 std::string LoopbackDataPlane::SignedEntry(const Ed25519PrivateKey& key, const Manifest& m) {
-  const Sha256Digest id = DatasetId(m);
-  auto e = ledger::MakeEntry(key, 1764000000000, [&](ledger::schema::LedgerEntry::Body::Builder b) {
-    auto d = b.initDatasetRegistered();
-    d.setDatasetId(ledger::AsData(std::string(DigestView(id))));
-    d.setName(m.name);
-    d.setFormat(FormatName(m.format));
-    d.setSizeBytes(m.TotalBytes());
-    d.setChunks(static_cast<uint32_t>(m.TotalChunks()));
-    d.setSamples(m.TotalSamples());
-    d.setLicense(m.license);
-    d.setPricePer1kSamplesMicros(m.price_per_1k_micros);
-  });
+  auto e = SignDatasetRegistration(key, m, 1764000000000);
   Check(e.status(), "sign datasetRegistered");
   return *e;
 }
