@@ -80,6 +80,7 @@ StatusOr<std::string> RunTrainTask(const wire::TaskAssign& task, const std::atom
   t.attempt = task.attempt;
   t.rank = task.rank;
   t.world = task.world_size;
+  t.joining = task.joining;
   t.store_host = env.coordinator_host;
   t.gloo_host = LocalAddressToward(env.coordinator_host);  // "" (the host name's address) if unknown
   if (task.world_size > 1) {
@@ -161,10 +162,14 @@ StatusOr<std::string> RunTrainTask(const wire::TaskAssign& task, const std::atom
     io.log("checkpoint of round " + std::to_string(round) + " committed (" + std::to_string(bytes.size() / 1024) + " KiB)");
     return OkStatus();
   };
-  ASSIGN_OR_RETURN(train::TrainResult result, train::RunTraining(t, client, hooks));
+  auto trained = train::RunTraining(t, client, hooks);
+  if (!trained.ok() && t.joining && trained.status().code() == StatusCode::kFailedPrecondition) {
+    return "did not join: " + std::string(trained.status().message());  // the job ended first; nothing is wrong
+  }
+  ASSIGN_OR_RETURN(train::TrainResult result, std::move(trained));
   char summary[256];
   std::snprintf(summary, sizeof(summary), "%llu rounds in %.1f s, final loss %.4f",
-                static_cast<unsigned long long>(result.rounds), result.seconds, result.final_loss);
+                static_cast<unsigned long long>(result.rounds - result.first_round + 1), result.seconds, result.final_loss);
   std::string message = summary;
   if (!result.leader) return message;
 

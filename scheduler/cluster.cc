@@ -3,6 +3,9 @@
 #include <algorithm>
 
 namespace cairn::scheduler {
+namespace {
+bool IsElastic(const JobRecord& j) { return j.spec.kind == JobKind::kTrain && j.spec.strategy != Strategy::kSingle; }
+}  // namespace
 
 const char* JobStateName(JobState s) {
   switch (s) {
@@ -97,6 +100,11 @@ Status Cluster::TaskFinished(const std::string& job_id, const std::string& worke
   if (std::find(j.workers.begin(), j.workers.end(), worker_id) == j.workers.end()) {
     return PermissionDeniedError("worker " + worker_id + " holds no lease on job " + job_id);
   }
+  if (!ok && IsElastic(j) && j.workers.size() > 1) {
+    std::vector<ClusterEvent> ignored;  // the caller logs the task's own message
+    DropFromElastic(j, worker_id, "its task failed: " + message, &ignored);
+    return OkStatus();
+  }
   if (!ok) {
     ReleaseJob(j);
     j.state = JobState::kFailed;
@@ -135,17 +143,9 @@ void Cluster::RevokeJobsOf(const std::string& worker_id, const std::string& why,
     if (j.state != JobState::kRunning) continue;
     // Elastic training (ddp, diloco) goes on without the lost worker: the
     // survivors re-form their group at the round (train/membership.h).
-    const bool elastic = j.spec.kind == JobKind::kTrain && j.spec.strategy != Strategy::kSingle;
-    auto lost = std::find(j.workers.begin(), j.workers.end(), worker_id);
-    if (elastic && j.workers.size() > 1 && lost != j.workers.end()) {
-      j.workers.erase(lost);
-      j.finished.erase(worker_id);
-      j.message = "continuing on " + std::to_string(j.workers.size()) + " worker(s): lost " + worker_id + " (" + why + ")";
-      events->push_back({ClusterEvent::kWorkerDropped, job_id, worker_id, {}, j.attempt, 0, j.message});
-      if (!j.finished.empty() && j.finished.size() == j.workers.size()) {
-        ReleaseJob(j);
-        j.state = JobState::kSucceeded;
-      }
+    if (IsElastic(j) && j.workers.size() > 1 &&
+        std::find(j.workers.begin(), j.workers.end(), worker_id) != j.workers.end()) {
+      DropFromElastic(j, worker_id, why, events);
       continue;
     }
     // The whole gang stops: the others' leases are revoked too.
@@ -166,6 +166,61 @@ void Cluster::RevokeJobsOf(const std::string& worker_id, const std::string& why,
   }
 }
 
+void Cluster::DropFromElastic(JobRecord& j, const std::string& worker_id, const std::string& why,
+                              std::vector<ClusterEvent>* events) {
+  auto lost = std::find(j.workers.begin(), j.workers.end(), worker_id);
+  if (lost == j.workers.end()) return;
+  const size_t at = static_cast<size_t>(lost - j.workers.begin());
+  j.workers.erase(lost);
+  if (at < j.uids.size()) j.uids.erase(j.uids.begin() + static_cast<std::ptrdiff_t>(at));
+  j.finished.erase(worker_id);
+  workers_[worker_id].jobs.erase(j.id);
+  j.message = "continuing on " + std::to_string(j.workers.size()) + " worker(s): lost " + worker_id + " (" + why + ")";
+  events->push_back({ClusterEvent::kWorkerDropped, j.id, worker_id, {}, j.attempt, 0, j.message});
+  if (!j.finished.empty() && j.finished.size() == j.workers.size()) {
+    ReleaseJob(j);
+    j.state = JobState::kSucceeded;
+  }
+}
+
+std::vector<WorkerState> Cluster::FreeWorkers() const {
+  std::vector<WorkerState> out;
+  for (const auto& [id, w] : workers_) {
+    if (!w.alive) continue;
+    WorkerState s = w.state;
+    uint32_t used = static_cast<uint32_t>(w.jobs.size());
+    s.free_slots = s.free_slots > used ? s.free_slots - used : 0;
+    out.push_back(s);
+  }
+  return out;
+}
+
+void Cluster::TopUpElasticJobs(std::vector<ClusterEvent>* events) {
+  for (auto& [id, j] : jobs_) {
+    if (j.state != JobState::kRunning || !IsElastic(j) || !j.finished.empty()) continue;
+    while (j.workers.size() < j.spec.workers) {
+      // One at a time, never a worker the job already has.
+      std::vector<WorkerState> free;
+      for (WorkerState& w : FreeWorkers()) {
+        if (std::find(j.workers.begin(), j.workers.end(), w.id) == j.workers.end()) free.push_back(std::move(w));
+      }
+      JobDemand d = j.spec.Demand(id, j.sequence);
+      d.workers = 1;
+      Placer placer(std::move(free));
+      auto chosen = placer.Place(d);
+      if (!chosen.ok()) break;
+      const std::string& w = chosen->front();
+      j.workers.push_back(w);
+      j.uids.push_back(j.next_uid);
+      workers_[w].jobs.insert(id);
+      j.message = "adding " + w + " to continue on " + std::to_string(j.workers.size()) + " worker(s)";
+      ClusterEvent e{ClusterEvent::kJoined, id, w, {w}, j.attempt, 0, j.message};
+      e.uid = j.next_uid++;
+      events->push_back(e);
+    }
+  }
+}
+
 std::vector<ClusterEvent> Cluster::Tick() {
   std::vector<ClusterEvent> events;
   int64_t deadline = NowMs() - options_.heartbeat_interval_ms * options_.liveness;
@@ -174,30 +229,25 @@ std::vector<ClusterEvent> Cluster::Tick() {
       LoseWorker(id, "silent for " + std::to_string(NowMs() - w.last_seen_mono_ms) + " ms", &events);
     }
   }
-  // Snapshot of live workers with their free slots.
-  std::vector<WorkerState> snapshot;
-  for (const auto& [id, w] : workers_) {
-    if (!w.alive) continue;
-    WorkerState s = w.state;
-    uint32_t used = static_cast<uint32_t>(w.jobs.size());
-    s.free_slots = s.free_slots > used ? s.free_slots - used : 0;
-    snapshot.push_back(s);
-  }
   std::vector<JobDemand> queue;
   for (const auto& [id, j] : jobs_) {
     if (j.state == JobState::kQueued) queue.push_back(j.spec.Demand(id, j.sequence));
   }
-  if (queue.empty()) return events;
-  Placer placer(std::move(snapshot));
+  Placer placer(FreeWorkers());
   for (Assignment& a : placer.PlaceAll(std::move(queue))) {
     JobRecord& j = jobs_[a.job_id];
     j.state = JobState::kRunning;
     ++j.attempt;
     j.workers = a.workers;
+    j.uids.clear();
+    for (uint32_t r = 0; r < a.workers.size(); ++r) j.uids.push_back(r);
+    j.next_uid = static_cast<uint32_t>(a.workers.size());
     j.finished.clear();
     for (const std::string& w : a.workers) workers_[w].jobs.insert(a.job_id);
     events.push_back({ClusterEvent::kPlaced, a.job_id, "", a.workers, j.attempt, j.checkpoint_round, ""});
   }
+  // Queued jobs first; then running elastic jobs get back what they lost.
+  TopUpElasticJobs(&events);
   return events;
 }
 

@@ -44,7 +44,9 @@ struct JobRecord {
   uint32_t attempt = 0;          // 0 before the first placement
   uint32_t retries_used = 0;
   uint64_t checkpoint_round = 0;  // resume point
-  std::vector<std::string> workers;  // current placement, rank = position
+  std::vector<std::string> workers;  // current placement (elastic jobs: uids in `uids`)
+  std::vector<uint32_t> uids;        // each worker's rank in the attempt (joiners: above the first placement's)
+  uint32_t next_uid = 0;             // the uid the next joiner gets
   std::set<std::string> finished;    // workers whose task finished this attempt
   std::string message;               // why it failed / was requeued
   int64_t submitted_unix_ms = 0;
@@ -60,13 +62,16 @@ struct WorkerRecord {
 // What the coordinator must do after a Tick.
 struct ClusterEvent {
   // kWorkerDropped: an elastic job lost a worker and goes on without it.
-  enum Kind { kPlaced, kRevoked, kJobRequeued, kJobFailed, kWorkerDied, kWorkerDropped } kind;
+  // kJoined: a worker is added to a running elastic job that had lost some
+  // (workers = {it}, uid its rank); it comes in at the next round boundary.
+  enum Kind { kPlaced, kRevoked, kJobRequeued, kJobFailed, kWorkerDied, kWorkerDropped, kJoined } kind;
   std::string job_id;
   std::string worker_id;
   std::vector<std::string> workers;  // kPlaced: rank = position
   uint32_t attempt = 0;
   uint64_t resume_round = 0;
   std::string message;
+  uint32_t uid = 0;  // kJoined
 };
 
 class Cluster {
@@ -91,14 +96,17 @@ class Cluster {
   // that stale reports from the old attempt are recognised.
   Status Restore(JobRecord job);
   // A worker reports its task for the current attempt done (or failed).
-  // When every rank has succeeded the job succeeds; a failure fails it.
+  // When every rank has succeeded the job succeeds; a failure fails it,
+  // except in an elastic job that has other workers: it goes on without
+  // the failed one.
   Status TaskFinished(const std::string& job_id, const std::string& worker_id, bool ok, const std::string& message);
   // A checkpoint at `round` was committed: a requeued job resumes there.
   Status CheckpointCommitted(const std::string& job_id, uint64_t round);
 
   // Expires silent workers (revoking their leases, requeueing or failing
-  // their jobs) and places queued jobs. Call at least once per heartbeat
-  // interval.
+  // their jobs), places queued jobs, then tops up running elastic training
+  // jobs that lost workers with free ones (kJoined). Call at least once per
+  // heartbeat interval.
   std::vector<ClusterEvent> Tick();
 
   const std::map<std::string, JobRecord>& jobs() const { return jobs_; }
@@ -111,6 +119,10 @@ class Cluster {
   void LoseWorker(const std::string& worker_id, const std::string& why, std::vector<ClusterEvent>* events);
   void RevokeJobsOf(const std::string& worker_id, const std::string& why, std::vector<ClusterEvent>* events);
   void ReleaseJob(JobRecord& job);
+  void DropFromElastic(JobRecord& job, const std::string& worker_id, const std::string& why,
+                       std::vector<ClusterEvent>* events);
+  void TopUpElasticJobs(std::vector<ClusterEvent>* events);
+  std::vector<WorkerState> FreeWorkers() const;
 
   const Clock* clock_;
   ClusterOptions options_;

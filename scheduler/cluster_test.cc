@@ -188,3 +188,58 @@ TEST_F(ClusterTest, ElasticTrainingGoesOnWithoutADeadWorker) {
 
 }  // namespace
 }  // namespace cairn::scheduler
+
+namespace cairn::scheduler {
+namespace {
+
+TEST_F(ClusterTest, ElasticTrainingTakesInAFreshWorker) {
+  for (const char* w : {"a", "b"}) cluster_.Join(Worker(w));
+  JobSpec spec = Bench(2);
+  spec.kind = JobKind::kTrain;
+  spec.strategy = Strategy::kDdp;
+  std::string id = cluster_.Submit(spec, "alice").value();
+  cluster_.Tick();
+  auto placed = cluster_.Job(id)->workers;
+  ASSERT_EQ(placed.size(), 2u);
+  EXPECT_EQ(cluster_.Job(id)->uids, (std::vector<uint32_t>{0, 1}));
+  // b dies; no free worker yet, so the job runs on one.
+  auto ev = Run(3500, placed[1]);
+  EXPECT_EQ(Count(ev, ClusterEvent::kWorkerDropped), 1);
+  EXPECT_EQ(Count(ev, ClusterEvent::kJoined), 0);
+  // A volunteer arrives: it is added with a uid never used in this attempt.
+  cluster_.Join(Worker("c"));
+  ev = cluster_.Tick();
+  ASSERT_EQ(Count(ev, ClusterEvent::kJoined), 1);
+  const ClusterEvent* joined = nullptr;
+  for (const auto& e : ev) if (e.kind == ClusterEvent::kJoined) joined = &e;
+  EXPECT_EQ(joined->worker_id, "c");
+  EXPECT_EQ(joined->uid, 2u);
+  EXPECT_EQ(joined->attempt, 1u);
+  auto j = cluster_.Job(id);
+  EXPECT_EQ(j->workers, (std::vector<std::string>{placed[0], "c"}));
+  EXPECT_EQ(j->uids, (std::vector<uint32_t>{j->uids[0], 2u}));
+  EXPECT_EQ(Count(cluster_.Tick(), ClusterEvent::kJoined), 0) << "the job is whole again";
+  // A joiner whose task fails (say the job ended before it got in) is
+  // dropped; it does not fail the job.
+  ASSERT_TRUE(cluster_.TaskFinished(id, "c", false, "could not join").ok());
+  EXPECT_EQ(cluster_.Job(id)->state, JobState::kRunning);
+  EXPECT_EQ(cluster_.Job(id)->workers, (std::vector<std::string>{placed[0]}));
+  ASSERT_TRUE(cluster_.TaskFinished(id, placed[0], true, "done").ok());
+  EXPECT_EQ(cluster_.Job(id)->state, JobState::kSucceeded);
+  EXPECT_TRUE(cluster_.workers().at("c").jobs.empty());
+}
+
+TEST_F(ClusterTest, SingleWorkerJobsAreNeverToppedUp) {
+  for (const char* w : {"a", "b"}) cluster_.Join(Worker(w));
+  JobSpec spec = Bench(1);
+  spec.kind = JobKind::kTrain;
+  std::string id = cluster_.Submit(spec, "alice").value();
+  cluster_.Tick();
+  auto ev = Run(1000);
+  EXPECT_EQ(Count(ev, ClusterEvent::kJoined), 0);
+  ASSERT_TRUE(cluster_.TaskFinished(id, cluster_.Job(id)->workers[0], false, "boom").ok());
+  EXPECT_EQ(cluster_.Job(id)->state, JobState::kFailed) << "a failed task fails a job that is not elastic";
+}
+
+}  // namespace
+}  // namespace cairn::scheduler

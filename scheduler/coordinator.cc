@@ -424,6 +424,32 @@ void Coordinator::Apply(const std::vector<ClusterEvent>& events) {
                           (e.resume_round ? ", resuming from round " + std::to_string(e.resume_round) : ""));
         break;
       }
+      case ClusterEvent::kJoined: {
+        // A free worker tops up a running elastic job: it meets the others at
+        // the attempt's store and is taken in at the next round boundary.
+        auto port = rendezvous_.Open(e.job_id, e.attempt);
+        if (!port.ok()) {
+          Log(e.job_id, "rendezvous store failed: " + port.status().ToString());
+          break;
+        }
+        Record("jobPlaced", [&](ledger::schema::LedgerEntry::Body::Builder b) {
+          auto p = b.initJobPlaced();
+          p.setJobId(e.job_id);
+          p.setAttempt(e.attempt);
+          auto ws = p.initWorkers(1);
+          ws[0].setWorker(ledger::AsData(key_by_worker_[e.worker_id]));
+          ws[0].setRank(e.uid);
+          ws[0].setPricePerHourMicros(cluster_->workers().at(e.worker_id).state.price_per_hour_micros);
+        });
+        auto job = cluster_->Job(e.job_id);
+        auto it = routing_by_worker_.find(e.worker_id);
+        if (it != routing_by_worker_.end() && job.ok()) {
+          wire::TaskAssign a{e.job_id, e.attempt, e.uid, job->spec.workers, spec_text_[e.job_id], 0, {}, ":" + std::to_string(*port), true};
+          (void)server_->SendTo(it->second, MakeOutgoing(a));
+        }
+        Log(e.job_id, "adding " + e.worker_id.substr(0, 8) + " (uid " + std::to_string(e.uid) + "); it joins at the next round");
+        break;
+      }
       case ClusterEvent::kRevoked: {
         auto it = routing_by_worker_.find(e.worker_id);
         if (it != routing_by_worker_.end()) {

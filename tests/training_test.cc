@@ -1,8 +1,9 @@
 // Training as users run it: a coordinator and three `cairn worker`
 // processes on loopback, Fashion-MNIST registered with `cairn dataset add`,
 // a ddp job submitted with `cairn submit`. One worker is killed with
-// SIGKILL mid-training; the other two re-form their group and finish
-// without anyone touching them. The model pulled with `cairn models pull`
+// SIGKILL mid-training; the other two re-form their group and go on
+// without anyone touching them, and a volunteer who arrives later is taken
+// in at a round boundary from the current parameters. The model pulled with `cairn models pull`
 // is evaluated here with plain LibTorch on the test set (>= 88%), and the
 // ledger holding every receipt verifies.
 #include <csignal>
@@ -76,6 +77,10 @@ TEST_F(TrainingSystem, DdpSurvivesAKilledWorkerAndReaches88Percent) {
   ASSERT_TRUE(WaitLogs(id, [](const std::string& l) { return l.find("round 3/") != std::string::npos; }, 180)) << Logs(id);
   workers["w2"]->Signal(SIGKILL);
   workers["w2"]->Wait();
+  ASSERT_TRUE(WaitLogs(id, [](const std::string& l) { return l.find("group is now 2 worker(s)") != std::string::npos; }, 60))
+      << Logs(id);
+  // A new volunteer: the coordinator adds it to the running job.
+  workers["w4"] = StartWorker("w4", {"--threads", "1"});
 
   ASSERT_TRUE(WaitLogs(id, [](const std::string& l) { return l.find("job succeeded") != std::string::npos ||
                                                            l.find("job failed") != std::string::npos; }, 420));
@@ -83,6 +88,9 @@ TEST_F(TrainingSystem, DdpSurvivesAKilledWorkerAndReaches88Percent) {
   EXPECT_NE(logs.find("job succeeded"), std::string::npos) << logs;
   EXPECT_NE(logs.find("continuing on 2 worker(s)"), std::string::npos) << logs;
   EXPECT_NE(logs.find("group is now 2 worker(s)"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("it joins at the next round"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("joined the running job at round"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("group is now 3 worker(s)"), std::string::npos) << logs;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(logs, m, std::regex("test accuracy ([0-9.]+)"))) << logs;
   EXPECT_GE(std::stod(m[1]), 0.88) << logs;

@@ -26,10 +26,14 @@ std::vector<uint32_t> Decode(const std::string& s) {
   return out;
 }
 
+std::string AttemptPrefix(uint64_t round, uint32_t attempt) {
+  return "r" + std::to_string(round) + "e" + std::to_string(attempt) + "/";
+}
+
 }  // namespace
 
 StatusOr<Membership> Membership::Connect(const std::string& host, int port, const std::string& prefix, uint32_t uid,
-                                         uint32_t world, const std::string& gloo_host) {
+                                         uint32_t world, const std::string& gloo_host, bool joiner) {
   Membership m;
   try {
     c10d::TCPStoreOptions so;
@@ -44,29 +48,87 @@ StatusOr<Membership> Membership::Connect(const std::string& host, int port, cons
   }
   m.gloo_host_ = gloo_host;
   m.uid_ = uid;
-  for (uint32_t i = 0; i < world; ++i) m.members_.push_back(i);
+  if (!joiner) {
+    for (uint32_t i = 0; i < world; ++i) m.members_.push_back(i);
+    return m;
+  }
+  try {
+    const int64_t n = m.store_->add("joiners", 1);
+    m.store_->set("joiner/" + std::to_string(n), Bytes(std::to_string(uid)));
+  } catch (const std::exception& e) {
+    return UnavailableError(std::string("registering as a joiner failed: ") + e.what());
+  }
   return m;
 }
 
-StatusOr<Group> Membership::Join(uint64_t round, uint32_t attempt, std::chrono::milliseconds timeout) {
-  const std::string p = "r" + std::to_string(round) + "e" + std::to_string(attempt) + "/";
+StatusOr<uint64_t> Membership::CurrentRound() {
   try {
-    store_->set(p + "here/" + std::to_string(uid_), Bytes("1"));
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::vector<uint32_t> present;
-    while (true) {
-      present.clear();
-      for (uint32_t u : members_) {
-        if (store_->check({p + "here/" + std::to_string(u)})) present.push_back(u);
+    if (store_->check({"finished"})) return FailedPreconditionError("the job finished before this worker could join");
+    return store_->check({"round"}) ? std::stoull(Text(store_->get("round"))) : 0;
+  } catch (const std::exception& e) {
+    return UnavailableError(std::string("reading the job's round failed: ") + e.what());
+  }
+}
+
+void Membership::Finish() {
+  try {
+    store_->set("finished", Bytes("1"));
+  } catch (const std::exception&) {
+    // Joiners then time out on their own.
+  }
+}
+
+StatusOr<Group> Membership::Join(uint64_t round, uint32_t attempt, std::chrono::milliseconds timeout) {
+  const std::string p = AttemptPrefix(round, attempt);
+  const bool newcomer = std::find(members_.begin(), members_.end(), uid_) == members_.end();
+  try {
+    store_->set(p + "here/" + std::to_string(uid_), Bytes(synced_ ? "in" : "new"));
+    std::string agreed;
+    if (newcomer) {
+      // A joiner waits for the members' decision; it never proposes. The
+      // members may be mid-round: wait for as long as a round may take.
+      const auto deadline = std::chrono::steady_clock::now() + std::max(timeout, std::chrono::milliseconds(30 * 60 * 1000));
+      while (!store_->check({p + "members"})) {
+        if (store_->check({"finished"})) return FailedPreconditionError("the job finished before this worker could join");
+        if (std::chrono::steady_clock::now() >= deadline) return DeadlineExceededError("no round began while waiting to join");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
-      if (present.size() == members_.size() || std::chrono::steady_clock::now() >= deadline) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      agreed = Text(store_->get(p + "members"));
+    } else {
+      store_->set("round", Bytes(std::to_string(round)));
+      const auto deadline = std::chrono::steady_clock::now() + timeout;
+      std::vector<uint32_t> present;
+      while (true) {
+        present.clear();
+        for (uint32_t u : members_) {
+          if (store_->check({p + "here/" + std::to_string(u)})) present.push_back(u);
+        }
+        if (present.size() == members_.size() || std::chrono::steady_clock::now() >= deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (std::find(present.begin(), present.end(), uid_) == present.end()) present.push_back(uid_);
+      // Joiners that are here now come in; nobody waits for them.
+      const int64_t joiners = store_->add("joiners", 0);
+      for (int64_t i = 1; i <= joiners; ++i) {
+        const std::string key = "joiner/" + std::to_string(i);
+        if (!store_->check({key})) continue;
+        const uint32_t u = static_cast<uint32_t>(std::stoul(Text(store_->get(key))));
+        if (std::find(present.begin(), present.end(), u) == present.end() && store_->check({p + "here/" + std::to_string(u)})) {
+          present.push_back(u);
+        }
+      }
+      // Those holding the state first, so rank 0 can hand it to the rest.
+      std::vector<std::pair<bool, uint32_t>> order;
+      for (uint32_t u : present) order.emplace_back(Text(store_->get(p + "here/" + std::to_string(u))) != "in", u);
+      std::sort(order.begin(), order.end());
+      present.clear();
+      for (const auto& [fresh, u] : order) present.push_back(u);
+      // First proposal wins; everyone adopts the stored answer.
+      const std::string mine = Encode(present);
+      agreed = Text(store_->compareSet(p + "members", {}, Bytes(mine)));
+      if (agreed.empty()) agreed = mine;
     }
-    if (std::find(present.begin(), present.end(), uid_) == present.end()) present.push_back(uid_);
-    std::sort(present.begin(), present.end());
-    // First proposal wins; everyone adopts the stored answer.
-    const std::string agreed = Text(store_->compareSet(p + "members", {}, Bytes(Encode(present))));
-    std::vector<uint32_t> members = Decode(agreed.empty() ? Encode(present) : agreed);
+    std::vector<uint32_t> members = Decode(agreed);
     auto me = std::find(members.begin(), members.end(), uid_);
     if (me == members.end()) {
       return FailedPreconditionError("dropped from the group at round " + std::to_string(round) + " (members " + agreed + ")");
@@ -74,6 +136,7 @@ StatusOr<Group> Membership::Join(uint64_t round, uint32_t attempt, std::chrono::
     Group g;
     g.members = members;
     g.rank = static_cast<uint32_t>(me - members.begin());
+    for (uint32_t u : members) g.sync = g.sync || Text(store_->get(p + "here/" + std::to_string(u))) != "in";
     auto opts = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(60));
     opts->devices.push_back(gloo_host_.empty() ? c10d::ProcessGroupGloo::createDefaultDevice()
                                                : c10d::ProcessGroupGloo::createDeviceForHostname(gloo_host_));
@@ -83,6 +146,39 @@ StatusOr<Group> Membership::Join(uint64_t round, uint32_t attempt, std::chrono::
     return g;
   } catch (const std::exception& e) {
     return UnavailableError(std::string("forming the process group failed: ") + e.what());
+  }
+}
+
+StatusOr<bool> Membership::Commit(uint64_t round, uint32_t attempt, bool ok, std::chrono::milliseconds timeout) {
+  const std::string p = AttemptPrefix(round, attempt);
+  try {
+    store_->set(p + "vote/" + std::to_string(uid_), Bytes(ok ? "ok" : "failed"));
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string proposal = "abort";
+    while (ok) {
+      size_t oks = 0;
+      bool failed = false;
+      for (uint32_t u : members_) {
+        const std::string key = p + "vote/" + std::to_string(u);
+        if (!store_->check({key})) continue;
+        if (Text(store_->get(key)) == "ok") {
+          ++oks;
+        } else {
+          failed = true;
+        }
+      }
+      if (failed) break;
+      if (oks == members_.size()) {
+        proposal = "commit";
+        break;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    const std::string decided = Text(store_->compareSet(p + "decision", {}, Bytes(proposal)));
+    return (decided.empty() ? proposal : decided) == "commit";
+  } catch (const std::exception& e) {
+    return UnavailableError(std::string("the round's commit vote failed: ") + e.what());
   }
 }
 

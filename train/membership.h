@@ -6,12 +6,24 @@
 // again without it, and carry on — nobody restarts.
 //
 // Protocol for attempt (round r, try e), keys under "r<r>e<e>/":
-//   1. each worker sets here/<uid> (uid: its rank in the original placement)
+//   1. each worker sets here/<uid> (uid: its rank in the original placement,
+//      or a higher one for a worker joining a running job) to "in" if it
+//      holds the job's state, "new" if it does not yet
 //   2. waits until every member of the previous group is here, or the
-//      timeout passes
-//   3. proposes the sorted uids present with compareSet on "members": the
-//      first proposal wins and every worker adopts it (one answer for all)
+//      timeout passes; joiners registered under joiner/<i> that are here
+//      are taken in too, but never waited for
+//   3. proposes the uids present, those holding the state first, with
+//      compareSet on "members": the first proposal wins and every worker
+//      adopts it (one answer for all). If any member is "new", rank 0 (who
+//      holds the state) broadcasts it before the round (Group::sync)
 //   4. a worker left out of the winning list has been dropped: it stops
+//   5. after the round's work each member votes vote/<uid> = ok or failed;
+//      when all members voted ok a worker proposes "commit", on any failed
+//      vote or a missing vote past the timeout it proposes "abort", with
+//      compareSet on "decision": every member adopts the one stored answer.
+//      A collective can succeed on some ranks and fail on others (a peer
+//      that finished its part and vanished); without this vote one survivor
+//      would keep the round and another redo it, and their models diverge.
 // Includes LibTorch's c10d headers: include from train/*.cc only.
 // Thread safety: one training thread.
 #ifndef CAIRN_TRAIN_MEMBERSHIP_H_
@@ -32,24 +44,41 @@ struct Group {
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
   std::vector<uint32_t> members;  // uids; rank = position
   uint32_t rank = 0;
+  bool sync = false;  // some member is new: rank 0 broadcasts the state first
   uint32_t world() const { return static_cast<uint32_t>(members.size()); }
 };
 
 class Membership {
  public:
-  // Connects to the store; `prefix` separates attempts of one job.
+  // Connects to the store; `prefix` separates attempts of one job. A
+  // `joiner` is not in the original placement: it registers itself and is
+  // taken in at a later round boundary.
   static StatusOr<Membership> Connect(const std::string& host, int port, const std::string& prefix, uint32_t uid,
-                                      uint32_t world, const std::string& gloo_host);
+                                      uint32_t world, const std::string& gloo_host, bool joiner = false);
+  // For a joiner: the round the members last started (0 before the first),
+  // or FailedPrecondition once the job has finished.
+  StatusOr<uint64_t> CurrentRound();
+  // After the last round: tells waiting joiners there is nothing to join.
+  void Finish();
+  // This worker now holds the job's state (it was broadcast, or committed).
+  void MarkSynced() { synced_ = true; }
+  bool synced() const { return synced_; }
   // Agrees on the members for (round, try) and builds their group. Waits at
   // most `timeout` for the previous members. FailedPrecondition if this
   // worker was left out.
   StatusOr<Group> Join(uint64_t round, uint32_t attempt, std::chrono::milliseconds timeout);
+  // The round's commit vote (step 5) for the group formed by Join(round,
+  // attempt): true when every member's work succeeded and all must keep the
+  // round; false when all must roll back and retry. Waits at most `timeout`
+  // for the other members' votes.
+  StatusOr<bool> Commit(uint64_t round, uint32_t attempt, bool ok, std::chrono::milliseconds timeout);
   const std::vector<uint32_t>& members() const { return members_; }
 
  private:
   c10::intrusive_ptr<c10d::Store> store_;
   std::string gloo_host_;
   uint32_t uid_ = 0;
+  bool synced_ = false;
   std::vector<uint32_t> members_;
 };
 

@@ -2,6 +2,7 @@
 // registered in a loopback data plane, real LibTorch training, real Gloo
 // process groups over a real TCPStore (ranks as threads of this process;
 // tests/training_test.cc runs them as worker processes).
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "data/builder.h"
 #include "data/loopback_data_plane.h"
 #include "runtime/base/test_data.h"
+#include "train/membership.h"
 #include "train/trainer.h"
 
 namespace cairn::train {
@@ -185,7 +187,10 @@ TEST_F(Training, CnnExportScoresWhatTheEngineScored) {
 
 // Ranks as threads over a real TCPStore and Gloo. `quit_rank` (if >= 0)
 // stops after round 1, as a lost worker would.
-std::vector<StatusOr<TrainResult>> RunRanks(Training* fixture, TrainTask t, int world, int quit_rank = -1) {
+// `after` (if given) gets each rank's fingerprint after every round.
+std::vector<StatusOr<TrainResult>> RunRanks(Training* fixture, TrainTask t, int world, int quit_rank = -1,
+                                            std::vector<std::vector<kernels::Digest256>>* after = nullptr) {
+  if (after) after->assign(world, {});
   c10d::TCPStoreOptions so;
   so.port = 0;
   so.isServer = true;
@@ -204,7 +209,13 @@ std::vector<StatusOr<TrainResult>> RunRanks(Training* fixture, TrainTask t, int 
       TrainHooks h;
       h.threads = 1;
       h.membership_timeout_ms = 1500;
-      if (r == quit_rank) h.on_round = [](const RoundReport&) { return AbortedError("this worker is gone"); };
+      if (std::getenv("CAIRN_TEST_VERBOSE")) {
+        h.log = [r](const std::string& l) { std::fprintf(stderr, "[rank %d] %s\n", r, l.c_str()); };
+      }
+      h.on_round = [&, r](const RoundReport& rep) {
+        if (after) (*after)[r].push_back(rep.fingerprint_after);
+        return r == quit_rank ? AbortedError("this worker is gone") : OkStatus();
+      };
       out[r] = RunTraining(mine, client, h);
     });
   }
@@ -241,14 +252,126 @@ TEST_F(Training, SurvivorsGoOnWithoutALostWorker) {
   TrainTask t = Task("mlp", 600);
   t.config.strategy = scheduler::Strategy::kDiloco;
   t.config.inner_steps = 100;
-  auto r = RunRanks(this, t, 3, /*quit_rank=*/1);
+  std::vector<std::vector<kernels::Digest256>> after;
+  auto r = RunRanks(this, t, 3, /*quit_rank=*/1, &after);
   EXPECT_FALSE(r[1].ok());
+  ASSERT_EQ(after[0].size(), after[2].size());
+  for (size_t i = 0; i < after[0].size(); ++i) EXPECT_EQ(after[0][i], after[2][i]) << "after round " << i + 1;
   ASSERT_TRUE(r[0].ok()) << r[0].status();
   ASSERT_TRUE(r[2].ok()) << r[2].status();
   EXPECT_EQ(r[0]->fingerprint, r[2]->fingerprint) << "the two survivors agree";
   EXPECT_EQ(r[0]->rounds, 6u);
   EXPECT_TRUE(r[0]->leader);
   EXPECT_GE(r[0]->final_eval, 0.78);
+}
+
+TEST_F(Training, NewWorkerJoinsAtARoundBoundary) {
+  TrainTask t = Task("mlp", 600);
+  t.config.strategy = scheduler::Strategy::kDiloco;
+  t.config.inner_steps = 100;
+  t.config.compress_int8 = true;
+  c10d::TCPStoreOptions so;
+  so.port = 0;
+  so.isServer = true;
+  so.waitWorkers = false;
+  auto server = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
+  t.world = 2;
+  t.store_host = "127.0.0.1";
+  t.store_port = server->getPort();
+  std::vector<StatusOr<TrainResult>> out(3, StatusOr<TrainResult>(InternalError("not run")));
+  std::vector<std::vector<RoundReport>> reports(3);
+  std::atomic<bool> round_one_done{false};
+  auto run = [&](uint32_t slot, uint32_t uid, bool joining) {
+    TrainTask mine = t;
+    mine.rank = uid;
+    mine.joining = joining;
+    data::DataClient client("127.0.0.1", plane().port(), "");
+    TrainHooks h;
+    h.threads = 1;
+    h.membership_timeout_ms = 1500;
+    if (std::getenv("CAIRN_TEST_VERBOSE")) {
+      h.log = [uid](const std::string& l) { std::fprintf(stderr, "[uid %u] %s\n", uid, l.c_str()); };
+    }
+    h.on_round = [&, slot](const RoundReport& rep) {
+      reports[slot].push_back(rep);
+      if (rep.round == 1) round_one_done = true;
+      return OkStatus();
+    };
+    out[slot] = RunTraining(mine, client, h);
+  };
+  std::thread a(run, 0, 0, false), b(run, 1, 1, false);
+  while (!round_one_done) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::thread c(run, 2, 7, true);  // a volunteer arriving mid-job
+  a.join();
+  b.join();
+  c.join();
+  for (const auto& r : out) ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_GE(out[2]->first_round, 2u);
+  EXPECT_LE(out[2]->first_round, 6u);
+  EXPECT_EQ(out[0]->fingerprint, out[2]->fingerprint) << "the joiner ends on the same bits";
+  EXPECT_EQ(out[0]->fingerprint, out[1]->fingerprint);
+  EXPECT_GT(out[0]->sync_bytes, 0u) << "rank 0 handed the state over";
+  // From the round it joined, the joiner was one of three and agreed after every round.
+  const RoundReport& first = reports[2].front();
+  EXPECT_EQ(first.round, out[2]->first_round);
+  EXPECT_EQ(first.members, 3u);
+  const RoundReport& same = reports[0][first.round - 1];
+  EXPECT_EQ(same.round, first.round);
+  EXPECT_EQ(same.members, 3u);
+  EXPECT_EQ(same.fingerprint_before, first.fingerprint_before) << "it starts from the current outer parameters";
+  EXPECT_EQ(same.fingerprint_after, first.fingerprint_after);
+  EXPECT_GE(out[0]->final_eval, 0.75);
+}
+
+// The commit vote on its own: three members over a real TCPStore, where one
+// member's round went well or badly or it never voted. Everyone must reach
+// the same answer, and keep the round only if all three succeeded.
+std::vector<StatusOr<bool>> Vote(const std::vector<int>& votes /* 1 ok, 0 failed, -1 silent */) {
+  c10d::TCPStoreOptions so;
+  so.port = 0;
+  so.isServer = true;
+  so.waitWorkers = false;
+  auto server = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
+  const uint32_t n = static_cast<uint32_t>(votes.size());
+  std::vector<StatusOr<bool>> out(n, StatusOr<bool>(InternalError("silent")));
+  std::vector<std::thread> threads;
+  for (uint32_t u = 0; u < n; ++u) {
+    threads.emplace_back([&, u] {
+      auto m = Membership::Connect("127.0.0.1", server->getPort(), "vote", u, n, "127.0.0.1");
+      if (!m.ok()) {
+        out[u] = m.status();
+        return;
+      }
+      auto g = m->Join(1, 0, std::chrono::seconds(10));
+      if (!g.ok()) {
+        out[u] = g.status();
+        return;
+      }
+      if (votes[u] >= 0) out[u] = m->Commit(1, 0, votes[u] == 1, std::chrono::milliseconds(800));
+    });
+  }
+  for (auto& th : threads) th.join();
+  return out;
+}
+
+TEST(MembershipVote, KeepsTheRoundOnlyWhenEveryMemberSucceeded) {
+  for (const auto& r : Vote({1, 1, 1})) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(*r);
+  }
+  // One rank's collective failed while the others' went through: a peer
+  // that finished its part and vanished. All three must roll back.
+  for (const auto& r : Vote({1, 0, 1})) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_FALSE(*r);
+  }
+  // A member that never votes (killed after its collective) is waited for,
+  // then the round is redone without it.
+  auto silent = Vote({1, -1, 1});
+  for (uint32_t u : {0u, 2u}) {
+    ASSERT_TRUE(silent[u].ok()) << silent[u].status();
+    EXPECT_FALSE(*silent[u]);
+  }
 }
 
 }  // namespace

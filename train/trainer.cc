@@ -178,6 +178,30 @@ Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep
   return OkStatus();
 }
 
+// Rank 0 sends its whole state (parameters, optimizer moments and step,
+// outer parameters and momentum, round) to the group; members that do not
+// hold it yet (`adopt`) load it, and start their own int8 residual at zero
+// (error feedback belongs to each rank). Throws what a failed collective
+// throws. Returns the bytes rank 0 sent.
+StatusOr<uint64_t> BroadcastState(c10d::ProcessGroupGloo& pg, uint32_t rank, State& st, bool adopt) {
+  std::string bytes;
+  if (rank == 0) {
+    ASSIGN_OR_RETURN(bytes, Serialize(st));
+  }
+  std::vector<torch::Tensor> size{torch::tensor({static_cast<int64_t>(bytes.size())})};
+  pg.broadcast(size)->wait();
+  const int64_t n = size[0].item<int64_t>();
+  if (n <= 0 || n > (int64_t{1} << 34)) return InternalError("state broadcast of " + std::to_string(n) + " bytes");
+  std::vector<torch::Tensor> buf{rank == 0 ? torch::from_blob(bytes.data(), {n}, torch::kUInt8).clone() : torch::empty({n}, torch::kUInt8)};
+  pg.broadcast(buf)->wait();
+  if (rank != 0 && adopt) {
+    RETURN_IF_ERROR(Restore(std::string(reinterpret_cast<const char*>(buf[0].data_ptr<uint8_t>()), static_cast<size_t>(n)), &st));
+    torch::NoGradGuard g;
+    for (auto& r : st.residual) r.zero_();
+  }
+  return rank == 0 ? static_cast<uint64_t>(n) * (pg.getSize() - 1) : 0;
+}
+
 }  // namespace
 
 StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& client, const TrainHooks& hooks) {
@@ -192,10 +216,10 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   if (task.world > 1) {
     ASSIGN_OR_RETURN(Membership m, Membership::Connect(task.store_host, task.store_port,
                                                        task.job_id + "/" + std::to_string(task.attempt), task.rank,
-                                                       task.world, task.gloo_host));
+                                                       task.world, task.gloo_host, task.joining));
     membership.emplace(std::move(m));
   }
-  uint32_t rank = task.rank, world = task.world;
+  uint32_t rank = task.joining ? 0 : task.rank, world = task.world;
   ASSIGN_OR_RETURN(DataSource data, DataSource::Load(client, task.dataset, rank, world, cfg.context, true));
   if (cfg.model == "char-gpt" && !data.is_text()) return InvalidArgumentError("char-gpt trains on a text dataset");
   if ((cfg.model == "mlp" || cfg.model == "cnn") && data.is_text()) return InvalidArgumentError(cfg.model + " trains on an idx dataset");
@@ -260,10 +284,32 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   }
   double last_round_seconds = 0;
 
+  // A joiner waits for a round boundary where the members take it in.
+  std::optional<Group> joined;
+  if (task.joining) {
+    if (!membership) return InvalidArgumentError("only a multi-worker job can be joined");
+    uint64_t target = 0;
+    while (!joined) {
+      if (hooks.cancel && hooks.cancel->load()) return CancelledError("training cancelled");
+      ASSIGN_OR_RETURN(uint64_t current, membership->CurrentRound());
+      target = std::max(target + 1, current + 1);
+      if (target > rounds) return FailedPreconditionError("the job finished before this worker could join");
+      auto g = membership->Join(target, 0, std::chrono::milliseconds(hooks.membership_timeout_ms));
+      if (g.ok()) {
+        joined = std::move(*g);
+      } else if (g.status().code() != StatusCode::kFailedPrecondition) {
+        return g.status();
+      }
+    }
+    st.round = target - 1;
+    result.first_round = target;
+    log("joined the running job at round " + std::to_string(target));
+  }
+
   for (uint64_t round = st.round + 1; round <= rounds; ++round) {
     if (hooks.cancel && hooks.cancel->load()) return CancelledError("training cancelled");
     const int64_t steps = std::min<int64_t>(steps_per_round, total_steps - static_cast<int64_t>(round - 1) * steps_per_round);
-    const State snapshot = membership ? st.Clone() : State();
+    State snapshot = membership ? st.Clone() : State();
     RoundReport rep;
     ChunkCounts used;
     double loss_sum = 0;
@@ -273,9 +319,14 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
       loss_sum = 0;
       Group group;
       if (membership) {
-        const auto wait = std::chrono::milliseconds(static_cast<int64_t>(std::max(hooks.membership_timeout_ms / 1000.0, 1.5 * last_round_seconds) * 1000));
         const size_t before = membership->members().size();
-        ASSIGN_OR_RETURN(group, membership->Join(round, attempt, wait));
+        if (joined) {
+          group = std::move(*joined);
+          joined.reset();
+        } else {
+          const auto wait = std::chrono::milliseconds(static_cast<int64_t>(std::max(hooks.membership_timeout_ms / 1000.0, 1.5 * last_round_seconds) * 1000));
+          ASSIGN_OR_RETURN(group, membership->Join(round, attempt, wait));
+        }
         if (group.world() != before || group.rank != rank) {
           log("round " + std::to_string(round) + ": group is now " + std::to_string(group.world()) + " worker(s); this is rank " +
               std::to_string(group.rank));
@@ -284,6 +335,23 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
           rank = group.rank;
           world = group.world();
           ASSIGN_OR_RETURN(data, DataSource::Load(client, task.dataset, rank, world, cfg.context, true));
+        }
+      }
+      if (group.sync) {
+        // Some member does not hold the state yet: take rank 0's.
+        if (group.rank == 0 && !membership->synced() && task.joining) {
+          return FailedPreconditionError("no member that holds the job's state is left to hand it over");
+        }
+        try {
+          ASSIGN_OR_RETURN(rep.sync_bytes, BroadcastState(*group.pg, group.rank, st, !membership->synced()));
+        } catch (const std::exception& e) {
+          if (attempt >= 5) return UnavailableError(std::string("handing over the state failed: ") + e.what());
+          log(std::string("round ") + std::to_string(round) + ": handing over the state failed; re-forming the group");
+          continue;
+        }
+        if (!membership->synced()) {
+          snapshot = st.Clone();
+          membership->MarkSynced();
         }
       }
       ctx.pg = group.pg.get();
@@ -295,21 +363,36 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
       rep.start_unix_ms = UnixMillis();
       ASSIGN_OR_RETURN(rep.fingerprint_before, kernels::TensorFingerprint(st.params));
       const auto r0 = Clock::now();
+      std::string failure;
       try {
         RETURN_IF_ERROR(RunRound(ctx, round, steps, &rep, &used, &loss_sum));
-        last_round_seconds = std::chrono::duration<double>(Clock::now() - r0).count();
-        rep.samples_per_sec = static_cast<double>(steps * cfg.batch_size) / std::max(last_round_seconds, 1e-9);
-        break;
       } catch (const std::exception& e) {
-        std::string what = e.what();
-        what = what.substr(0, what.find('\n'));
-        if (!membership) return InternalError("training step failed: " + what);
-        if (attempt >= 5) return UnavailableError("collective failed 6 times in round " + std::to_string(round) + ": " + what);
-        log("round " + std::to_string(round) + ": a collective failed (" + what.substr(0, 160) +
-            "); rolling back and re-forming the group");
-        snapshot.CopyTo(st);
+        failure = e.what();
+        failure = failure.substr(0, failure.find('\n'));
+        if (!membership) return InternalError("training step failed: " + failure);
       }
+      const double round_seconds = std::chrono::duration<double>(Clock::now() - r0).count();
+      if (!membership) {
+        last_round_seconds = round_seconds;
+        break;
+      }
+      // Keep the round only if every member's collectives succeeded.
+      const auto vote_wait = std::chrono::milliseconds(static_cast<int64_t>(hooks.membership_timeout_ms));
+      ASSIGN_OR_RETURN(bool commit, membership->Commit(round, attempt, failure.empty(), vote_wait));
+      if (commit) {
+        last_round_seconds = round_seconds;
+        break;
+      }
+      if (attempt >= 5) {
+        return UnavailableError("round " + std::to_string(round) + " failed 6 times" +
+                                (failure.empty() ? std::string(" (a peer's collective failed)") : ": " + failure));
+      }
+      log("round " + std::to_string(round) + ": " +
+          (failure.empty() ? std::string("a peer's collective failed") : "a collective failed (" + failure.substr(0, 160) + ")") +
+          "; rolling back and re-forming the group");
+      snapshot.CopyTo(st);
     }
+    rep.samples_per_sec = static_cast<double>(steps * cfg.batch_size) / std::max(last_round_seconds, 1e-9);
     st.round = round;
     ASSIGN_OR_RETURN(rep.fingerprint_after, kernels::TensorFingerprint(st.params));
     rep.steps = static_cast<uint32_t>(steps);
@@ -318,6 +401,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     rep.end_unix_ms = UnixMillis();
     for (const auto& [chunk, n] : used) rep.consumed.push_back({dataset_id, static_cast<uint32_t>(chunk_base + chunk), n});
     result.bytes_sent += rep.bytes_sent;
+    result.sync_bytes += rep.sync_bytes;
     result.collectives += rep.collectives;
     result.comm_seconds += rep.comm_seconds;
     result.final_loss = rep.loss;
@@ -332,6 +416,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
       RETURN_IF_ERROR(hooks.on_checkpoint(round, bytes, rep.fingerprint_after));
     }
   }
+  if (membership) membership->Finish();
   ASSIGN_OR_RETURN(result.fingerprint, kernels::TensorFingerprint(st.params));
   result.leader = rank == 0;
   if (rank == 0) {

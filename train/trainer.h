@@ -11,7 +11,11 @@
 // Collectives go through LibTorch's c10d ProcessGroupGloo, built per round
 // from the coordinator's TCPStore by the members who showed up
 // (train/membership.h): a worker lost mid-round makes the survivors roll the
-// round back and redo it without it; nobody restarts. The optimizer step is cairn's fused AdamW kernel
+// round back and redo it without it; nobody restarts. A round is kept only if
+// every member's collectives succeeded (a vote through the store). Members
+// that do not hold the job's state yet (all of them at the start, a joiner
+// later) get it broadcast from rank 0, so every rank starts from the same
+// bits whatever its hardware's random initialization. The optimizer step is cairn's fused AdamW kernel
 // (kernels/ops.h). A round is `round_steps` steps (single/ddp) or H steps
 // (diloco); after each, RoundReport feeds the worker's signed receipt.
 //
@@ -55,11 +59,16 @@ struct RoundReport {
   uint32_t collectives = 0;  // collective calls this round
   double comm_seconds = 0;   // time spent waiting in collectives (compute utilization = 1 - comm/round)
   uint32_t members = 1;      // ranks that took part
+  uint64_t sync_bytes = 0;   // state broadcast to members new this round (not in bytes_sent)
 };
 
 struct TrainTask {
   std::string job_id, job_name;
   uint32_t attempt = 0, rank = 0, world = 1;
+  // Joins a job already running (rank: a uid above the original world's):
+  // it is taken in at the next round boundary and starts from the state rank
+  // 0 broadcasts (the current outer parameters, optimizer state, round).
+  bool joining = false;
   std::string store_host;  // rendezvous TCPStore (world > 1)
   int store_port = 0;
   std::string gloo_host = "127.0.0.1";  // the address this rank's Gloo device uses ("": the host name's)
@@ -88,6 +97,8 @@ struct TrainResult {
   std::string torchscript;  // the leader's trained model, runnable with plain LibTorch
   kernels::Digest256 fingerprint{};
   uint64_t bytes_sent = 0;
+  uint64_t sync_bytes = 0;  // one-off state broadcasts to new members
+  uint64_t first_round = 1; // >1 for a worker that joined a running job
   uint64_t collectives = 0;
   double comm_seconds = 0, seconds = 0;
 };

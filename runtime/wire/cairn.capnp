@@ -145,6 +145,7 @@ struct TaskAssign {
   resumeRound @5 :UInt64;         # resume from this checkpoint round (0: start)
   peers @6 :List(Text);           # worker ids by rank
   rendezvous @7 :Text;            # host:port of this attempt's c10d TCPStore ("" for one worker)
+  joining @8 :Bool;               # join the running attempt at a round boundary (rank: a uid >= worldSize)
 }
 
 # Coordinator -> worker: stop a task (lease revoked, job cancelled).

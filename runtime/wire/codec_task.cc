@@ -18,6 +18,7 @@ std::string Encode(const TaskAssign& m) {
   auto peers = r.initPeers(static_cast<unsigned>(m.peers.size()));
   for (unsigned i = 0; i < m.peers.size(); ++i) peers.set(i, Text(m.peers[i]));
   r.setRendezvous(Text(m.rendezvous));
+  r.setJoining(m.joining);
   return Serialize(b);
 }
 
@@ -68,11 +69,15 @@ Status Decode(std::string_view payload, TaskAssign* out) {
     out->peers.clear();
     for (auto p : peers) out->peers.push_back(Str(p));
     out->rendezvous = Str(r.getRendezvous());
+    out->joining = r.getJoining();
     RETURN_IF_ERROR(CheckText(out->rendezvous, kMaxIdBytes, "rendezvous"));
     if (out->job_id.empty()) return InvalidArgumentError("jobId is empty");
     RETURN_IF_ERROR(CheckText(out->job_id, kMaxIdBytes, "jobId"));
     RETURN_IF_ERROR(CheckDataSize(out->spec, kMaxSpecBytes, "spec"));
-    if (out->world_size == 0 || out->rank >= out->world_size) {
+    if (out->joining && (out->world_size < 2 || out->rendezvous.empty() || out->rank >= (1u << 20))) {
+      return InvalidArgumentError("a joining task needs worldSize >= 2, a rendezvous and a rank below 2^20");
+    }
+    if (out->world_size == 0 || (!out->joining && out->rank >= out->world_size)) {
       return InvalidArgumentError("rank " + std::to_string(out->rank) + " is not below worldSize " +
                                   std::to_string(out->world_size));
     }

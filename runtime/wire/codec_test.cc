@@ -225,6 +225,18 @@ TEST(CodecControl, TaskProtocolRoundTripAndLimits) {
   bad = a;
   bad.spec = std::string(kMaxSpecBytes + 1, 'x');
   EXPECT_FALSE(Decode<TaskAssign>(Encode(bad)).ok());
+  // A worker joining a running elastic job carries a uid above the world.
+  TaskAssign join{"x-1", 2, 5, 2, "name: x\n", 0, {}, ":29500", true};
+  auto j = Decode<TaskAssign>(Encode(join));
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_TRUE(j->joining);
+  EXPECT_EQ(j->rank, 5u);
+  bad = join;
+  bad.rendezvous = "";
+  EXPECT_NE(Decode<TaskAssign>(Encode(bad)).status().message().find("joining task needs"), std::string::npos);
+  bad = join;
+  bad.world_size = 1;
+  EXPECT_FALSE(Decode<TaskAssign>(Encode(bad)).ok());
 
   auto r = Decode<TaskRevoke>(Encode(TaskRevoke{"x-1", 2, "worker lost"}));
   ASSERT_TRUE(r.ok());

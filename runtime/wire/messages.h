@@ -141,6 +141,7 @@ struct TaskAssign {
   uint64_t resume_round = 0;
   std::vector<std::string> peers;  // worker ids by rank
   std::string rendezvous;          // host:port of the attempt's TCPStore; "" for one worker
+  bool joining = false;            // join the running attempt (rank: a uid, may be >= world_size)
 };
 
 struct TaskRevoke {
