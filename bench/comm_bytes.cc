@@ -49,6 +49,9 @@ Outcome Run(data::LoopbackDataPlane& plane, const data::Manifest& m, scheduler::
   t.config.strategy = strategy;
   t.config.inner_steps = 100;
   t.config.compress_int8 = strategy == scheduler::Strategy::kDiloco;
+  // Outer optimizer overrides, to compare settings (defaults: 0.7, 0.9).
+  if (const char* v = std::getenv("OUTER_LR")) t.config.outer_lr = std::atof(v);
+  if (const char* v = std::getenv("OUTER_MOMENTUM")) t.config.outer_momentum = std::atof(v);
   std::vector<StatusOr<train::TrainResult>> out(2, StatusOr<train::TrainResult>(InternalError("not run")));
   std::vector<std::thread> threads;
   for (uint32_t r = 0; r < 2; ++r) {
@@ -85,7 +88,9 @@ int main(int argc, char** argv) {
     std::printf("dataset: %s (set CAIRN_SHARED_DATA)\n", m.status().ToString().c_str());
     return 1;
   }
-  const Outcome ddp = Run(plane, *m, scheduler::Strategy::kDdp, steps, width, layers);
+  // ONLY_DILOCO=1 skips the baseline (its result is deterministic per machine).
+  const Outcome ddp = std::getenv("ONLY_DILOCO") ? Outcome{1, 1, 0, 1, 1}
+                                                  : Run(plane, *m, scheduler::Strategy::kDdp, steps, width, layers);
   const Outcome dil = Run(plane, *m, scheduler::Strategy::kDiloco, steps, width, layers);
   auto per1k = [&](uint64_t b) { return static_cast<double>(b) * 1000.0 / static_cast<double>(steps); };
   std::printf("char-gpt %lld layers, width %lld, context 64, batch 32/rank, 2 ranks, %lld steps/rank\n",

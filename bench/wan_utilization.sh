@@ -11,6 +11,9 @@
 # about one round trip more.
 #   sudo bench/wan_utilization.sh [BUILD_DIR]      (root: namespaces and tc)
 #   DILOCO_H=250 sudo bench/wan_utilization.sh     (inner steps per round)
+#   BENCH_MODEL=char-gpt sudo bench/wan_utilization.sh
+#       (benchmark (b)'s char-gpt, 2 layers, width 64, on tinyshakespeare,
+#        instead of the Fashion-MNIST MLP)
 set -euo pipefail
 build=$(realpath "${1:-build}")
 bin="$build/cairn"
@@ -46,8 +49,21 @@ CAIRN_HOME="$work/coord-home" "$bin" coordinator --data-dir "$work/coord" --bus 
   --http 10.77.0.1:7480 >"$work/coord.log" 2>&1 &
 pids+=($!)
 sleep 1
-CAIRN_HOME="$work/alice" "$bin" dataset add /usr/share/datasets/fashion-mnist --name fashion-mnist --format idx \
-  --license MIT "${where[@]}" >/dev/null 2>&1
+model=${BENCH_MODEL:-mlp}
+if [ "$model" = char-gpt ]; then
+  shared=${CAIRN_SHARED_DATA:-$(dirname "$build")/../shared/data}
+  CAIRN_HOME="$work/alice" "$bin" dataset add "$shared/tinyshakespeare/input.txt" --name corpus --format text \
+    --license CC0-1.0 "${where[@]}" >/dev/null 2>&1
+  model_lines="model: char-gpt
+datasets: [corpus]"
+  shape="layers: 2, heads: 4, width: 64, context: 64, lr: 0.002, batch_size: 32"
+else
+  CAIRN_HOME="$work/alice" "$bin" dataset add /usr/share/datasets/fashion-mnist --name corpus --format idx \
+    --license MIT "${where[@]}" >/dev/null 2>&1
+  model_lines="model: mlp
+datasets: [corpus]"
+  shape="batch_size: 64"
+fi
 for i in 1 2; do
   ip netns exec "cairn-w$i" env CAIRN_HOME="$work/w$i" CAIRN_LOG_LEVEL=warn "$bin" worker --name "w$i" --threads 1 \
     --measure-seconds 0 "${where[@]}" >"$work/w$i.log" 2>&1 &
@@ -56,19 +72,18 @@ done
 sleep 2
 
 common="kind: train
-model: mlp
-datasets: [fashion-mnist]
+$model_lines
 resources: {workers: 2}"
 cat >"$work/ddp.yaml" <<EOT
 name: wan-ddp
 $common
-hyperparameters: {batch_size: 64, steps: 300, round_steps: 50}
+hyperparameters: {$shape, steps: 300, round_steps: 50}
 strategy: ddp
 EOT
 cat >"$work/diloco.yaml" <<EOT
 name: wan-diloco
 $common
-hyperparameters: {batch_size: 64, steps: $((6 * ${DILOCO_H:-100}))}
+hyperparameters: {$shape, steps: $((6 * ${DILOCO_H:-100}))}
 strategy: {diloco: {inner_steps: ${DILOCO_H:-100}, compress: int8}}
 EOT
 for s in ddp diloco; do
@@ -76,13 +91,14 @@ for s in ddp diloco; do
     cat "$work/$s.out"; exit 1; }
 done
 
-python3 - "$work" <<'PY'
+BATCH=$([ "$model" = char-gpt ] && echo 32 || echo 64) python3 - "$work" <<'PY'
 import os, re, sys
 work = sys.argv[1]
 print("%-18s %8s %12s %14s %12s %22s" % ("strategy", "rounds", "calls/round", "compute/round", "utilization", "with 50 ms RTT (est.)"))
-for name, calls_per_round, batch in (("ddp", 50, 64), ("diloco", 1, 64)):
+batch = int(os.environ["BATCH"])
+for name, calls_per_round in (("ddp", 50), ("diloco", 1)):
     text = open(f"{work}/{name}.out").read()
-    rows = re.findall(r"\] round (\d+)/(\d+) loss \S+ (?:test_acc \S+ )?samples/s (\d+) sent \S+ KiB compute (\d+)%", text)
+    rows = re.findall(r"\] round (\d+)/(\d+) loss \S+ (?:(?:test_acc|val_loss) \S+ )?samples/s (\d+) sent \S+ KiB compute (\d+)%", text)
     steps = 50 if name == "ddp" else int(os.environ.get("DILOCO_H", "100"))
     util, util_rtt, compute = [], [], []
     for _, _, sps, comp in rows:

@@ -55,31 +55,44 @@ void Unflatten(const torch::Tensor& flat, std::vector<torch::Tensor>& ts) {
   }
 }
 
-double Evaluate(Model& model, const DataSource& data) {
+// The evaluation metric's sum over eval rows [begin, end): correct
+// predictions (images) or summed token cross-entropy per window (text).
+double EvaluateSum(Model& model, const DataSource& data, int64_t begin, int64_t end) {
   torch::NoGradGuard g;
   model.Train(false);
   double out = 0;
-  if (!data.is_text()) {
-    int64_t correct = 0;
-    const int64_t n = data.eval_x.size(0);
-    for (int64_t i = 0; i < n; i += 1000) {
-      const int64_t b = std::min<int64_t>(1000, n - i);
-      auto pred = model.Forward(data.eval_x.narrow(0, i, b)).argmax(1);
-      correct += pred.eq(data.eval_y.narrow(0, i, b)).sum().item<int64_t>();
+  const int64_t batch = data.is_text() ? 64 : 1000;
+  for (int64_t i = begin; i < end; i += batch) {
+    const int64_t b = std::min<int64_t>(batch, end - i);
+    auto x = data.eval_x.narrow(0, i, b);
+    auto y = data.eval_y.narrow(0, i, b);
+    if (!data.is_text()) {
+      out += static_cast<double>(model.Forward(x).argmax(1).eq(y).sum().item<int64_t>());
+    } else {
+      auto logits = model.Forward(x);
+      out += torch::cross_entropy_loss(logits.reshape({-1, 256}), y.reshape({-1})).item<double>() * static_cast<double>(b);
     }
-    out = static_cast<double>(correct) / static_cast<double>(n);
-  } else {
-    double total = 0;
-    const int64_t n = data.eval_x.size(0);
-    for (int64_t i = 0; i < n; i += 64) {
-      const int64_t b = std::min<int64_t>(64, n - i);
-      auto logits = model.Forward(data.eval_x.narrow(0, i, b));
-      total += torch::cross_entropy_loss(logits.reshape({-1, 256}), data.eval_y.narrow(0, i, b).reshape({-1})).item<double>() * b;
-    }
-    out = total / static_cast<double>(n);
   }
   model.Train(true);
   return out;
+}
+
+// Test accuracy (images) or validation loss (text). With a group, each rank
+// scores its slice and the sums are gathered and added in rank order (same
+// answer on every rank), so no rank idles while another evaluates: that
+// wait would be charged to the next round's collective.
+double Evaluate(Model& model, const DataSource& data, c10d::ProcessGroupGloo* pg, uint32_t rank, uint32_t world) {
+  const int64_t n = data.eval_x.size(0);
+  if (n == 0) return 0;
+  if (!pg || world < 2) return EvaluateSum(model, data, 0, n) / static_cast<double>(n);
+  const int64_t begin = n * rank / world, end = n * (rank + 1) / world;
+  std::vector<torch::Tensor> in{torch::tensor({EvaluateSum(model, data, begin, end)}, torch::kFloat64)};
+  std::vector<std::vector<torch::Tensor>> all(1);
+  for (uint32_t r = 0; r < world; ++r) all[0].push_back(torch::empty_like(in[0]));
+  pg->allgather(all, in)->wait();
+  double sum = 0;
+  for (const auto& t : all[0]) sum += t.item<double>();
+  return sum / static_cast<double>(n);
 }
 
 // One round's work on the current group: the steps, then (diloco) the
@@ -313,11 +326,12 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     RoundReport rep;
     ChunkCounts used;
     double loss_sum = 0;
+    Group group;  // outlives the attempt loop: the evaluation uses it
     for (uint32_t attempt = 0;; ++attempt) {
       rep = RoundReport();
       used.clear();
       loss_sum = 0;
-      Group group;
+      group = Group();
       if (membership) {
         const size_t before = membership->members().size();
         if (joined) {
@@ -397,7 +411,12 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     ASSIGN_OR_RETURN(rep.fingerprint_after, kernels::TensorFingerprint(st.params));
     rep.steps = static_cast<uint32_t>(steps);
     rep.loss = steps > 0 ? loss_sum / static_cast<double>(steps) : 0;
-    if (rank == 0) rep.eval = Evaluate(*model, data);
+    try {
+      const double eval = Evaluate(*model, data, group.pg.get(), rank, world);
+      if (rank == 0) rep.eval = eval;
+    } catch (const std::exception& e) {
+      log("round " + std::to_string(round) + ": evaluation failed (" + std::string(e.what()).substr(0, 120) + ")");
+    }
     rep.end_unix_ms = UnixMillis();
     for (const auto& [chunk, n] : used) rep.consumed.push_back({dataset_id, static_cast<uint32_t>(chunk_base + chunk), n});
     result.bytes_sent += rep.bytes_sent;
