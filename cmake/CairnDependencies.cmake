@@ -3,6 +3,7 @@
 find_package(Threads REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED)
 find_package(SQLite3 REQUIRED)
+find_package(ZLIB REQUIRED)
 find_package(CapnProto REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)

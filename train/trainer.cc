@@ -3,11 +3,13 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 
 #include "kernels/ops.h"
 #include "train/data_source.h"
+#include "train/deflate.h"
 #include "train/membership.h"
 #include "train/models.h"
 #include "train/train_state.h"
@@ -164,14 +166,37 @@ Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep
     // error feedback through one flat residual.
     torch::Tensor flat = torch::cat(delta);
     ASSIGN_OR_RETURN(torch::Tensor packed, kernels::QuantizeInt8(flat, st.residual[0]));
-    std::vector<std::vector<torch::Tensor>> gathered(1);
-    for (uint32_t r = 0; r < c.world; ++r) gathered[0].push_back(torch::empty_like(packed));
-    std::vector<torch::Tensor> in{packed};
+    // Then DEFLATE: the int8 values cluster near zero. Sizes differ by rank,
+    // so they are gathered first and the buffers padded to the largest.
+    const size_t raw_size = static_cast<size_t>(packed.numel());
+    ASSIGN_OR_RETURN(std::string z, Deflate(std::string_view(reinterpret_cast<const char*>(packed.data_ptr<uint8_t>()), raw_size)));
+    std::vector<std::vector<torch::Tensor>> sizes(1);
+    for (uint32_t r = 0; r < c.world; ++r) sizes[0].push_back(torch::empty({1}, torch::kInt64));
+    std::vector<torch::Tensor> my_size{torch::tensor({static_cast<int64_t>(z.size())})};
     const auto w0 = Clock::now();
+    c.pg->allgather(sizes, my_size)->wait();
+    int64_t longest = 0;
+    for (const auto& t : sizes[0]) longest = std::max(longest, t.item<int64_t>());
+    if (longest <= 0 || longest > static_cast<int64_t>(raw_size) * 2 + 1024) {
+      return InternalError("a peer announced a " + std::to_string(longest) + "-byte pseudo-gradient");
+    }
+    torch::Tensor mine = torch::zeros({longest}, torch::kUInt8);
+    std::memcpy(mine.data_ptr<uint8_t>(), z.data(), z.size());
+    std::vector<std::vector<torch::Tensor>> gathered(1);
+    for (uint32_t r = 0; r < c.world; ++r) gathered[0].push_back(torch::empty_like(mine));
+    std::vector<torch::Tensor> in{mine};
     c.pg->allgather(gathered, in)->wait();
     rep->comm_seconds += std::chrono::duration<double>(Clock::now() - w0).count();
-    ++rep->collectives;
-    rep->bytes_sent += static_cast<uint64_t>(packed.numel()) * (c.world - 1);
+    rep->collectives += 2;
+    rep->bytes_sent += static_cast<uint64_t>(longest + 8) * (c.world - 1);
+    for (uint32_t r = 0; r < c.world; ++r) {
+      const int64_t n = sizes[0][r].item<int64_t>();
+      if (n <= 0 || n > longest) return InternalError("rank " + std::to_string(r) + " announced " + std::to_string(n) + " bytes");
+      const auto* p = reinterpret_cast<const char*>(gathered[0][r].data_ptr<uint8_t>());
+      auto raw = Inflate(std::string_view(p, static_cast<size_t>(n)), raw_size);
+      if (!raw.ok()) return Status(raw.status().code(), "rank " + std::to_string(r) + "'s pseudo-gradient: " + raw.status().message());
+      gathered[0][r] = torch::from_blob(raw->data(), {static_cast<int64_t>(raw_size)}, torch::kUInt8).clone();
+    }
     flat.zero_();
     for (const auto& buf : gathered[0]) RETURN_IF_ERROR(kernels::DequantizeAccumulate(buf, flat));
     flat.div_(static_cast<double>(c.world));
