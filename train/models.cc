@@ -9,11 +9,15 @@ namespace {
 
 // Registers `params` (name -> tensor) on a scripted module and compiles
 // `source`; returns the saved bytes.
-StatusOr<std::string> Script(const std::vector<std::pair<std::string, torch::Tensor>>& params, const std::string& source) {
+// `meta`: a JSON object the module returns from cairn_meta(), so a server
+// knows how to feed it without the job that trained it (serve/).
+StatusOr<std::string> Script(const std::vector<std::pair<std::string, torch::Tensor>>& params, const std::string& source,
+                             const std::string& meta) {
   try {
     torch::jit::Module m("cairn_model");
     for (const auto& [name, t] : params) m.register_parameter(name, t.detach().clone(), /*is_buffer=*/false);
     m.define(source);
+    m.define("def cairn_meta(self) -> str:\n    return '" + meta + "'\n");
     std::ostringstream out;
     m.save(out);
     return out.str();
@@ -35,8 +39,13 @@ std::vector<std::pair<std::string, torch::Tensor>> NamedParams(torch::nn::Module
 }
 
 // ---- mlp: flatten, then Linear+ReLU per hidden width, then Linear.
+std::string ImageMeta(const ModelShape& s) {
+  return "{\"task\": \"image-classification\", \"input\": [" + std::to_string(s.channels) + ", " + std::to_string(s.rows) +
+         ", " + std::to_string(s.cols) + "], \"classes\": " + std::to_string(s.classes) + "}";
+}
+
 struct Mlp : Model, torch::nn::Module {
-  Mlp(const std::vector<int64_t>& hidden, const ModelShape& s) {
+  Mlp(const std::vector<int64_t>& hidden, const ModelShape& s) : shape(s) {
     int64_t in = s.channels * s.rows * s.cols;
     for (size_t i = 0; i < hidden.size(); ++i) {
       layers.push_back(register_module("fc" + std::to_string(i), torch::nn::Linear(in, hidden[i])));
@@ -61,15 +70,17 @@ struct Mlp : Model, torch::nn::Module {
       if (i + 1 < layers.size()) src << "    h = torch.relu(h)\n";
     }
     src << "    return h\n";
-    return Script(NamedParams(*this), src.str());
+    return Script(NamedParams(*this), src.str(), ImageMeta(shape));
   }
+  ModelShape shape;
   std::vector<torch::nn::Linear> layers;
 };
 
 // ---- cnn: two 3x3 conv + ReLU + 2x2 max-pool stages, then two Linear.
 struct Cnn : Model, torch::nn::Module {
   explicit Cnn(const ModelShape& s)
-      : conv1(register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(s.channels, 32, 3).padding(1)))),
+      : shape(s),
+        conv1(register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(s.channels, 32, 3).padding(1)))),
         conv2(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, 3).padding(1)))),
         fc1(register_module("fc1", torch::nn::Linear(64 * (s.rows / 4) * (s.cols / 4), 128))),
         fc2(register_module("fc2", torch::nn::Linear(128, s.classes))) {}
@@ -89,8 +100,9 @@ def forward(self, x: Tensor) -> Tensor:
     h = torch.max_pool2d(torch.relu(torch.conv2d(h, self.conv2_weight, self.conv2_bias, [1, 1], [1, 1])), [2, 2])
     h = torch.relu(torch.linear(h.flatten(1), self.fc1_weight, self.fc1_bias))
     return torch.linear(h, self.fc2_weight, self.fc2_bias)
-)");
+)", ImageMeta(shape));
   }
+  ModelShape shape;
   torch::nn::Conv2d conv1, conv2;
   torch::nn::Linear fc1, fc2;
 };
@@ -172,7 +184,8 @@ struct CharGpt : Model, torch::nn::Module {
     }
     src << "    x = torch.layer_norm(x, [" << width << "], self.ln_f_weight, self.ln_f_bias)\n"
         << "    return torch.linear(x, self.head_weight)\n";
-    return Script(NamedParams(*this), src.str());
+    return Script(NamedParams(*this), src.str(),
+                  "{\"task\": \"text-generation\", \"vocab\": 256, \"context\": " + std::to_string(context) + "}");
   }
   int64_t layers, heads, width, context;
   double dropout;

@@ -1,0 +1,73 @@
+// A registered model loaded for serving: TorchScript bytes (as `cairn models
+// pull` writes them) run with LibTorch. cairn's own exports carry a
+// `cairn_meta()` method saying what the model is (serve needs no job spec):
+//   image-classification  input [C, H, W] floats in [0, 1] -> logits [classes]
+//   text-generation       bytes (vocab 256), context T -> next-byte logits
+// A user's TorchScript module without it is served as a plain tensor model.
+// This header is free of LibTorch.
+// Thread safety: every method may be called from many threads at once.
+#ifndef CAIRN_SERVE_INFERENCE_MODEL_H_
+#define CAIRN_SERVE_INFERENCE_MODEL_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/base/statusor.h"
+
+namespace cairn::serve {
+
+enum class ModelTask { kImageClassification, kTextGeneration, kTensor };
+const char* ModelTaskName(ModelTask t);
+
+struct ModelInfo {
+  ModelTask task = ModelTask::kTensor;
+  std::vector<int64_t> input_shape;  // per example, without the batch dimension ({} if unknown)
+  int64_t classes = 0;
+  int64_t context = 0, vocab = 0;    // text-generation
+};
+
+// A dense fp32 tensor, row-major.
+struct FloatTensor {
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+};
+
+struct GenerateOptions {
+  int64_t max_tokens = 16;
+  double temperature = 1.0;  // 0: greedy
+  double top_p = 1.0;        // nucleus sampling mass
+  std::vector<std::string> stop;
+  std::optional<uint64_t> seed;
+};
+
+struct Generation {
+  std::string text;
+  int64_t prompt_tokens = 0, completion_tokens = 0;
+  std::string finish_reason;  // "length" | "stop"
+};
+
+class InferenceModel {
+ public:
+  virtual ~InferenceModel() = default;
+  // InvalidArgument if the bytes are not a loadable TorchScript module or its
+  // metadata is malformed.
+  static StatusOr<std::unique_ptr<InferenceModel>> Load(const std::string& torchscript);
+
+  virtual const ModelInfo& info() const = 0;
+  // Runs a batch: `in.shape` = {N, ...}; returns the output tensor. Checks
+  // the shape against info().input_shape when known.
+  virtual StatusOr<FloatTensor> Forward(const FloatTensor& in) const = 0;
+  // Text models: samples up to max_tokens bytes after `prompt`. `on_text`
+  // gets each new piece of valid UTF-8 as it is decided (a byte that starts
+  // a multi-byte character waits for the rest); returning false stops early.
+  virtual StatusOr<Generation> Generate(const std::string& prompt, const GenerateOptions& options,
+                                        const std::function<bool(const std::string&)>& on_text = {}) const = 0;
+};
+
+}  // namespace cairn::serve
+
+#endif  // CAIRN_SERVE_INFERENCE_MODEL_H_
