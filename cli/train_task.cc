@@ -42,10 +42,8 @@ StatusOr<std::string> FetchCheckpoint(const TrainEnvironment& env, data::DataCli
   return client.GetBlob(h);
 }
 
-// The local address this machine uses to reach `host` (a connected UDP
-// socket sends nothing): the address peers can reach this worker's Gloo
-// device at, which the host name may not resolve to (containers, network
-// namespaces, several interfaces).
+}  // namespace
+
 std::string LocalAddressToward(const std::string& host) {
   int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
   if (fd < 0) return "";
@@ -66,8 +64,6 @@ std::string LocalAddressToward(const std::string& host) {
   ::close(fd);
   return out;
 }
-
-}  // namespace
 
 StatusOr<std::string> RunTrainTask(const wire::TaskAssign& task, const std::atomic<bool>& cancel,
                                    const worker::TaskIo& io, const TrainEnvironment& env) {

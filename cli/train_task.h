@@ -25,6 +25,12 @@ struct TrainEnvironment {
   int threads = 0;               // intra-op threads (0: all cores)
 };
 
+// The local address this machine uses to reach `host` (a connected UDP
+// socket sends nothing): the address peers can reach this worker at (its Gloo
+// device, its serving replica), which the host name may not resolve to
+// (containers, network namespaces, several interfaces). "" if unknown.
+std::string LocalAddressToward(const std::string& host);
+
 StatusOr<std::string> RunTrainTask(const wire::TaskAssign& task, const std::atomic<bool>& cancel,
                                    const worker::TaskIo& io, const TrainEnvironment& env);
 

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/coordinator_client.h"
+#include "cli/serve_task.h"
 #include "cli/train_task.h"
 #include "runtime/crypto/key_file.h"
 #include "kernels/device_info.h"
@@ -57,10 +58,7 @@ StatusOr<std::string> RunTask(const wire::TaskAssign& task, const std::atomic<bo
                               bool cuda, const TrainEnvironment& env) {
   ASSIGN_OR_RETURN(scheduler::JobSpec spec, scheduler::ParseJobSpec(task.spec, task.job_id));
   if (spec.kind == scheduler::JobKind::kTrain) return RunTrainTask(task, cancel, io, env);
-  if (spec.kind != scheduler::JobKind::kBenchmark) {
-    return FailedPreconditionError(std::string("this worker cannot run ") + scheduler::JobKindName(spec.kind) +
-                                   " jobs yet (train and benchmark only)");
-  }
+  if (spec.kind == scheduler::JobKind::kServe) return RunServeTask(task, cancel, io, env);
   const auto& log = io.log;
   log("rank " + std::to_string(task.rank) + "/" + std::to_string(task.world_size) + ": matmul benchmark for " +
       std::to_string(spec.benchmark_seconds) + " s");

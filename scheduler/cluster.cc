@@ -4,7 +4,11 @@
 
 namespace cairn::scheduler {
 namespace {
-bool IsElastic(const JobRecord& j) { return j.spec.kind == JobKind::kTrain && j.spec.strategy != Strategy::kSingle; }
+// Elastic jobs lose and gain workers without a restart: multi-worker
+// training (ddp, diloco) and serving (each worker is an independent replica).
+bool IsElastic(const JobRecord& j) {
+  return (j.spec.kind == JobKind::kTrain && j.spec.strategy != Strategy::kSingle) || j.spec.kind == JobKind::kServe;
+}
 }  // namespace
 
 const char* JobStateName(JobState s) {

@@ -224,6 +224,7 @@ HandlerResult Coordinator::OnClient(const wire::Peer& peer, const wire::ClientRe
         (void)server_->SendTo(it->second, MakeOutgoing(wire::TaskRevoke{c->job_id, j->attempt, "job cancelled"}));
       }
     }
+    gateway_.RemoveJob(c->job_id);
     Persist(c->job_id);
     Log(c->job_id, "cancelled by " + base_->IdentityOf(peer));
     return Reply(rid, wire::CancelledBody{c->job_id});
@@ -264,7 +265,19 @@ HandlerResult Coordinator::OnTaskUpdate(const wire::Peer& peer, const wire::Task
     if (!s.ok()) Log(update.job_id, "[" + worker.substr(0, 8) + "] receipt refused: " + s.ToString());
     return s.ok() ? HandlerResult(std::optional<wire::Outgoing>()) : HandlerResult(s);
   }
+  if (const auto* serving = std::get_if<wire::TaskServing>(&update.body)) {
+    if (j->spec.kind != JobKind::kServe || std::find(j->workers.begin(), j->workers.end(), worker) == j->workers.end()) {
+      return PermissionDeniedError("worker " + worker + " serves no replica of job " + update.job_id);
+    }
+    const size_t colon = serving->endpoint.rfind(':');
+    gateway_.AddReplica(ReplicaInfo{j->spec.model, serving->task, update.job_id, worker, serving->endpoint.substr(0, colon),
+                                    std::atoi(serving->endpoint.c_str() + colon + 1)});
+    Log(update.job_id, "[" + worker.substr(0, 8) + "] serving " + j->spec.model + " (" + serving->task + ") at " +
+                           serving->endpoint);
+    return std::optional<wire::Outgoing>();
+  }
   const auto& f = std::get<wire::TaskFinished>(update.body);
+  if (j->spec.kind == JobKind::kServe) gateway_.RemoveWorker(worker);
   RETURN_IF_ERROR(cluster_->TaskFinished(update.job_id, worker, f.ok, f.message));
   Persist(update.job_id);
   Log(update.job_id, "[" + worker.substr(0, 8) + "] task " + (f.ok ? "finished: " : "failed: ") + f.message);
@@ -392,7 +405,8 @@ void Coordinator::Apply(const std::vector<ClusterEvent>& events) {
         // Several workers meet at a store this coordinator hosts, one per attempt.
         std::string rendezvous;
         rendezvous_.Close(e.job_id);
-        if (e.workers.size() > 1) {
+        auto placed_job = cluster_->Job(e.job_id);
+        if (e.workers.size() > 1 && placed_job.ok() && placed_job->spec.kind == JobKind::kTrain) {
           auto port = rendezvous_.Open(e.job_id, e.attempt);
           if (port.ok()) {
             rendezvous = ":" + std::to_string(*port);
@@ -425,12 +439,20 @@ void Coordinator::Apply(const std::vector<ClusterEvent>& events) {
         break;
       }
       case ClusterEvent::kJoined: {
-        // A free worker tops up a running elastic job: it meets the others at
-        // the attempt's store and is taken in at the next round boundary.
-        auto port = rendezvous_.Open(e.job_id, e.attempt);
-        if (!port.ok()) {
-          Log(e.job_id, "rendezvous store failed: " + port.status().ToString());
-          break;
+        // A free worker tops up a running elastic job: a training worker meets
+        // the others at the attempt's store and is taken in at the next round
+        // boundary; a serve replica just starts.
+        auto job = cluster_->Job(e.job_id);
+        if (!job.ok()) break;
+        const bool serve = job->spec.kind == JobKind::kServe;
+        std::string rendezvous;
+        if (!serve) {
+          auto port = rendezvous_.Open(e.job_id, e.attempt);
+          if (!port.ok()) {
+            Log(e.job_id, "rendezvous store failed: " + port.status().ToString());
+            break;
+          }
+          rendezvous = ":" + std::to_string(*port);
         }
         Record("jobPlaced", [&](ledger::schema::LedgerEntry::Body::Builder b) {
           auto p = b.initJobPlaced();
@@ -441,16 +463,19 @@ void Coordinator::Apply(const std::vector<ClusterEvent>& events) {
           ws[0].setRank(e.uid);
           ws[0].setPricePerHourMicros(cluster_->workers().at(e.worker_id).state.price_per_hour_micros);
         });
-        auto job = cluster_->Job(e.job_id);
         auto it = routing_by_worker_.find(e.worker_id);
-        if (it != routing_by_worker_.end() && job.ok()) {
-          wire::TaskAssign a{e.job_id, e.attempt, e.uid, job->spec.workers, spec_text_[e.job_id], 0, {}, ":" + std::to_string(*port), true};
+        if (it != routing_by_worker_.end()) {
+          wire::TaskAssign a = serve ? wire::TaskAssign{e.job_id, e.attempt, 0, 1, spec_text_[e.job_id], 0, {}, ""}
+                                     : wire::TaskAssign{e.job_id, e.attempt, e.uid, job->spec.workers, spec_text_[e.job_id],
+                                                        0, {}, rendezvous, true};
           (void)server_->SendTo(it->second, MakeOutgoing(a));
         }
-        Log(e.job_id, "adding " + e.worker_id.substr(0, 8) + " (uid " + std::to_string(e.uid) + "); it joins at the next round");
+        Log(e.job_id, "adding " + e.worker_id.substr(0, 8) + (serve ? " as a replica" : " (uid " + std::to_string(e.uid) +
+                                                                        "); it joins at the next round"));
         break;
       }
       case ClusterEvent::kRevoked: {
+        gateway_.RemoveJob(e.job_id);
         auto it = routing_by_worker_.find(e.worker_id);
         if (it != routing_by_worker_.end()) {
           (void)server_->SendTo(it->second, MakeOutgoing(wire::TaskRevoke{e.job_id, e.attempt, e.message}));
@@ -459,10 +484,14 @@ void Coordinator::Apply(const std::vector<ClusterEvent>& events) {
       }
       case ClusterEvent::kJobRequeued:
       case ClusterEvent::kJobFailed:
+        gateway_.RemoveJob(e.job_id);
+        Log(e.job_id, e.message);
+        break;
       case ClusterEvent::kWorkerDropped:
         Log(e.job_id, e.message);
         break;
       case ClusterEvent::kWorkerDied:
+        gateway_.RemoveWorker(e.worker_id);
         CAIRN_LOG_WARN("worker {} lost: {}", e.worker_id, e.message);
         break;
     }

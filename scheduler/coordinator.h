@@ -25,6 +25,7 @@
 #include "scheduler/cluster.h"
 #include "scheduler/job_store.h"
 #include "scheduler/artifact_index.h"
+#include "scheduler/gateway.h"
 #include "scheduler/rendezvous.h"
 #include "runtime/base/mutex.h"
 
@@ -60,6 +61,8 @@ class Coordinator {
   // Checkpoints (where a requeued job resumes) and registered models, as
   // workers reported them in their signed entries. Any thread.
   ArtifactIndex& artifacts() { return *artifacts_; }
+  // The inference gateway: serve tasks' replicas, routes for the HTTP port.
+  Gateway& gateway() { return gateway_; }
   // Training progress from accepted step receipts, in Prometheus text
   // (cairn_train_round, cairn_train_loss, cairn_train_samples_total per
   // job, cairn_step_receipts_total). Any thread.
@@ -106,6 +109,7 @@ class Coordinator {
 
   RendezvousHost rendezvous_;
   std::unique_ptr<ArtifactIndex> artifacts_;
+  Gateway gateway_;
   struct Progress {
     uint64_t round = 0, samples = 0, receipts = 0;
     double loss = 0;

@@ -38,6 +38,9 @@ int HttpStatus(const Status& s) {
 
 ReplicaServer::ReplicaServer(std::shared_ptr<const InferenceModel> model, ReplicaOptions options)
     : model_(model), options_(std::move(options)), batcher_(model, options_.max_batch), http_(new httplib::Server) {
+  // The gateway keeps its connections open: let it.
+  http_->set_keep_alive_max_count(100000);
+  http_->set_keep_alive_timeout(60);
   Routes();
 }
 

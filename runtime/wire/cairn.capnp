@@ -164,7 +164,14 @@ struct TaskUpdate {
     finished @3 :TaskFinished;
     receipt @4 :Data;             # a ledger entry signed by the worker (stepReceipt,
                                   # checkpointCommitted, modelRegistered) for the coordinator to append
+    serving @5 :TaskServing;      # a serve task's replica is up
   }
+}
+
+# Where a serve task answers inference requests (the gateway's upstream).
+struct TaskServing {
+  endpoint @0 :Text;              # host:port of its HTTP server
+  task @1 :Text;                  # image-classification | text-generation | tensor
 }
 
 struct TaskFinished {

@@ -41,6 +41,10 @@ std::string Encode(const TaskUpdate& m) {
     body.setLog(Text(line->line));
   } else if (const auto* receipt = std::get_if<TaskReceipt>(&m.body)) {
     body.setReceipt(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(receipt->entry.data()), receipt->entry.size()));
+  } else if (const auto* serving = std::get_if<TaskServing>(&m.body)) {
+    auto sb = body.initServing();
+    sb.setEndpoint(Text(serving->endpoint));
+    sb.setTask(Text(serving->task));
   } else {
     const auto& f = std::get<TaskFinished>(m.body);
     auto fb = body.initFinished();
@@ -115,6 +119,19 @@ Status Decode(std::string_view payload, TaskUpdate* out) {
         auto d = body.getReceipt();
         out->body = TaskReceipt{std::string(reinterpret_cast<const char*>(d.begin()), d.size())};
         return CheckDataSize(std::get<TaskReceipt>(out->body).entry, kMaxReceiptBytes, "receipt");
+      }
+      case s::TaskUpdate::Body::SERVING: {
+        TaskServing sv{Str(body.getServing().getEndpoint()), Str(body.getServing().getTask())};
+        RETURN_IF_ERROR(CheckText(sv.endpoint, kMaxIdBytes, "serving.endpoint"));
+        RETURN_IF_ERROR(CheckText(sv.task, kMaxIdBytes, "serving.task"));
+        const size_t colon = sv.endpoint.rfind(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 >= sv.endpoint.size() ||
+            sv.endpoint.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+            std::atoi(sv.endpoint.c_str() + colon + 1) <= 0 || std::atoi(sv.endpoint.c_str() + colon + 1) > 65535) {
+          return InvalidArgumentError("serving.endpoint must be HOST:PORT, got '" + sv.endpoint + "'");
+        }
+        out->body = std::move(sv);
+        return OkStatus();
       }
     }
     return InvalidArgumentError("unknown task update " + std::to_string(static_cast<int>(body.which())));

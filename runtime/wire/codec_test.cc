@@ -238,6 +238,13 @@ TEST(CodecControl, TaskProtocolRoundTripAndLimits) {
   bad.world_size = 1;
   EXPECT_FALSE(Decode<TaskAssign>(Encode(bad)).ok());
 
+  auto sv = Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskServing{"10.0.0.5:8123", "text-generation"}}));
+  ASSERT_TRUE(sv.ok()) << sv.status();
+  EXPECT_EQ(std::get<TaskServing>(sv->body).endpoint, "10.0.0.5:8123");
+  for (const char* bad_endpoint : {"", "host", ":80", "host:", "host:0", "host:99999", "host:8a"}) {
+    EXPECT_FALSE(Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskServing{bad_endpoint, "tensor"}})).ok()) << bad_endpoint;
+  }
+
   auto r = Decode<TaskRevoke>(Encode(TaskRevoke{"x-1", 2, "worker lost"}));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->reason, "worker lost");

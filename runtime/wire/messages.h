@@ -157,10 +157,15 @@ struct TaskFinished {
 };
 // A ledger entry the worker signed, for the coordinator to check and append.
 struct TaskReceipt { std::string entry; };
+// A serve task's replica is up at `endpoint` (host:port), serving `task`.
+struct TaskServing {
+  std::string endpoint;
+  std::string task;
+};
 struct TaskUpdate {
   std::string job_id;
   uint32_t attempt = 0;
-  std::variant<TaskLogLine, TaskFinished, TaskReceipt> body;
+  std::variant<TaskLogLine, TaskFinished, TaskReceipt, TaskServing> body;
 };
 
 struct Goodbye { std::string reason; };

@@ -166,6 +166,9 @@ Status WorkerAgent::Run(const std::atomic<bool>& stop) {
             io.receipt = [&](const std::string& entry) {
               outbox.Push(wire::TaskUpdate{task.job_id, task.attempt, wire::TaskReceipt{entry}});
             };
+            io.serving = [&](const std::string& endpoint, const std::string& what) {
+              outbox.Push(wire::TaskUpdate{task.job_id, task.attempt, wire::TaskServing{endpoint, what}});
+            };
             auto result = runner_(task, raw->cancel, io);
             if (!raw->cancel) {
               outbox.Push(wire::TaskUpdate{task.job_id, task.attempt,

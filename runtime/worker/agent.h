@@ -27,6 +27,8 @@ namespace cairn::worker {
 struct TaskIo {
   std::function<void(const std::string& line)> log;
   std::function<void(const std::string& signed_entry)> receipt;
+  // A serve task tells the gateway where its replica listens.
+  std::function<void(const std::string& endpoint, const std::string& task)> serving;
 };
 
 // Runs one task to the end. `cancel` becomes true when the lease is revoked

@@ -1,0 +1,53 @@
+#include "cli/serve_task.h"
+
+#include <chrono>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "data/data_client.h"
+#include "runtime/base/encoding.h"
+#include "scheduler/job_spec.h"
+#include "serve/replica_server.h"
+
+namespace cairn::cli {
+
+StatusOr<std::string> RunServeTask(const wire::TaskAssign& task, const std::atomic<bool>& cancel,
+                                   const worker::TaskIo& io, const TrainEnvironment& env) {
+  ASSIGN_OR_RETURN(scheduler::JobSpec spec, scheduler::ParseJobSpec(task.spec, task.job_id));
+  if (spec.model.empty()) return InvalidArgumentError("a serve job names a registered model: model: NAME");
+  httplib::Client http(env.coordinator_host, env.http_port);
+  http.set_connection_timeout(5);
+  auto r = http.Get("/models/" + spec.model);
+  if (!r) return UnavailableError("cannot reach the coordinator's HTTP port to look up model '" + spec.model + "'");
+  if (r->status != 200) return NotFoundError("model '" + spec.model + "' is not registered (cairn models list)");
+  nlohmann::json m = nlohmann::json::parse(r->body, nullptr, false);
+  auto raw = HexDecode(m.is_object() ? m.value("blob", "") : "");
+  if (!raw.ok() || raw->size() != 32) return InternalError("the model record has no blob hash");
+  Sha256Digest hash;
+  std::copy(raw->begin(), raw->end(), hash.begin());
+  data::DataClient client(env.coordinator_host, env.http_port, env.cache_dir);
+  ASSIGN_OR_RETURN(std::string torchscript, client.GetBlob(hash));  // verified against its hash
+  ASSIGN_OR_RETURN(std::unique_ptr<serve::InferenceModel> loaded, serve::InferenceModel::Load(torchscript));
+  std::shared_ptr<const serve::InferenceModel> model(std::move(loaded));
+
+  serve::ReplicaOptions o;
+  o.model_name = spec.model;
+  const std::string local = LocalAddressToward(env.coordinator_host);
+  o.host = local.empty() ? "0.0.0.0" : local;
+  serve::ReplicaServer server(model, o);
+  ASSIGN_OR_RETURN(int port, server.Start());
+  const std::string endpoint = (local.empty() ? std::string("127.0.0.1") : local) + ":" + std::to_string(port);
+  const char* task_name = serve::ModelTaskName(model->info().task);
+  io.log(std::string("serving '") + spec.model + "' (" + task_name + ", " + std::to_string(torchscript.size() / 1024) +
+         " KiB) at " + endpoint);
+  io.serving(endpoint, task_name);
+  while (!cancel.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server.Stop();
+  const serve::ReplicaStats s = server.stats();
+  return "served " + std::to_string(s.requests) + " requests (" + std::to_string(s.errors) + " errors, " +
+         std::to_string(s.completion_tokens) + " tokens generated)";
+}
+
+}  // namespace cairn::cli

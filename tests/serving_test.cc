@@ -1,0 +1,172 @@
+// Serving as consumers meet it: a coordinator and three `cairn worker`
+// processes on loopback; a Fashion-MNIST classifier and a small char-gpt are
+// trained there, then served (`kind: serve`), and real HTTP clients call the
+// coordinator's gateway: KServe v2 for the classifier (the right classes for
+// test images), OpenAI completions for the text model (plain and streamed).
+// One classifier replica's worker is killed with SIGKILL under load and
+// requests keep succeeding.
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include "data/builder.h"
+#include "tests/local_cluster.h"
+
+namespace cairn {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kFashion[] = "/usr/share/datasets/fashion-mnist";
+
+class ServingSystem : public ::testing::Test, public testing::LocalCluster {
+ protected:
+  ServingSystem() : LocalCluster(CAIRN_BINARY, "cairn-serve") {}
+  std::string Logs(const std::string& id) { return Cairn({"logs", id}).out; }
+  bool WaitLogs(const std::string& id, const std::function<bool(const std::string&)>& pred, int seconds) {
+    for (int i = 0; i < seconds * 4; ++i) {
+      if (pred(Logs(id))) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return false;
+  }
+  static size_t Count(const std::string& s, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+    return n;
+  }
+};
+
+json ImageRequest(const unsigned char* record) {
+  json pixels = json::array();
+  for (int p = 0; p < 784; ++p) pixels.push_back(record[1 + p] / 255.0);
+  return {{"inputs", json::array({{{"name", "input"}, {"shape", {1, 1, 28, 28}}, {"datatype", "FP32"}, {"data", pixels}}})}};
+}
+
+TEST_F(ServingSystem, GatewayServesBothApisAndSurvivesALostReplica) {
+  if (!std::filesystem::exists(kFashion)) GTEST_SKIP() << "dataset-fashion-mnist not installed (scripts/setup does)";
+  const char* shared = std::getenv("CAIRN_SHARED_DATA");
+  const std::string text = std::string(shared ? shared : "../shared/data") + "/tinyshakespeare/input.txt";
+  if (!std::filesystem::exists(text)) GTEST_SKIP() << "no " << text;
+  auto coordinator = StartCoordinator();
+  ASSERT_EQ(Cairn({"dataset", "add", kFashion, "--name", "fashion-mnist", "--format", "idx", "--license", "MIT"}, "alice-home").code, 0);
+  ASSERT_EQ(Cairn({"dataset", "add", text, "--name", "shakespeare", "--format", "text", "--license", "CC0-1.0"}, "bob-home").code, 0);
+  std::map<std::string, std::unique_ptr<testing::Subprocess>> workers;
+  for (const char* n : {"w1", "w2", "w3"}) workers[n] = StartWorker(n, {"--threads", "1"});
+  ASSERT_TRUE(WaitForWorkers(3));
+
+  // Train both models (one worker each, at the same time).
+  std::ofstream(dir() + "/fm.yaml") << "name: fm\nkind: train\nmodel: mlp\ndatasets: [fashion-mnist]\n"
+                                       "hyperparameters: {steps: 800, round_steps: 400}\noutput: {model: fm}\n";
+  std::ofstream(dir() + "/gpt.yaml") << "name: gpt\nkind: train\nmodel: char-gpt\ndatasets: [shakespeare]\n"
+                                        "hyperparameters: {steps: 30, layers: 1, heads: 2, width: 32, context: 32, batch_size: 8}\n"
+                                        "output: {model: tiny-gpt}\n";
+  auto fm = Cairn({"submit", dir() + "/fm.yaml", "--json"});
+  auto gpt = Cairn({"submit", dir() + "/gpt.yaml", "--follow"});
+  ASSERT_EQ(gpt.code, 0) << gpt.out;
+  const std::string fm_id = testing::Json(fm.out)["id"];
+  ASSERT_TRUE(WaitLogs(fm_id, [](const std::string& l) { return l.find("job succeeded") != std::string::npos; }, 240)) << Logs(fm_id);
+
+  // Serve the classifier on two workers, the text model on the third.
+  std::ofstream(dir() + "/serve-fm.yaml") << "name: serve-fm\nkind: serve\nmodel: fm\nresources: {workers: 2}\n";
+  std::ofstream(dir() + "/serve-gpt.yaml") << "name: serve-gpt\nkind: serve\nmodel: tiny-gpt\n";
+  const std::string serve_fm = testing::Json(Cairn({"submit", dir() + "/serve-fm.yaml", "--json"}).out)["id"];
+  const std::string serve_gpt = testing::Json(Cairn({"submit", dir() + "/serve-gpt.yaml", "--json"}).out)["id"];
+  ASSERT_TRUE(WaitLogs(serve_fm, [](const std::string& l) { return Count(l, "] serving fm") == 2; }, 60)) << Logs(serve_fm);
+  ASSERT_TRUE(WaitLogs(serve_gpt, [](const std::string& l) { return Count(l, "] serving tiny-gpt") == 1; }, 60)) << Logs(serve_gpt);
+
+  httplib::Client http("127.0.0.1", http_port());
+  http.set_read_timeout(30, 0);
+  EXPECT_EQ(http.Get("/v2/health/live")->status, 200);
+  EXPECT_EQ(http.Get("/v2/models/fm/ready")->status, 200);
+  EXPECT_EQ(http.Get("/v2/models/nope/ready")->status, 404);
+  auto models = json::parse(http.Get("/v1/models")->body);
+  EXPECT_EQ(models["data"].size(), 2u) << models.dump();
+
+  // KServe v2: the first 300 test images get the right class (>= 80%).
+  auto built = data::BuildDataset(kFashion, data::Format::kIdx);
+  ASSERT_TRUE(built.ok()) << built.status();
+  const std::string& test_chunk = built->chunks[built->manifest.splits[0].chunks.size()];
+  auto record = [&](int i) { return reinterpret_cast<const unsigned char*>(test_chunk.data()) + i * 785; };
+  int correct = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto res = http.Post("/v2/models/fm/infer", ImageRequest(record(i)).dump(), "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    auto logits = json::parse(res->body)["outputs"][0]["data"].get<std::vector<float>>();
+    correct += std::max_element(logits.begin(), logits.end()) - logits.begin() == record(i)[0];
+  }
+  EXPECT_GE(correct, 240) << "800 steps of the MLP reach ~83% on Fashion-MNIST";
+  auto bad = http.Post("/v2/models/fm/infer", "{\"inputs\": 3", "application/json");
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(json::parse(bad->body)["error"].get<std::string>().find("JSON"), std::string::npos);
+
+  // OpenAI completions through the gateway, plain and streamed.
+  auto plain = http.Post("/v1/completions", R"({"model": "tiny-gpt", "prompt": "ROMEO:", "max_tokens": 20, "seed": 1})",
+                         "application/json");
+  ASSERT_EQ(plain->status, 200) << plain->body;
+  auto pj = json::parse(plain->body);
+  EXPECT_EQ(pj["usage"]["completion_tokens"], 20);
+  auto streamed = http.Post("/v1/completions",
+                            R"({"model": "tiny-gpt", "prompt": "ROMEO:", "max_tokens": 20, "seed": 1, "stream": true})",
+                            "application/json");
+  ASSERT_EQ(streamed->status, 200);
+  std::string joined;
+  for (size_t at = 0; (at = streamed->body.find("data: {", at)) != std::string::npos; ++at) {
+    auto c = json::parse(streamed->body.substr(at + 6, streamed->body.find("\n\n", at) - at - 6));
+    if (!c["choices"].empty()) joined += c["choices"][0]["text"].get<std::string>();
+  }
+  EXPECT_EQ(joined, pj["choices"][0]["text"]) << streamed->body;
+  EXPECT_NE(streamed->body.rfind("data: [DONE]\n\n"), std::string::npos);
+  auto notjson = http.Post("/v1/completions", "{\"model\":", "application/json");
+  EXPECT_EQ(notjson->status, 400);
+  EXPECT_EQ(json::parse(notjson->body)["error"]["type"], "invalid_request_error");
+  auto unknown = http.Post("/v1/completions", R"({"model": "gpt-4", "prompt": "hi"})", "application/json");
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(json::parse(unknown->body)["error"]["param"], "model");
+
+  // Load from 4 clients; one classifier replica's worker dies mid-way. The
+  // gateway retries on the other replica: no request fails.
+  const std::string victim = [&] {
+    const std::string l = Logs(serve_fm);
+    for (const auto& [name, id] : ids_) {
+      if (name != "w3" && l.find("[" + id.substr(0, 8) + "] serving fm") != std::string::npos) return name;
+    }
+    return std::string();
+  }();
+  ASSERT_FALSE(victim.empty()) << Logs(serve_fm);
+  std::atomic<int> ok{0}, failed{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      httplib::Client cl("127.0.0.1", http_port());
+      cl.set_read_timeout(30, 0);
+      for (int i = c; !stop; i = (i + 4) % 300) {
+        auto res = cl.Post("/v2/models/fm/infer", ImageRequest(record(i)).dump(), "application/json");
+        (res && res->status == 200 ? ok : failed)++;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const int before = ok.load();
+  workers[victim]->Signal(SIGKILL);
+  workers[victim]->Wait();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_GT(before, 20);
+  EXPECT_GT(ok.load(), before + 20) << "requests went on after the kill";
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(http.Post("/v2/models/fm/infer", ImageRequest(record(0)).dump(), "application/json")->status, 200);
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+}
+
+}  // namespace
+}  // namespace cairn
