@@ -67,10 +67,20 @@ StatusOr<uint64_t> Log::AppendAll(std::vector<std::string> entries) {
 
 Status Log::AppendAsync(std::vector<std::string> entries, AppendCallback done) {
   if (entries.empty()) return InvalidArgumentError("no entries to append");
-  for (size_t i = 0; i < entries.size(); ++i) {
+  std::vector<EntryHeader> headers;
+  for (size_t i = 0; i < entries.size(); ++i) {  // signatures in parallel across callers
     auto header = ValidateEntry(entries[i]);
-    Status s = header.status();
-    if (s.ok() && options_.admit) s = options_.admit(*header, entries[i]);
+    if (!header.ok()) {
+      MutexLock lock(&tree_mu_);
+      ++stats_.refused;
+      return entries.size() == 1 ? header.status()
+                                 : header.status().WithContext("entry " + std::to_string(i) + " of " + std::to_string(entries.size()));
+    }
+    headers.push_back(*header);
+  }
+  std::lock_guard<std::mutex> admit_lock(admit_mu_);
+  for (size_t i = 0; i < entries.size() && options_.admit; ++i) {
+    Status s = options_.admit(headers[i], entries[i]);
     if (!s.ok()) {
       MutexLock lock(&tree_mu_);
       ++stats_.refused;

@@ -35,7 +35,11 @@ struct LogOptions {
   std::string origin;  // checkpoint origin and signed-note key name, e.g. "cairn.example/ledger"
   size_t max_batch_entries = 8192;
   // Optional policy check after validation (e.g. only the operator may
-  // credit accounts); an error refuses the entry.
+  // credit accounts); an error refuses the entry. Calls are serialized and
+  // made in the order entries are queued, so a policy that keeps state
+  // (balances) sees them in log order. With several entries in one
+  // submission, a refusal of entry k>0 does not undo what the policy did for
+  // the entries before it: stateful policies take one entry at a time.
   std::function<Status(const EntryHeader&, std::string_view entry)> admit;
 };
 
@@ -102,6 +106,7 @@ class Log {
   std::string checkpoint_ GUARDED_BY(tree_mu_);
   LogStats stats_ GUARDED_BY(tree_mu_);
 
+  std::mutex admit_mu_;  // admission and queueing in one order
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<std::unique_ptr<Submission>> queue_;  // guarded by queue_mu_

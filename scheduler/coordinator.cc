@@ -41,7 +41,11 @@ StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(CoordinatorOptions opt
   if (ledger::OpenDataDir(dir).status().code() == StatusCode::kNotFound) {
     RETURN_IF_ERROR(ledger::InitDataDir(dir, ""));
   }
-  ASSIGN_OR_RETURN(c->log_, ledger::OpenDataDir(dir));
+  ledger::LogOptions log_options;
+  Balances* balances = &c->balances_;
+  log_options.admit = [balances](const ledger::EntryHeader&, std::string_view entry) { return balances->Admit(entry); };
+  ASSIGN_OR_RETURN(c->log_, ledger::OpenDataDir(dir, log_options));
+  RETURN_IF_ERROR(c->balances_.Load(*c->log_, dir));
   ASSIGN_OR_RETURN(c->key_, LoadKeyFile(dir + "/log.key"));
   ASSIGN_OR_RETURN(c->context_, wire::WireContext::Create(c->options_.enrollment));
   for (const std::string& raw : c->options_.allow) {

@@ -25,6 +25,7 @@
 #include "scheduler/cluster.h"
 #include "scheduler/job_store.h"
 #include "scheduler/artifact_index.h"
+#include "scheduler/balances.h"
 #include "scheduler/gateway.h"
 #include "scheduler/rendezvous.h"
 #include "runtime/base/mutex.h"
@@ -63,6 +64,9 @@ class Coordinator {
   ArtifactIndex& artifacts() { return *artifacts_; }
   // The inference gateway: serve tasks' replicas, routes for the HTTP port.
   Gateway& gateway() { return gateway_; }
+  // Balances replayed from the ledger and kept current (payout rules are
+  // checked before an entry is appended).
+  const Balances& balances() const { return balances_; }
   // Training progress from accepted step receipts, in Prometheus text
   // (cairn_train_round, cairn_train_loss, cairn_train_samples_total per
   // job, cairn_step_receipts_total). Any thread.
@@ -92,6 +96,7 @@ class Coordinator {
 
   CoordinatorOptions options_;
   std::optional<Ed25519PrivateKey> key_;  // the data dir's log.key, set by Start
+  Balances balances_;                      // the log's admission policy: outlives it
   std::unique_ptr<ledger::Log> log_;
   std::unique_ptr<wire::WireContext> context_;
   std::unique_ptr<wire::WireServer> server_;
