@@ -21,6 +21,9 @@ void RegisterWorkerCommand(CLI::App& app, int* exit_code);
 void RegisterJobCommands(CLI::App& app, int* exit_code);
 void RegisterDatasetCommands(CLI::App& app, int* exit_code);
 void RegisterModelCommands(CLI::App& app, int* exit_code);
+void RegisterAccountCommands(CLI::App& app, int* exit_code);
+// `cairn keys api new` (registered under `keys`).
+void RegisterApiKeyCommand(CLI::App* keys, int* exit_code);
 // The multi-line text printed by `cairn --version`.
 std::string VersionText();
 

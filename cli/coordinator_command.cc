@@ -13,6 +13,7 @@
 #include "data/http_api.h"
 #include "ledger/http_api.h"
 #include "runtime/base/encoding.h"
+#include "scheduler/accounts_api.h"
 #include "scheduler/coordinator.h"
 
 namespace cairn::cli {
@@ -63,6 +64,7 @@ std::string Metrics(scheduler::Coordinator& c) {
              std::to_string(s.workers_dead));
   metric("cairn_ledger_entries", "gauge", "Entries in the provenance ledger.", " " + std::to_string(c.ledger().size()));
   out += c.TrainingMetrics();
+  out += c.gateway().Metrics();
   out += c.placement_latency().Render("cairn_placement_latency_seconds",
                                       "Time of a scheduling pass that placed at least one job.");
   return out;
@@ -87,6 +89,7 @@ Status Run(const CoordinatorCmd& o) {
   ledger::InstallReadApi(&http, &coordinator->ledger());
   data::InstallDataApi(&http, datasets.get());
   coordinator->gateway().Install(&http);  // /v1 (OpenAI) and /v2 (KServe) inference
+  scheduler::InstallAccountsApi(&http, coordinator.get());  // credits and API keys
   http.set_keep_alive_max_count(100000);
   http.set_keep_alive_timeout(60);
   // Where a requeued or restarted job resumes from (workers ask at start),

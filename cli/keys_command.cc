@@ -76,6 +76,7 @@ void RegisterKeysCommand(CLI::App& app, int* exit_code) {
   show->add_option("file", opts->file, "Key file (default: $CAIRN_HOME/identity.key)");
   show->add_flag("--json", opts->json, "Print as JSON");
   show->callback([opts, exit_code] { *exit_code = ReportStatus(Show(*opts)); });
+  RegisterApiKeyCommand(keys, exit_code);
 }
 
 }  // namespace cairn::cli

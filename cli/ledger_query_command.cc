@@ -196,12 +196,6 @@ Status Consistency(const QueryOptions& o) {
   return OkStatus();
 }
 
-std::string Credits(int64_t micros) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%lld.%06lld", static_cast<long long>(micros / 1000000),
-                static_cast<long long>(std::llabs(micros % 1000000)));
-  return buf;
-}
 
 StatusOr<lg::VerifyReport> Replay(const QueryOptions& o, Source& s, bool show_progress) {
   show_progress = show_progress && isatty(STDERR_FILENO);
@@ -261,6 +255,21 @@ Status Balances(const QueryOptions& o) {
 }
 
 }  // namespace
+
+std::string Credits(int64_t micros) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%s%lld.%06lld", micros < 0 ? "-" : "", static_cast<long long>(std::llabs(micros / 1000000)),
+                static_cast<long long>(std::llabs(micros % 1000000)));
+  return buf;
+}
+
+StatusOr<lg::VerifyReport> ReplayLedger(const std::string& target, const std::string& vkey) {
+  QueryOptions o;
+  o.target = target;
+  o.vkey = vkey;
+  ASSIGN_OR_RETURN(Source s, OpenSource(o));
+  return Replay(o, s, true);
+}
 
 void RegisterLedgerQueryCommands(CLI::App* ledger, int* exit_code) {
   auto o = std::make_shared<QueryOptions>();

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   cairn::cli::RegisterJobCommands(app, &exit_code);
   cairn::cli::RegisterDatasetCommands(app, &exit_code);
   cairn::cli::RegisterModelCommands(app, &exit_code);
+  cairn::cli::RegisterAccountCommands(app, &exit_code);
   cairn::cli::RegisterLedgerCommand(app, &exit_code);
   // CLI11 would only say "A subcommand is required"; name the unknown verb.
   if (argc > 1 && argv[1][0] != '-') {

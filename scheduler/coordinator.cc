@@ -59,6 +59,17 @@ StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(CoordinatorOptions opt
   c->cluster_ = std::make_unique<Cluster>(Clock::System(), c->options_.cluster);
   ASSIGN_OR_RETURN(c->store_, JobStore::Open(dir + "/state.db"));
   ASSIGN_OR_RETURN(c->artifacts_, ArtifactIndex::Open(dir + "/artifacts.json"));
+  ASSIGN_OR_RETURN(c->api_keys_, ApiKeys::Open(dir + "/api_keys.json"));
+  {
+    ApiKeys* keys = c->api_keys_.get();
+    const Balances* balances = &c->balances_;
+    c->gateway_.SetAccounting(
+        [keys](const std::string& key) -> StatusOr<std::string> {
+          ASSIGN_OR_RETURN(ApiKeyRecord r, keys->Lookup(key));
+          return r.account;
+        },
+        [balances](const std::string& account) { return balances->Available(account); });
+  }
   ASSIGN_OR_RETURN(std::vector<StoredJob> stored, c->store_->LoadJobs());
   for (StoredJob& s : stored) {
     bool was_running = s.record.state == JobState::kRunning;
@@ -274,8 +285,20 @@ HandlerResult Coordinator::OnTaskUpdate(const wire::Peer& peer, const wire::Task
       return PermissionDeniedError("worker " + worker + " serves no replica of job " + update.job_id);
     }
     const size_t colon = serving->endpoint.rfind(':');
-    gateway_.AddReplica(ReplicaInfo{j->spec.model, serving->task, update.job_id, worker, serving->endpoint.substr(0, colon),
-                                    std::atoi(serving->endpoint.c_str() + colon + 1)});
+    ReplicaInfo r;
+    r.model = j->spec.model;
+    r.task = serving->task;
+    r.job_id = update.job_id;
+    r.worker_id = worker;
+    r.host = serving->endpoint.substr(0, colon);
+    r.port = std::atoi(serving->endpoint.c_str() + colon + 1);
+    r.worker_key = key_by_worker_[worker];
+    auto model = artifacts_->Model(j->spec.model);
+    r.model_hash = model ? model->blob : "";
+    r.per_request_micros = j->spec.price_per_request_micros;
+    r.per_1k_tokens_micros = j->spec.price_per_1k_tokens_micros;
+    r.worker_share_bps = j->spec.worker_share_bps;
+    gateway_.AddReplica(r);
     Log(update.job_id, "[" + worker.substr(0, 8) + "] serving " + j->spec.model + " (" + serving->task + ") at " +
                            serving->endpoint);
     return std::optional<wire::Outgoing>();
@@ -376,7 +399,44 @@ HandlerResult Coordinator::OnGoodbye(const wire::Peer& peer, const wire::Goodbye
   return std::optional<wire::Outgoing>();
 }
 
+// At least once a second: one inferenceUsage entry per (model, consumer,
+// worker) with what the gateway metered since the last flush.
+void Coordinator::FlushUsage() {
+  const int64_t now = Clock::System()->NowUnixMillis();
+  if (now - last_usage_flush_ms_ < 1000) return;
+  last_usage_flush_ms_ = now;
+  for (const Usage& u : gateway_.meter().Take()) {
+    if (u.charge_micros == 0 && u.requests == 0) continue;
+    Record("inferenceUsage", [&](ledger::schema::LedgerEntry::Body::Builder b) {
+      auto e = b.initInferenceUsage();
+      e.setModel(ledger::AsData(u.model_hash));
+      e.setConsumer(ledger::AsData(u.consumer));
+      e.setWorker(ledger::AsData(u.worker_key));
+      e.setRequests(u.requests);
+      e.setTokens(u.tokens);
+      e.setChargeMicros(u.charge_micros);
+      e.setWindowStartUnixMillis(u.window_start_ms);
+      e.setWindowEndUnixMillis(u.window_end_ms);
+      e.setWorkerMicros(u.worker_micros);
+    });
+  }
+}
+
+StatusOr<uint64_t> Coordinator::Credit(const std::string& account, uint64_t micros, const std::string& memo) {
+  if (account.size() != 32) return InvalidArgumentError("an account is a 32-byte Ed25519 public key (64 hex digits)");
+  if (micros == 0) return InvalidArgumentError("the amount must be positive");
+  ASSIGN_OR_RETURN(std::string entry, ledger::MakeEntry(*key_, Clock::System()->NowUnixMillis(),
+                                                        [&](ledger::schema::LedgerEntry::Body::Builder b) {
+                                                          auto c = b.initAccountCredited();
+                                                          c.setAccount(ledger::AsData(account));
+                                                          c.setAmountMicros(micros);
+                                                          c.setMemo(memo);
+                                                        }));
+  return log_->Append(std::move(entry));
+}
+
 void Coordinator::Tick() {
+  FlushUsage();
   int64_t start = Clock::System()->MonotonicNanos();
   auto events = cluster_->Tick();
   double seconds = static_cast<double>(Clock::System()->MonotonicNanos() - start) / 1e9;

@@ -25,6 +25,7 @@
 #include "scheduler/cluster.h"
 #include "scheduler/job_store.h"
 #include "scheduler/artifact_index.h"
+#include "scheduler/api_keys.h"
 #include "scheduler/balances.h"
 #include "scheduler/gateway.h"
 #include "scheduler/rendezvous.h"
@@ -67,6 +68,12 @@ class Coordinator {
   // Balances replayed from the ledger and kept current (payout rules are
   // checked before an entry is appended).
   const Balances& balances() const { return balances_; }
+  // The operator credits an account: an accountCredited entry signed with
+  // the log key, appended before this returns (its index). Any thread.
+  StatusOr<uint64_t> Credit(const std::string& account, uint64_t micros, const std::string& memo);
+  // The operator's (log key's) public key, raw.
+  const std::string& operator_key() const { return key_->public_key().bytes(); }
+  ApiKeys& api_keys() { return *api_keys_; }
   // Training progress from accepted step receipts, in Prometheus text
   // (cairn_train_round, cairn_train_loss, cairn_train_samples_total per
   // job, cairn_step_receipts_total). Any thread.
@@ -88,6 +95,7 @@ class Coordinator {
   // appends it; a checkpoint also becomes the job's resume point.
   Status AcceptReceipt(const std::string& worker, const std::string& job_id, const std::string& entry);
   void Tick();
+  void FlushUsage();
   void Apply(const std::vector<ClusterEvent>& events);
   void Record(const std::string& what, const ledger::BodyFiller& fill);
   void Log(const std::string& job_id, const std::string& line);
@@ -115,6 +123,8 @@ class Coordinator {
   RendezvousHost rendezvous_;
   std::unique_ptr<ArtifactIndex> artifacts_;
   Gateway gateway_;
+  std::unique_ptr<ApiKeys> api_keys_;
+  int64_t last_usage_flush_ms_ = 0;  // bus thread
   struct Progress {
     uint64_t round = 0, samples = 0, receipts = 0;
     double loss = 0;

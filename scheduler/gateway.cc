@@ -1,9 +1,11 @@
 #include "scheduler/gateway.h"
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "runtime/base/log.h"
 #include "serve/kserve_api.h"
@@ -49,7 +51,94 @@ struct Gateway::Upstream {
   }
 };
 
-Gateway::Gateway() = default;
+namespace {
+std::vector<double> LatencyBounds() { return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}; }
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+std::string ParamOf(const std::string& message) {
+  const size_t colon = message.find(':');
+  return colon != std::string::npos && message.find(' ') > colon ? message.substr(0, colon) : "";
+}
+}  // namespace
+
+Gateway::Gateway() : openai_latency_(LatencyBounds()), kserve_latency_(LatencyBounds()) {}
+
+void Gateway::SetAccounting(Authenticator authenticate, CreditsOf credits) {
+  authenticate_ = std::move(authenticate);
+  credits_ = std::move(credits);
+}
+
+void Gateway::Observe(Api api, int status, double seconds) {
+  (api == Api::kOpenAi ? openai_latency_ : kserve_latency_).Observe(seconds);
+  const int cls = std::min(std::max(status / 100, 1), 5) - 1;
+  status_counts_[api == Api::kOpenAi ? 0 : 1][cls].fetch_add(1);
+}
+
+std::string Gateway::Metrics() const {
+  std::string out = "# HELP cairn_inference_requests_total Inference requests through the gateway, by API and status class.\n"
+                    "# TYPE cairn_inference_requests_total counter\n";
+  const char* apis[] = {"openai", "kserve"};
+  for (int a = 0; a < 2; ++a) {
+    for (int c = 0; c < 5; ++c) {
+      out += "cairn_inference_requests_total{api=\"" + std::string(apis[a]) + "\",code=\"" + std::to_string(c + 1) + "xx\"} " +
+             std::to_string(status_counts_[a][c].load()) + "\n";
+    }
+  }
+  out += "# HELP cairn_inference_errors_total Inference requests that failed (4xx/5xx or no replica).\n"
+         "# TYPE cairn_inference_errors_total counter\ncairn_inference_errors_total " + std::to_string(errors_.load()) + "\n";
+  out += "# HELP cairn_inference_retries_total Requests retried on another replica.\n"
+         "# TYPE cairn_inference_retries_total counter\ncairn_inference_retries_total " + std::to_string(retries_.load()) + "\n";
+  out += "# HELP cairn_inference_tokens_total Tokens metered (prompt and completion).\n"
+         "# TYPE cairn_inference_tokens_total counter\ncairn_inference_tokens_total " + std::to_string(meter_.tokens()) + "\n";
+  out += "# HELP cairn_inference_replicas Replicas the gateway routes to.\n"
+         "# TYPE cairn_inference_replicas gauge\ncairn_inference_replicas " + std::to_string(Replicas().size()) + "\n";
+  out += openai_latency_.Render("cairn_inference_latency_seconds_openai", "Gateway latency of OpenAI API requests (to the last byte).");
+  out += kserve_latency_.Render("cairn_inference_latency_seconds_kserve", "Gateway latency of KServe v2 requests.");
+  return out;
+}
+
+bool Gateway::Authorize(Api api, const httplib::Request& req, const std::string& model, uint64_t tokens_worst_case,
+                        std::string* consumer, httplib::Response& res) {
+  if (!authenticate_) return true;  // open gateway (no accounting configured)
+  const std::string auth = req.get_header_value("Authorization");
+  if (auth.rfind("Bearer ", 0) != 0) {
+    Fail(api, 401, "missing API key: send Authorization: Bearer KEY (cairn keys api new)", res);
+    return false;
+  }
+  auto account = authenticate_(auth.substr(7));
+  if (!account.ok()) {
+    Fail(api, 401, "invalid API key: " + std::string(account.status().message()), res);
+    return false;
+  }
+  *consumer = *account;
+  std::shared_ptr<Upstream> u = Pick(model, {});
+  if (!u) {
+    Fail(api, 404, "the model '" + model + "' is not being served", res, api == Api::kOpenAi ? "model" : "");
+    return false;
+  }
+  const uint64_t worst = ChargeFor(tokens_worst_case, u->info.per_request_micros, u->info.per_1k_tokens_micros);
+  const int64_t left = credits_(*consumer) - static_cast<int64_t>(meter_.Pending(*consumer));
+  if (worst > 0 && left < static_cast<int64_t>(worst)) {
+    char msg[256];
+    std::snprintf(msg, sizeof(msg), "insufficient credits: this account has %.6f credits left, this request may cost %.6f",
+                  static_cast<double>(std::max<int64_t>(left, 0)) / 1e6, static_cast<double>(worst) / 1e6);
+    errors_.fetch_add(1);
+    res.status = 402;
+    res.set_content(api == Api::kOpenAi ? serve::OpenAiError(msg, "insufficient_quota", "", "insufficient_quota")
+                                        : serve::KServeError(msg),
+                    kJson);
+    return false;
+  }
+  return true;
+}
+
+void Gateway::Charge(const Upstream& u, const std::string& consumer, uint64_t tokens) {
+  if (!authenticate_) return;
+  const uint64_t charge = ChargeFor(tokens, u.info.per_request_micros, u.info.per_1k_tokens_micros);
+  const uint64_t worker = charge * u.info.worker_share_bps / 10000;
+  meter_.Record(u.info.model_hash, consumer, u.info.worker_key, tokens, charge, worker, NowMillis());
+}
 Gateway::~Gateway() = default;
 
 void Gateway::AddReplica(const ReplicaInfo& replica) {
@@ -123,8 +212,8 @@ void Gateway::Fail(Api api, int status, const std::string& message, httplib::Res
                   kJson);
 }
 
-void Gateway::Forward(Api api, const std::string& model, const std::string& method, const std::string& path,
-                      const httplib::Request& req, httplib::Response& res) {
+std::shared_ptr<Gateway::Upstream> Gateway::Forward(Api api, const std::string& model, const std::string& method,
+                                                    const std::string& path, const std::string& body, httplib::Response& res) {
   std::vector<Upstream*> tried;
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto u = Pick(model, tried);
@@ -135,7 +224,7 @@ void Gateway::Forward(Api api, const std::string& model, const std::string& meth
     for (int fresh = 0; fresh < 2; ++fresh) {  // a stale pooled connection gets one new one
       bool reused = false;
       auto client = u->Lease(&reused);
-      r = method == "GET" ? client->Get(path) : client->Post(path, req.body, kJson);
+      r = method == "GET" ? client->Get(path) : client->Post(path, body, kJson);
       if (r) {
         u->Return(std::move(client));
         break;
@@ -151,30 +240,56 @@ void Gateway::Forward(Api api, const std::string& model, const std::string& meth
     if (r->status >= 400) errors_.fetch_add(1);
     res.status = r->status;
     res.set_content(r->body, r->get_header_value("Content-Type").empty() ? kJson : r->get_header_value("Content-Type"));
-    return;
+    return u;
   }
   Fail(api, tried.empty() ? 404 : 503,
        tried.empty() ? "the model '" + model + "' is not being served" : "no replica of '" + model + "' could be reached",
        res, api == Api::kOpenAi && tried.empty() ? "model" : "");
+  return nullptr;
 }
 
-void Gateway::ForwardStream(const std::string& model, const std::string& body, httplib::Response& res) {
+void Gateway::ForwardStream(const std::string& model, const std::string& body, bool client_wants_usage,
+                            const std::string& consumer, httplib::Response& res) {
   res.set_header("Cache-Control", "no-cache");
-  res.set_chunked_content_provider("text/event-stream", [this, model, body](size_t, httplib::DataSink& sink) {
+  // Ask the replica for the usage chunk either way (metering needs it); pass
+  // it on only if the consumer asked.
+  nlohmann::json upstream_body = nlohmann::json::parse(body, nullptr, false);
+  upstream_body["stream_options"] = {{"include_usage", true}};
+  const std::string up_body = upstream_body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const auto t0 = std::chrono::steady_clock::now();
+  res.set_chunked_content_provider("text/event-stream", [this, model, up_body, client_wants_usage, consumer, t0](
+                                                            size_t, httplib::DataSink& sink) {
     std::vector<Upstream*> tried;
     bool sent = false;
+    std::shared_ptr<Upstream> answered;
+    uint64_t tokens = 0;
     for (int attempt = 0; attempt < 2 && !sent; ++attempt) {
       auto u = Pick(model, tried);
       if (!u) break;
       tried.push_back(u.get());
+      std::string pending;  // an event split across reads
       httplib::Request up;
       up.method = "POST";
       up.path = "/v1/completions";
-      up.body = body;
+      up.body = up_body;
       up.set_header("Content-Type", kJson);
       up.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
         sent = true;
-        return sink.write(data, n);
+        pending.append(data, n);
+        size_t end;
+        while ((end = pending.find("\n\n")) != std::string::npos) {
+          const std::string event = pending.substr(0, end + 2);
+          pending.erase(0, end + 2);
+          if (event.rfind("data: {", 0) == 0 && event.find("\"usage\"") != std::string::npos) {
+            auto j = nlohmann::json::parse(event.substr(6), nullptr, false);
+            if (j.is_object() && j.contains("usage") && j["choices"].empty()) {
+              tokens = j["usage"].value("total_tokens", uint64_t{0});
+              if (!client_wants_usage) continue;
+            }
+          }
+          if (!sink.write(event.data(), event.size())) return false;
+        }
+        return true;
       };
       ++u->outstanding;
       bool reused = false;
@@ -189,6 +304,7 @@ void Gateway::ForwardStream(const std::string& model, const std::string& body, h
       --u->outstanding;
       if (ok) {
         u->Return(std::move(client));
+        answered = u;
         break;
       }
       if (!sent) {
@@ -202,6 +318,8 @@ void Gateway::ForwardStream(const std::string& model, const std::string& body, h
                             "\n\ndata: [DONE]\n\n";
       sink.write(e.data(), e.size());
     }
+    if (answered) Charge(*answered, consumer, tokens);
+    Observe(Api::kOpenAi, sent ? 200 : 503, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     sink.done();
     return true;
   });
@@ -217,20 +335,36 @@ void Gateway::Install(httplib::Server* http) {
   });
   http->Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
     requests_.fetch_add(1);
+    const auto t0 = std::chrono::steady_clock::now();
     auto parsed = serve::ParseCompletionRequest(req.body);
     if (!parsed.ok()) {
       const std::string m(parsed.status().message());
-      const size_t colon = m.find(':');
-      return Fail(Api::kOpenAi, 400, m, res, colon != std::string::npos && m.find(' ') > colon ? m.substr(0, colon) : "");
+      Fail(Api::kOpenAi, 400, m, res, ParamOf(m));
+      return Observe(Api::kOpenAi, 400, 0);
     }
-    if (!parsed->stream) return Forward(Api::kOpenAi, parsed->model, "POST", "/v1/completions", req, res);
-    if (!Pick(parsed->model, {})) return Fail(Api::kOpenAi, 404, "the model '" + parsed->model + "' is not being served", res, "model");
-    ForwardStream(parsed->model, req.body, res);
+    std::string consumer;
+    const uint64_t worst = parsed->prompt.size() + static_cast<uint64_t>(parsed->options.max_tokens);
+    if (!Authorize(Api::kOpenAi, req, parsed->model, worst, &consumer, res)) return Observe(Api::kOpenAi, res.status, 0);
+    if (parsed->stream) {
+      if (!Pick(parsed->model, {})) {
+        Fail(Api::kOpenAi, 404, "the model '" + parsed->model + "' is not being served", res, "model");
+        return Observe(Api::kOpenAi, 404, 0);
+      }
+      return ForwardStream(parsed->model, req.body, parsed->include_usage, consumer, res);
+    }
+    auto u = Forward(Api::kOpenAi, parsed->model, "POST", "/v1/completions", req.body, res);
+    if (u && res.status == 200) {
+      auto j = nlohmann::json::parse(res.body, nullptr, false);
+      uint64_t tokens = 0;
+      if (j.is_object() && j.contains("usage") && j["usage"].is_object()) tokens = j["usage"].value("total_tokens", uint64_t{0});
+      Charge(*u, consumer, tokens);
+    }
+    Observe(Api::kOpenAi, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   });
   http->Get("/v2/health/live", [](const httplib::Request&, httplib::Response& res) { res.set_content("{\"live\":true}", kJson); });
   http->Get("/v2/health/ready", [](const httplib::Request&, httplib::Response& res) { res.set_content("{\"ready\":true}", kJson); });
   http->Get(R"(/v2/models/([A-Za-z0-9._-]{1,128}))", [this](const httplib::Request& req, httplib::Response& res) {
-    Forward(Api::kKServe, req.matches[1], "GET", req.path, req, res);
+    Forward(Api::kKServe, req.matches[1], "GET", req.path, "", res);
   });
   http->Get(R"(/v2/models/([A-Za-z0-9._-]{1,128})/ready)", [this](const httplib::Request& req, httplib::Response& res) {
     const std::string model = req.matches[1];
@@ -239,7 +373,13 @@ void Gateway::Install(httplib::Server* http) {
   });
   http->Post(R"(/v2/models/([A-Za-z0-9._-]{1,128})/infer)", [this](const httplib::Request& req, httplib::Response& res) {
     requests_.fetch_add(1);
-    Forward(Api::kKServe, req.matches[1], "POST", req.path, req, res);
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string model = req.matches[1];
+    std::string consumer;
+    if (!Authorize(Api::kKServe, req, model, 0, &consumer, res)) return Observe(Api::kKServe, res.status, 0);
+    auto u = Forward(Api::kKServe, model, "POST", req.path, req.body, res);
+    if (u && res.status == 200) Charge(*u, consumer, 0);
+    Observe(Api::kKServe, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   });
 }
 

@@ -7,17 +7,28 @@
 // on another (a stream only if nothing was sent yet). Serve tasks register
 // their replicas (TaskServing); the coordinator removes them when a task
 // ends or its worker is lost.
+//
+// With accounting set, every inference request needs `Authorization: Bearer
+// KEY` (401 without a valid one) and enough credits for its worst case at
+// the model's prices (402 otherwise: per request, plus prompt and max_tokens
+// at the per-1,000-token price); what it actually used (the replica's usage
+// counts; a stream's usage chunk, requested upstream and passed on only if
+// the consumer asked) is recorded in the Meter.
 // Thread safety: all methods may be called from any thread.
 #ifndef CAIRN_SCHEDULER_GATEWAY_H_
 #define CAIRN_SCHEDULER_GATEWAY_H_
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "runtime/base/histogram.h"
 #include "runtime/base/mutex.h"
+#include "runtime/base/statusor.h"
+#include "scheduler/meter.h"
 
 namespace httplib {
 class Server;
@@ -32,6 +43,9 @@ struct ReplicaInfo {
   std::string model, task, job_id, worker_id;
   std::string host;
   int port = 0;
+  std::string worker_key, model_hash;  // raw 32 bytes: who is paid, for what
+  uint64_t per_request_micros = 0, per_1k_tokens_micros = 0;
+  uint32_t worker_share_bps = 5000;
 };
 
 struct GatewayStats {
@@ -49,20 +63,42 @@ class Gateway {
   // Registers the routes on the coordinator's HTTP server.
   void Install(httplib::Server* http);
   GatewayStats stats() const;
+  // API key -> account (raw key); and an account's available credits.
+  using Authenticator = std::function<StatusOr<std::string>(const std::string& api_key)>;
+  using CreditsOf = std::function<int64_t(const std::string& account)>;
+  void SetAccounting(Authenticator authenticate, CreditsOf credits);
+  Meter& meter() { return meter_; }
+  // Prometheus text: requests by API and status class, latency histograms,
+  // tokens generated, replicas.
+  std::string Metrics() const;
 
  private:
   struct Upstream;
   enum class Api { kOpenAi, kKServe };
   std::shared_ptr<Upstream> Pick(const std::string& model, const std::vector<Upstream*>& tried);
   void Drop(Upstream* u, const std::string& why);
-  // Forwards a request body to a replica of `model`; fills `res`.
-  void Forward(Api api, const std::string& model, const std::string& method, const std::string& path,
-               const httplib::Request& req, httplib::Response& res);
-  void ForwardStream(const std::string& model, const std::string& body, httplib::Response& res);
+  // Forwards a request body to a replica of `model`; fills `res`. Returns
+  // the replica that answered (null if none could).
+  std::shared_ptr<Upstream> Forward(Api api, const std::string& model, const std::string& method, const std::string& path,
+                                    const std::string& body, httplib::Response& res);
+  void ForwardStream(const std::string& model, const std::string& body, bool client_wants_usage,
+                     const std::string& consumer, httplib::Response& res);
   void Fail(Api api, int status, const std::string& message, httplib::Response& res, const std::string& param = "");
+  // Who pays: the account of the request's API key, with enough credits for
+  // `worst_case` at the prices of `model`'s replicas. False (and `res` set
+  // to 401/402/404) if not.
+  bool Authorize(Api api, const httplib::Request& req, const std::string& model, uint64_t tokens_worst_case,
+                 std::string* consumer, httplib::Response& res);
+  void Charge(const Upstream& u, const std::string& consumer, uint64_t tokens);
+  void Observe(Api api, int status, double seconds);
 
   mutable Mutex mu_;
   std::map<std::string, std::vector<std::shared_ptr<Upstream>>> models_ GUARDED_BY(mu_);
+  Authenticator authenticate_;
+  CreditsOf credits_;
+  Meter meter_;
+  Histogram openai_latency_, kserve_latency_;
+  std::atomic<uint64_t> status_counts_[2][5] = {};  // [api][status / 100 - 1]
   std::atomic<uint64_t> next_{0}, requests_{0}, errors_{0}, retries_{0}, dropped_{0};
 };
 

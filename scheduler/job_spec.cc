@@ -104,7 +104,7 @@ bool ValidName(const std::string& s) {
 StatusOr<JobSpec> Parser::Parse(const YAML::Node& root) const {
   RETURN_IF_ERROR(Keys(root, "", {"name", "kind", "model", "datasets", "hyperparameters", "resources", "strategy",
                                   "budget", "checkpoint_every", "max_retries", "benchmark", "output", "priority",
-                                  "parent"}));
+                                  "parent", "price"}));
   JobSpec spec;
   if (!root["name"]) return Error(root, "name", "is required");
   ASSIGN_OR_RETURN(spec.name, Scalar(root["name"], "name"));
@@ -207,6 +207,21 @@ StatusOr<JobSpec> Parser::Parse(const YAML::Node& root) const {
   if (const YAML::Node p = root["parent"]) {
     ASSIGN_OR_RETURN(spec.parent_model, Scalar(p, "parent"));
     if (spec.kind != JobKind::kTrain) return Error(p, "parent", "only train jobs fine-tune a parent model");
+  }
+  if (const YAML::Node p = root["price"]) {
+    if (spec.kind != JobKind::kServe) return Error(p, "price", "only applies to kind: serve");
+    RETURN_IF_ERROR(Keys(p, "price.", {"per_request", "per_1k_tokens", "worker_share"}));
+    if (p["per_request"]) {
+      ASSIGN_OR_RETURN(spec.price_per_request_micros, Credits(p["per_request"], "price.per_request"));
+    }
+    if (p["per_1k_tokens"]) {
+      ASSIGN_OR_RETURN(spec.price_per_1k_tokens_micros, Credits(p["per_1k_tokens"], "price.per_1k_tokens"));
+    }
+    if (p["worker_share"]) {
+      ASSIGN_OR_RETURN(uint64_t micros, Credits(p["worker_share"], "price.worker_share"));
+      if (micros > 1'000'000) return Error(p["worker_share"], "price.worker_share", "must be between 0 and 1");
+      spec.worker_share_bps = static_cast<uint32_t>(micros / 100);
+    }
   }
   if (const YAML::Node o = root["output"]) {
     RETURN_IF_ERROR(Keys(o, "output.", {"model", "license", "shares"}));

@@ -18,6 +18,9 @@
 //   benchmark: {seconds: 10}           # kind: benchmark only
 //   output: {model: my-model, license: MIT, shares: {<account-hex>: 7000, ...}}
 //   parent: shakespeare-gpt            # fine-tune: start from this registered model
+//   price: {per_request: 0.001, per_1k_tokens: 0.02, worker_share: 0.5}
+//                                      # kind: serve only: what a consumer pays
+//                                      # (credits) and the serving worker's part
 //   priority: 0
 //
 // Every error names the file, the line and the field:
@@ -63,6 +66,9 @@ struct JobSpec {
   std::string output_model;
   std::string output_license;
   std::map<std::string, uint32_t> output_shares;  // account hex -> basis points
+  uint64_t price_per_request_micros = 0;          // serve
+  uint64_t price_per_1k_tokens_micros = 0;        // serve
+  uint32_t worker_share_bps = 5000;               // serve: the serving worker's part of each charge
 
   // The scheduler's view of this spec.
   JobDemand Demand(const std::string& job_id, uint64_t sequence) const;

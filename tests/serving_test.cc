@@ -3,12 +3,17 @@
 // trained there, then served (`kind: serve`), and real HTTP clients call the
 // coordinator's gateway: KServe v2 for the classifier (the right classes for
 // test images), OpenAI completions for the text model (plain and streamed).
-// One classifier replica's worker is killed with SIGKILL under load and
-// requests keep succeeding.
+// Requests need an API key (401 without) and credits (402 when they run
+// out); what was served is metered into inferenceUsage ledger entries that
+// match the requests exactly, and the payouts replayed from the verified
+// ledger pay the serving workers and the models' authors. One classifier
+// replica's worker is killed with SIGKILL under load and requests keep
+// succeeding.
 #include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -73,15 +78,37 @@ TEST_F(ServingSystem, GatewayServesBothApisAndSurvivesALostReplica) {
   ASSERT_TRUE(WaitLogs(fm_id, [](const std::string& l) { return l.find("job succeeded") != std::string::npos; }, 240)) << Logs(fm_id);
 
   // Serve the classifier on two workers, the text model on the third.
-  std::ofstream(dir() + "/serve-fm.yaml") << "name: serve-fm\nkind: serve\nmodel: fm\nresources: {workers: 2}\n";
-  std::ofstream(dir() + "/serve-gpt.yaml") << "name: serve-gpt\nkind: serve\nmodel: tiny-gpt\n";
+  std::ofstream(dir() + "/serve-fm.yaml") << "name: serve-fm\nkind: serve\nmodel: fm\nresources: {workers: 2}\n"
+                                               "price: {per_request: 0.001, worker_share: 0.5}\n";
+  std::ofstream(dir() + "/serve-gpt.yaml") << "name: serve-gpt\nkind: serve\nmodel: tiny-gpt\nprice: {per_1k_tokens: 1}\n";
   const std::string serve_fm = testing::Json(Cairn({"submit", dir() + "/serve-fm.yaml", "--json"}).out)["id"];
   const std::string serve_gpt = testing::Json(Cairn({"submit", dir() + "/serve-gpt.yaml", "--json"}).out)["id"];
   ASSERT_TRUE(WaitLogs(serve_fm, [](const std::string& l) { return Count(l, "] serving fm") == 2; }, 60)) << Logs(serve_fm);
   ASSERT_TRUE(WaitLogs(serve_gpt, [](const std::string& l) { return Count(l, "] serving tiny-gpt") == 1; }, 60)) << Logs(serve_gpt);
 
+  // A consumer: an account, an API key, no credits yet.
+  const std::string carol = testing::Json(Cairn({"accounts", "create", "--json"}, "carol-home", false).out)["account"];
+  auto key_run = Cairn({"keys", "api", "new", "--name", "test", "--json"}, "carol-home");
+  ASSERT_EQ(key_run.code, 0) << key_run.out;
+  const std::string key = testing::Json(key_run.out)["key"];
   httplib::Client http("127.0.0.1", http_port());
   http.set_read_timeout(30, 0);
+  const std::string one_image = ImageRequest(reinterpret_cast<const unsigned char*>(std::string(785, '\1').data())).dump();
+  auto anonymous = http.Post("/v2/models/fm/infer", one_image, "application/json");
+  EXPECT_EQ(anonymous->status, 401);
+  EXPECT_NE(json::parse(anonymous->body)["error"].get<std::string>().find("API key"), std::string::npos);
+  http.set_bearer_token_auth("cairn-sk-000000000000000000000000000000000000000000000000");
+  EXPECT_EQ(http.Post("/v2/models/fm/infer", one_image, "application/json")->status, 401);
+  http.set_bearer_token_auth(key);
+  auto broke = http.Post("/v2/models/fm/infer", one_image, "application/json");
+  EXPECT_EQ(broke->status, 402) << broke->body;
+  auto broke_text = http.Post("/v1/completions", R"({"model": "tiny-gpt", "prompt": "hi"})", "application/json");
+  EXPECT_EQ(broke_text->status, 402);
+  EXPECT_EQ(json::parse(broke_text->body)["error"]["type"], "insufficient_quota");
+  // Only the operator (the coordinator's log key) credits accounts.
+  EXPECT_NE(Cairn({"accounts", "credit", carol, "5"}, "carol-home").code, 0);
+  auto credit = Cairn({"accounts", "credit", carol, "1", "--key", dir() + "/coord/log.key", "--memo", "test"}, "operator-home");
+  ASSERT_EQ(credit.code, 0) << credit.out;
   EXPECT_EQ(http.Get("/v2/health/live")->status, 200);
   EXPECT_EQ(http.Get("/v2/models/fm/ready")->status, 200);
   EXPECT_EQ(http.Get("/v2/models/nope/ready")->status, 404);
@@ -93,13 +120,14 @@ TEST_F(ServingSystem, GatewayServesBothApisAndSurvivesALostReplica) {
   ASSERT_TRUE(built.ok()) << built.status();
   const std::string& test_chunk = built->chunks[built->manifest.splits[0].chunks.size()];
   auto record = [&](int i) { return reinterpret_cast<const unsigned char*>(test_chunk.data()) + i * 785; };
-  int correct = 0;
+  int correct = 0, served = 0;
   for (int i = 0; i < 300; ++i) {
     auto res = http.Post("/v2/models/fm/infer", ImageRequest(record(i)).dump(), "application/json");
     ASSERT_TRUE(res);
     ASSERT_EQ(res->status, 200) << res->body;
     auto logits = json::parse(res->body)["outputs"][0]["data"].get<std::vector<float>>();
     correct += std::max_element(logits.begin(), logits.end()) - logits.begin() == record(i)[0];
+    ++served;
   }
   EXPECT_GE(correct, 240) << "800 steps of the MLP reach ~83% on Fashion-MNIST";
   auto bad = http.Post("/v2/models/fm/infer", "{\"inputs\": 3", "application/json");
@@ -110,12 +138,14 @@ TEST_F(ServingSystem, GatewayServesBothApisAndSurvivesALostReplica) {
   auto plain = http.Post("/v1/completions", R"({"model": "tiny-gpt", "prompt": "ROMEO:", "max_tokens": 20, "seed": 1})",
                          "application/json");
   ASSERT_EQ(plain->status, 200) << plain->body;
+  ++served;
   auto pj = json::parse(plain->body);
   EXPECT_EQ(pj["usage"]["completion_tokens"], 20);
   auto streamed = http.Post("/v1/completions",
                             R"({"model": "tiny-gpt", "prompt": "ROMEO:", "max_tokens": 20, "seed": 1, "stream": true})",
                             "application/json");
   ASSERT_EQ(streamed->status, 200);
+  ++served;
   std::string joined;
   for (size_t at = 0; (at = streamed->body.find("data: {", at)) != std::string::npos; ++at) {
     auto c = json::parse(streamed->body.substr(at + 6, streamed->body.find("\n\n", at) - at - 6));
@@ -147,6 +177,7 @@ TEST_F(ServingSystem, GatewayServesBothApisAndSurvivesALostReplica) {
     clients.emplace_back([&, c] {
       httplib::Client cl("127.0.0.1", http_port());
       cl.set_read_timeout(30, 0);
+      cl.set_bearer_token_auth(key);
       for (int i = c; !stop; i = (i + 4) % 300) {
         auto res = cl.Post("/v2/models/fm/infer", ImageRequest(record(i)).dump(), "application/json");
         (res && res->status == 200 ? ok : failed)++;
@@ -163,9 +194,50 @@ TEST_F(ServingSystem, GatewayServesBothApisAndSurvivesALostReplica) {
   EXPECT_GT(before, 20);
   EXPECT_GT(ok.load(), before + 20) << "requests went on after the kill";
   EXPECT_EQ(failed.load(), 0);
+  served += ok.load();
   EXPECT_EQ(http.Post("/v2/models/fm/infer", ImageRequest(record(0)).dump(), "application/json")->status, 200);
+  ++served;
   auto metrics = http.Get("/metrics");
   ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("cairn_inference_requests_total{api=\"kserve\",code=\"2xx\"}"), std::string::npos);
+  EXPECT_NE(metrics->body.find("cairn_inference_latency_seconds_kserve_bucket"), std::string::npos);
+
+  // Metering: the usage entries in the ledger add up to exactly what was
+  // served, all charged to carol (flushed at least once a second).
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  uint64_t metered = 0, charged = 0, tokens = 0;
+  for (int i = 0;; ++i) {
+    auto r = http.Get("/entry/" + std::to_string(i));
+    if (!r || r->status != 200) break;
+    auto e = json::parse(r->body)["decoded"];
+    if (e["type"] != "inferenceUsage") continue;
+    EXPECT_EQ(e["body"]["consumer"], carol);
+    metered += e["body"]["requests"].get<uint64_t>();
+    charged += e["body"]["charge_micros"].get<uint64_t>();
+    tokens += e["body"]["tokens"].get<uint64_t>();
+  }
+  EXPECT_EQ(metered, static_cast<uint64_t>(served));
+  EXPECT_EQ(tokens, 2u * (6 + 20)) << "two completions of 6 prompt + 20 generated bytes";
+  EXPECT_EQ(charged, static_cast<uint64_t>(served - 2) * 1000 + 2 * 26000) << "0.001 per image, 1 credit per 1,000 tokens";
+  // The ledger verifies, and the payouts trace every credit to entries.
+  auto verify = Cairn({"ledger", "verify", "http://127.0.0.1:" + std::to_string(http_port())}, "client-home", false);
+  EXPECT_EQ(verify.code, 0) << verify.out;
+  auto payouts = Cairn({"payouts", "--json"}, "client-home");
+  ASSERT_EQ(payouts.code, 0) << payouts.out;
+  uint64_t paid = 0;
+  std::set<std::string> reasons;
+  const json payout_doc = testing::Json(payouts.out);  // named: a loop over a temporary's member dangles
+  for (const auto& p : payout_doc["payouts"]) {
+    paid += p["earned_micros"].get<uint64_t>();
+    EXPECT_FALSE(p["entries"].empty());
+    for (const auto& [reason, m] : p["by_reason"].items()) reasons.insert(reason);
+  }
+  EXPECT_EQ(paid, charged) << payouts.out;
+  EXPECT_TRUE(reasons.count("serving")) << payouts.out;
+  auto table = Cairn({"payouts"}, "client-home");
+  EXPECT_NE(table.out.find("FROM LEDGER ENTRIES"), std::string::npos) << table.out;
+  auto shown = testing::Json(Cairn({"accounts", "show", "--json"}, "carol-home").out);
+  EXPECT_EQ(shown["available_micros"].get<int64_t>(), 1000000 - static_cast<int64_t>(charged));
 }
 
 }  // namespace

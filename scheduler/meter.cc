@@ -1,0 +1,54 @@
+#include "scheduler/meter.h"
+
+namespace cairn::scheduler {
+
+void Meter::Record(const std::string& model_hash, const std::string& consumer, const std::string& worker_key, uint64_t tokens,
+                   uint64_t charge_micros, uint64_t worker_micros, int64_t when) {
+  MutexLock l(&mu_);
+  Usage& u = open_[{model_hash, consumer, worker_key}];
+  if (u.requests == 0) {
+    u.model_hash = model_hash;
+    u.consumer = consumer;
+    u.worker_key = worker_key;
+    u.window_start_ms = when;
+  }
+  ++u.requests;
+  u.tokens += tokens;
+  u.charge_micros += charge_micros;
+  u.worker_micros += worker_micros;
+  u.window_end_ms = std::max(u.window_end_ms, when);
+  pending_[consumer] += charge_micros;
+  ++requests_;
+  tokens_ += tokens;
+}
+
+std::vector<Usage> Meter::Take() {
+  MutexLock l(&mu_);
+  std::vector<Usage> out;
+  for (auto& [key, u] : open_) out.push_back(std::move(u));
+  open_.clear();
+  pending_.clear();
+  return out;
+}
+
+uint64_t Meter::Pending(const std::string& consumer) const {
+  MutexLock l(&mu_);
+  auto it = pending_.find(consumer);
+  return it == pending_.end() ? 0 : it->second;
+}
+
+uint64_t Meter::requests() const {
+  MutexLock l(&mu_);
+  return requests_;
+}
+
+uint64_t Meter::tokens() const {
+  MutexLock l(&mu_);
+  return tokens_;
+}
+
+uint64_t ChargeFor(uint64_t tokens, uint64_t per_request_micros, uint64_t per_1k_tokens_micros) {
+  return per_request_micros + (tokens * per_1k_tokens_micros + 999) / 1000;
+}
+
+}  // namespace cairn::scheduler

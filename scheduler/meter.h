@@ -1,0 +1,52 @@
+// Inference metering: what each consumer owes for what each serving worker
+// answered, per model, accumulated between flushes. The coordinator takes
+// the totals at least once a second and appends one inferenceUsage ledger
+// entry per (model, consumer, worker) with requests, tokens, the charge and
+// the worker's part; the payout engine pays the worker and splits the rest
+// across the model's lineage. Until a flush, a consumer's unflushed charges
+// count against its credits (Pending), so it cannot overspend between them.
+// Thread safety: all methods may be called from any thread.
+#ifndef CAIRN_SCHEDULER_METER_H_
+#define CAIRN_SCHEDULER_METER_H_
+
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "runtime/base/mutex.h"
+
+namespace cairn::scheduler {
+
+struct Usage {
+  std::string model_hash, consumer, worker_key;  // raw 32-byte values
+  uint64_t requests = 0, tokens = 0, charge_micros = 0, worker_micros = 0;
+  int64_t window_start_ms = 0, window_end_ms = 0;
+};
+
+class Meter {
+ public:
+  // Adds one served request (`when` in unix millis).
+  void Record(const std::string& model_hash, const std::string& consumer, const std::string& worker_key, uint64_t tokens,
+              uint64_t charge_micros, uint64_t worker_micros, int64_t when);
+  // Everything recorded since the last call, and clears it.
+  std::vector<Usage> Take();
+  uint64_t Pending(const std::string& consumer) const;
+  // Lifetime totals (for /metrics).
+  uint64_t requests() const;
+  uint64_t tokens() const;
+
+ private:
+  mutable Mutex mu_;
+  std::map<std::tuple<std::string, std::string, std::string>, Usage> open_ GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> pending_ GUARDED_BY(mu_);
+  uint64_t requests_ GUARDED_BY(mu_) = 0, tokens_ GUARDED_BY(mu_) = 0;
+};
+
+// What one request costs at a model's prices: per request, plus tokens at
+// the per-1,000 price rounded up to the micro-credit.
+uint64_t ChargeFor(uint64_t tokens, uint64_t per_request_micros, uint64_t per_1k_tokens_micros);
+
+}  // namespace cairn::scheduler
+
+#endif  // CAIRN_SCHEDULER_METER_H_
