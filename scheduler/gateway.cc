@@ -15,7 +15,7 @@ namespace cairn::scheduler {
 namespace {
 
 constexpr char kJson[] = "application/json";
-constexpr size_t kMaxIdleConnections = 64;
+constexpr size_t kMaxIdleConnections = 32;  // per replica; each holds one of its server threads
 
 }  // namespace
 
@@ -40,7 +40,8 @@ struct Gateway::Upstream {
     *reused = false;
     auto c = std::make_unique<httplib::Client>(info.host, info.port);
     c->set_keep_alive(true);
-    c->set_connection_timeout(1, 0);
+    c->set_tcp_nodelay(true);
+    c->set_connection_timeout(2, 0);
     c->set_read_timeout(120, 0);
     c->set_write_timeout(10, 0);
     return c;
@@ -233,7 +234,9 @@ std::shared_ptr<Gateway::Upstream> Gateway::Forward(Api api, const std::string& 
     }
     --u->outstanding;
     if (!r) {
-      Drop(u.get(), httplib::to_string(r.error()));
+      // Refused or reset: the replica is gone. A timeout may only mean it is
+      // busy: try another, keep this one.
+      if (r.error() != httplib::Error::ConnectionTimeout) Drop(u.get(), httplib::to_string(r.error()));
       if (attempt == 0) retries_.fetch_add(1);
       continue;
     }
@@ -308,7 +311,7 @@ void Gateway::ForwardStream(const std::string& model, const std::string& body, b
         break;
       }
       if (!sent) {
-        Drop(u.get(), httplib::to_string(err));
+        if (err != httplib::Error::ConnectionTimeout) Drop(u.get(), httplib::to_string(err));
         if (attempt == 0) retries_.fetch_add(1);
       }
     }
@@ -326,6 +329,9 @@ void Gateway::ForwardStream(const std::string& model, const std::string& body, b
 }
 
 void Gateway::Install(httplib::Server* http) {
+  // A kept-alive consumer connection holds one server thread: room for many.
+  http->new_task_queue = [] { return new httplib::ThreadPool(128); };
+  http->set_tcp_nodelay(true);
   http->Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
     std::vector<serve::ListedModel> list;
     for (const auto& r : Replicas()) {

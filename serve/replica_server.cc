@@ -38,9 +38,13 @@ int HttpStatus(const Status& s) {
 
 ReplicaServer::ReplicaServer(std::shared_ptr<const InferenceModel> model, ReplicaOptions options)
     : model_(model), options_(std::move(options)), batcher_(model, options_.max_batch), http_(new httplib::Server) {
-  // The gateway keeps its connections open: let it.
+  // httplib serves a connection per pool thread for as long as it is kept
+  // alive, and the gateway keeps its connections open: enough threads for
+  // its pool (at most 32 idle per replica) and for direct clients.
+  http_->new_task_queue = [] { return new httplib::ThreadPool(96); };
+  http_->set_tcp_nodelay(true);  // no Nagle stalls between a response's header and body writes
   http_->set_keep_alive_max_count(100000);
-  http_->set_keep_alive_timeout(60);
+  http_->set_keep_alive_timeout(30);
   Routes();
 }
 
