@@ -185,6 +185,7 @@ void RegisterAccountCommands(CLI::App& app, int* exit_code) {
   accounts->require_subcommand(1);
   CLI::App* create = accounts->add_subcommand("create", "Create your account (your identity key) and print its id");
   create->add_flag("--json", o->json, "Print JSON");
+  AddCoordinatorOptions(create, &o->coordinator);  // accepted for symmetry; create is local
   create->callback([o, exit_code] { *exit_code = ReportStatus(Create(*o)); });
   CLI::App* credit = accounts->add_subcommand("credit", "Credit an account (the coordinator's operator only; recorded in the ledger)");
   credit->add_option("account", o->account, "Account id (64 hex digits)")->required();

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "runtime/base/temp_dir.h"
-#include "tests/subprocess.h"
+#include "runtime/base/subprocess.h"
 
 namespace {
 

@@ -14,7 +14,7 @@
 
 #include "runtime/base/temp_dir.h"
 #include "tests/local_cluster.h"
-#include "tests/subprocess.h"
+#include "runtime/base/subprocess.h"
 
 namespace cairn {
 namespace {

@@ -12,7 +12,7 @@
 #include <sqlite3.h>
 
 #include "runtime/base/temp_dir.h"
-#include "tests/subprocess.h"
+#include "runtime/base/subprocess.h"
 
 namespace cairn {
 namespace {

@@ -13,7 +13,7 @@
 #include "ledger/sqlite_store.h"
 #include "ledger/verify.h"
 #include "runtime/base/temp_dir.h"
-#include "tests/subprocess.h"
+#include "runtime/base/subprocess.h"
 
 namespace cairn::ledger {
 namespace {

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/base/temp_dir.h"
-#include "tests/subprocess.h"
+#include "runtime/base/subprocess.h"
 
 namespace cairn::testing {
 

@@ -1,20 +1,22 @@
-#include "tests/subprocess.h"
+#include "runtime/base/subprocess.h"
 
 #include <arpa/inet.h>
 #include <csignal>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace cairn::testing {
+namespace cairn {
 
 Subprocess::Subprocess(const std::vector<std::string>& argv, bool merge_stderr) {
   int fds[2];
   if (pipe(fds) != 0) return;
   pid_ = fork();
   if (pid_ == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the parent
     dup2(fds[1], STDOUT_FILENO);
     if (merge_stderr) dup2(fds[1], STDERR_FILENO);
     close(fds[0]);
@@ -92,4 +94,4 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
-}  // namespace cairn::testing
+}  // namespace cairn

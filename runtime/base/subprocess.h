@@ -1,12 +1,15 @@
-// Real child processes for integration tests: spawn with stdout captured,
-// read lines, send real signals, reap. Test-only.
-#ifndef CAIRN_TESTS_SUBPROCESS_H_
-#define CAIRN_TESTS_SUBPROCESS_H_
+// Real child processes: spawn with stdout captured, read lines, send real
+// signals, reap. Used by the integration tests and by `cairn demo`. A child
+// is killed if its parent dies (PR_SET_PDEATHSIG), so nothing outlives a
+// demo or a test that is killed.
+// Thread safety: one owner per Subprocess.
+#ifndef CAIRN_RUNTIME_BASE_SUBPROCESS_H_
+#define CAIRN_RUNTIME_BASE_SUBPROCESS_H_
 
 #include <string>
 #include <vector>
 
-namespace cairn::testing {
+namespace cairn {
 
 class Subprocess {
  public:
@@ -37,6 +40,11 @@ class Subprocess {
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
 
+}  // namespace cairn
+
+namespace cairn::testing {  // where the tests know them from
+using cairn::FreePort;
+using cairn::Subprocess;
 }  // namespace cairn::testing
 
-#endif  // CAIRN_TESTS_SUBPROCESS_H_
+#endif  // CAIRN_RUNTIME_BASE_SUBPROCESS_H_
