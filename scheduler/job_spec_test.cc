@@ -1,6 +1,7 @@
 #include "scheduler/job_spec.h"
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -130,6 +131,43 @@ TEST(JobSpec, MutatedSpecsNeverCrash) {
     }
     (void)ParseJobSpec(s, "fuzz.yaml");
   }
+}
+
+}  // namespace
+}  // namespace cairn::scheduler
+
+namespace cairn::scheduler {
+namespace {
+
+TEST(JobSpecServe, PricesParseAndAreOnlyForServeJobs) {
+  auto s = ParseJobSpec("name: s\nkind: serve\nmodel: m\nprice: {per_request: 0.001, per_1k_tokens: 0.05, worker_share: 0.25}\n",
+                        "s.yaml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->price_per_request_micros, 1000u);
+  EXPECT_EQ(s->price_per_1k_tokens_micros, 50000u);
+  EXPECT_EQ(s->worker_share_bps, 2500u);
+  EXPECT_EQ(ParseJobSpec("name: s\nkind: serve\nmodel: m\n", "s.yaml")->worker_share_bps, 5000u) << "default: half";
+  auto train = ParseJobSpec("name: t\nmodel: mlp\ndatasets: [d]\nprice: {per_request: 1}\n", "t.yaml");
+  EXPECT_NE(train.status().message().find("price: only applies to kind: serve"), std::string::npos) << train.status();
+  EXPECT_NE(ParseJobSpec("name: s\nkind: serve\nmodel: m\nprice: {worker_share: 2}\n", "s.yaml").status().message().find("between 0 and 1"),
+            std::string::npos);
+  EXPECT_NE(ParseJobSpec("name: s\nkind: serve\nmodel: m\nprice: {per_token: 2}\n", "s.yaml").status().message().find("per_token"),
+            std::string::npos);
+}
+
+// Every example in examples/ is a valid spec.
+TEST(JobSpecExamples, AllParse) {
+  const std::string dir = SourceDir() + "/examples";
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() != ".yaml") continue;
+    std::ifstream in(e.path());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto s = ParseJobSpec(text, e.path().filename().string());
+    EXPECT_TRUE(s.ok()) << e.path() << ": " << s.status();
+    ++n;
+  }
+  EXPECT_GE(n, 8);
 }
 
 }  // namespace
