@@ -419,6 +419,7 @@ void Coordinator::FlushUsage() {
       e.setWindowEndUnixMillis(u.window_end_ms);
       e.setWorkerMicros(u.worker_micros);
     });
+    gateway_.meter().Settle(u.consumer, u.charge_micros);  // admitted (or refused) by now: balances hold it
   }
 }
 

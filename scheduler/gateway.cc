@@ -100,7 +100,8 @@ std::string Gateway::Metrics() const {
 }
 
 bool Gateway::Authorize(Api api, const httplib::Request& req, const std::string& model, uint64_t tokens_worst_case,
-                        std::string* consumer, httplib::Response& res) {
+                        std::string* consumer, uint64_t* held, httplib::Response& res) {
+  *held = 0;
   if (!authenticate_) return true;  // open gateway (no accounting configured)
   const std::string auth = req.get_header_value("Authorization");
   if (auth.rfind("Bearer ", 0) != 0) {
@@ -119,8 +120,9 @@ bool Gateway::Authorize(Api api, const httplib::Request& req, const std::string&
     return false;
   }
   const uint64_t worst = ChargeFor(tokens_worst_case, u->info.per_request_micros, u->info.per_1k_tokens_micros);
-  const int64_t left = credits_(*consumer) - static_cast<int64_t>(meter_.Pending(*consumer));
-  if (worst > 0 && left < static_cast<int64_t>(worst)) {
+  const int64_t available = credits_(*consumer);
+  if (worst > 0 && !meter_.Reserve(*consumer, worst, available)) {
+    const int64_t left = available - static_cast<int64_t>(meter_.Pending(*consumer));
     char msg[256];
     std::snprintf(msg, sizeof(msg), "insufficient credits: this account has %.6f credits left, this request may cost %.6f",
                   static_cast<double>(std::max<int64_t>(left, 0)) / 1e6, static_cast<double>(worst) / 1e6);
@@ -131,14 +133,17 @@ bool Gateway::Authorize(Api api, const httplib::Request& req, const std::string&
                     kJson);
     return false;
   }
+  *held = worst;
   return true;
 }
 
-void Gateway::Charge(const Upstream& u, const std::string& consumer, uint64_t tokens) {
+void Gateway::Charge(const Upstream* u, const std::string& consumer, uint64_t tokens, uint64_t held) {
   if (!authenticate_) return;
-  const uint64_t charge = ChargeFor(tokens, u.info.per_request_micros, u.info.per_1k_tokens_micros);
-  const uint64_t worker = charge * u.info.worker_share_bps / 10000;
-  meter_.Record(u.info.model_hash, consumer, u.info.worker_key, tokens, charge, worker, NowMillis());
+  meter_.Release(consumer, held);
+  if (!u) return;
+  const uint64_t charge = ChargeFor(tokens, u->info.per_request_micros, u->info.per_1k_tokens_micros);
+  const uint64_t worker = charge * u->info.worker_share_bps / 10000;
+  meter_.Record(u->info.model_hash, consumer, u->info.worker_key, tokens, charge, worker, NowMillis());
 }
 Gateway::~Gateway() = default;
 
@@ -252,7 +257,7 @@ std::shared_ptr<Gateway::Upstream> Gateway::Forward(Api api, const std::string& 
 }
 
 void Gateway::ForwardStream(const std::string& model, const std::string& body, bool client_wants_usage,
-                            const std::string& consumer, httplib::Response& res) {
+                            const std::string& consumer, uint64_t held, httplib::Response& res) {
   res.set_header("Cache-Control", "no-cache");
   // Ask the replica for the usage chunk either way (metering needs it); pass
   // it on only if the consumer asked.
@@ -260,7 +265,7 @@ void Gateway::ForwardStream(const std::string& model, const std::string& body, b
   upstream_body["stream_options"] = {{"include_usage", true}};
   const std::string up_body = upstream_body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   const auto t0 = std::chrono::steady_clock::now();
-  res.set_chunked_content_provider("text/event-stream", [this, model, up_body, client_wants_usage, consumer, t0](
+  res.set_chunked_content_provider("text/event-stream", [this, model, up_body, client_wants_usage, consumer, held, t0](
                                                             size_t, httplib::DataSink& sink) {
     std::vector<Upstream*> tried;
     bool sent = false;
@@ -321,7 +326,7 @@ void Gateway::ForwardStream(const std::string& model, const std::string& body, b
                             "\n\ndata: [DONE]\n\n";
       sink.write(e.data(), e.size());
     }
-    if (answered) Charge(*answered, consumer, tokens);
+    Charge(answered.get(), consumer, tokens, held);
     Observe(Api::kOpenAi, sent ? 200 : 503, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     sink.done();
     return true;
@@ -349,22 +354,24 @@ void Gateway::Install(httplib::Server* http) {
       return Observe(Api::kOpenAi, 400, 0);
     }
     std::string consumer;
+    uint64_t held = 0;
     const uint64_t worst = parsed->prompt.size() + static_cast<uint64_t>(parsed->options.max_tokens);
-    if (!Authorize(Api::kOpenAi, req, parsed->model, worst, &consumer, res)) return Observe(Api::kOpenAi, res.status, 0);
+    if (!Authorize(Api::kOpenAi, req, parsed->model, worst, &consumer, &held, res)) return Observe(Api::kOpenAi, res.status, 0);
     if (parsed->stream) {
       if (!Pick(parsed->model, {})) {
+        Charge(nullptr, consumer, 0, held);
         Fail(Api::kOpenAi, 404, "the model '" + parsed->model + "' is not being served", res, "model");
         return Observe(Api::kOpenAi, 404, 0);
       }
-      return ForwardStream(parsed->model, req.body, parsed->include_usage, consumer, res);
+      return ForwardStream(parsed->model, req.body, parsed->include_usage, consumer, held, res);
     }
     auto u = Forward(Api::kOpenAi, parsed->model, "POST", "/v1/completions", req.body, res);
+    uint64_t tokens = 0;
     if (u && res.status == 200) {
       auto j = nlohmann::json::parse(res.body, nullptr, false);
-      uint64_t tokens = 0;
       if (j.is_object() && j.contains("usage") && j["usage"].is_object()) tokens = j["usage"].value("total_tokens", uint64_t{0});
-      Charge(*u, consumer, tokens);
     }
+    Charge(u && res.status == 200 ? u.get() : nullptr, consumer, tokens, held);
     Observe(Api::kOpenAi, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   });
   http->Get("/v2/health/live", [](const httplib::Request&, httplib::Response& res) { res.set_content("{\"live\":true}", kJson); });
@@ -382,9 +389,10 @@ void Gateway::Install(httplib::Server* http) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::string model = req.matches[1];
     std::string consumer;
-    if (!Authorize(Api::kKServe, req, model, 0, &consumer, res)) return Observe(Api::kKServe, res.status, 0);
+    uint64_t held = 0;
+    if (!Authorize(Api::kKServe, req, model, 0, &consumer, &held, res)) return Observe(Api::kKServe, res.status, 0);
     auto u = Forward(Api::kKServe, model, "POST", req.path, req.body, res);
-    if (u && res.status == 200) Charge(*u, consumer, 0);
+    Charge(u && res.status == 200 ? u.get() : nullptr, consumer, 0, held);
     Observe(Api::kKServe, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   });
 }

@@ -82,14 +82,15 @@ class Gateway {
   std::shared_ptr<Upstream> Forward(Api api, const std::string& model, const std::string& method, const std::string& path,
                                     const std::string& body, httplib::Response& res);
   void ForwardStream(const std::string& model, const std::string& body, bool client_wants_usage,
-                     const std::string& consumer, httplib::Response& res);
+                     const std::string& consumer, uint64_t held, httplib::Response& res);
   void Fail(Api api, int status, const std::string& message, httplib::Response& res, const std::string& param = "");
   // Who pays: the account of the request's API key, with enough credits for
-  // `worst_case` at the prices of `model`'s replicas. False (and `res` set
-  // to 401/402/404) if not.
+  // the worst case at the prices of `model`'s replicas, which are held
+  // (`*held`) until Charge. False (and `res` set to 401/402/404) if not.
   bool Authorize(Api api, const httplib::Request& req, const std::string& model, uint64_t tokens_worst_case,
-                 std::string* consumer, httplib::Response& res);
-  void Charge(const Upstream& u, const std::string& consumer, uint64_t tokens);
+                 std::string* consumer, uint64_t* held, httplib::Response& res);
+  // Releases the hold and meters what replica `u` (null: none answered) served.
+  void Charge(const Upstream* u, const std::string& consumer, uint64_t tokens, uint64_t held);
   void Observe(Api api, int status, double seconds);
 
   mutable Mutex mu_;

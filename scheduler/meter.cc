@@ -27,14 +27,40 @@ std::vector<Usage> Meter::Take() {
   std::vector<Usage> out;
   for (auto& [key, u] : open_) out.push_back(std::move(u));
   open_.clear();
-  pending_.clear();
   return out;
+}
+
+void Meter::Settle(const std::string& consumer, uint64_t amount) {
+  MutexLock l(&mu_);
+  auto p = pending_.find(consumer);
+  if (p == pending_.end()) return;
+  p->second -= std::min(p->second, amount);
+  if (p->second == 0) pending_.erase(p);
 }
 
 uint64_t Meter::Pending(const std::string& consumer) const {
   MutexLock l(&mu_);
   auto it = pending_.find(consumer);
   return it == pending_.end() ? 0 : it->second;
+}
+
+bool Meter::Reserve(const std::string& consumer, uint64_t amount, int64_t available) {
+  MutexLock l(&mu_);
+  auto p = pending_.find(consumer);
+  auto h = held_.find(consumer);
+  const int64_t left = available - static_cast<int64_t>(p == pending_.end() ? 0 : p->second) -
+                       static_cast<int64_t>(h == held_.end() ? 0 : h->second);
+  if (left < static_cast<int64_t>(amount)) return false;
+  held_[consumer] += amount;
+  return true;
+}
+
+void Meter::Release(const std::string& consumer, uint64_t amount) {
+  MutexLock l(&mu_);
+  auto h = held_.find(consumer);
+  if (h == held_.end()) return;
+  h->second -= std::min(h->second, amount);
+  if (h->second == 0) held_.erase(h);
 }
 
 uint64_t Meter::requests() const {

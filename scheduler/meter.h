@@ -29,9 +29,17 @@ class Meter {
   // Adds one served request (`when` in unix millis).
   void Record(const std::string& model_hash, const std::string& consumer, const std::string& worker_key, uint64_t tokens,
               uint64_t charge_micros, uint64_t worker_micros, int64_t when);
-  // Everything recorded since the last call, and clears it.
+  // Everything recorded since the last call, and clears it. What it owes
+  // stays pending until Settle (call it once the ledger holds the entry).
   std::vector<Usage> Take();
+  void Settle(const std::string& consumer, uint64_t amount);
   uint64_t Pending(const std::string& consumer) const;
+  // Holds `amount` of the consumer's credits for a request in flight, if
+  // `available` less what is pending and held covers it (check and hold are
+  // one step, so concurrent requests cannot overspend). Release it when the
+  // request ends (and Record what it actually cost).
+  bool Reserve(const std::string& consumer, uint64_t amount, int64_t available);
+  void Release(const std::string& consumer, uint64_t amount);
   // Lifetime totals (for /metrics).
   uint64_t requests() const;
   uint64_t tokens() const;
@@ -40,6 +48,7 @@ class Meter {
   mutable Mutex mu_;
   std::map<std::tuple<std::string, std::string, std::string>, Usage> open_ GUARDED_BY(mu_);
   std::map<std::string, uint64_t> pending_ GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> held_ GUARDED_BY(mu_);
   uint64_t requests_ GUARDED_BY(mu_) = 0, tokens_ GUARDED_BY(mu_) = 0;
 };
 
