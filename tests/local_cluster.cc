@@ -82,4 +82,14 @@ bool LocalCluster::WaitForWorkers(size_t n) {
   return false;
 }
 
+std::string LocalCluster::Logs(const std::string& id) { return Cairn({"logs", id}).out; }
+
+bool LocalCluster::WaitLogs(const std::string& id, const std::function<bool(const std::string&)>& pred, int seconds) {
+  for (int i = 0; i < seconds * 4; ++i) {
+    if (pred(Logs(id))) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return false;
+}
+
 }  // namespace cairn::testing

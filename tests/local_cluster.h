@@ -6,6 +6,7 @@
 #ifndef CAIRN_TESTS_LOCAL_CLUSTER_H_
 #define CAIRN_TESTS_LOCAL_CLUSTER_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,6 +40,10 @@ class LocalCluster {
   nlohmann::json Status(const std::string& id);
   // True once `n` workers are alive (10 s at most).
   bool WaitForWorkers(size_t n);
+  // A job's log (`cairn logs ID`), and polling until `pred(log)` holds (or
+  // `seconds` pass).
+  std::string Logs(const std::string& id);
+  bool WaitLogs(const std::string& id, const std::function<bool(const std::string&)>& pred, int seconds);
   std::vector<std::string> Env(const std::string& home);
   std::vector<std::string> Where();
   const std::string& dir() const { return dir_.path(); }

@@ -32,14 +32,6 @@ constexpr char kFashion[] = "/usr/share/datasets/fashion-mnist";
 class ServingSystem : public ::testing::Test, public testing::LocalCluster {
  protected:
   ServingSystem() : LocalCluster(CAIRN_BINARY, "cairn-serve") {}
-  std::string Logs(const std::string& id) { return Cairn({"logs", id}).out; }
-  bool WaitLogs(const std::string& id, const std::function<bool(const std::string&)>& pred, int seconds) {
-    for (int i = 0; i < seconds * 4; ++i) {
-      if (pred(Logs(id))) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-    return false;
-  }
   static size_t Count(const std::string& s, const std::string& what) {
     size_t n = 0;
     for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;

@@ -27,15 +27,6 @@ constexpr char kFashion[] = "/usr/share/datasets/fashion-mnist";
 class TrainingSystem : public ::testing::Test, public testing::LocalCluster {
  protected:
   TrainingSystem() : LocalCluster(CAIRN_BINARY, "cairn-train") {}
-  std::string Logs(const std::string& id) { return Cairn({"logs", id}).out; }
-  // Polls until `pred(logs)` or `seconds` pass.
-  bool WaitLogs(const std::string& id, const std::function<bool(const std::string&)>& pred, int seconds) {
-    for (int i = 0; i < seconds * 4; ++i) {
-      if (pred(Logs(id))) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-    return false;
-  }
 };
 
 // Accuracy of a TorchScript classifier on Fashion-MNIST's test split.

@@ -185,17 +185,22 @@ TEST_F(Training, CnnExportScoresWhatTheEngineScored) {
   EXPECT_GT(acc, 0.5);
 }
 
+// A rendezvous store on a free loopback port, as the coordinator hosts one.
+c10::intrusive_ptr<c10d::TCPStore> StartStore() {
+  c10d::TCPStoreOptions so;
+  so.port = 0;
+  so.isServer = true;
+  so.waitWorkers = false;
+  return c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
+}
+
 // Ranks as threads over a real TCPStore and Gloo. `quit_rank` (if >= 0)
 // stops after round 1, as a lost worker would.
 // `after` (if given) gets each rank's fingerprint after every round.
 std::vector<StatusOr<TrainResult>> RunRanks(Training* fixture, TrainTask t, int world, int quit_rank = -1,
                                             std::vector<std::vector<kernels::Digest256>>* after = nullptr) {
   if (after) after->assign(world, {});
-  c10d::TCPStoreOptions so;
-  so.port = 0;
-  so.isServer = true;
-  so.waitWorkers = false;
-  auto server = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
+  auto server = StartStore();
   t.world = world;
   t.store_host = "127.0.0.1";
   t.store_port = server->getPort();
@@ -270,11 +275,7 @@ TEST_F(Training, NewWorkerJoinsAtARoundBoundary) {
   t.config.strategy = scheduler::Strategy::kDiloco;
   t.config.inner_steps = 100;
   t.config.compress_int8 = true;
-  c10d::TCPStoreOptions so;
-  so.port = 0;
-  so.isServer = true;
-  so.waitWorkers = false;
-  auto server = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
+  auto server = StartStore();
   t.world = 2;
   t.store_host = "127.0.0.1";
   t.store_port = server->getPort();
@@ -327,11 +328,7 @@ TEST_F(Training, NewWorkerJoinsAtARoundBoundary) {
 // member's round went well or badly or it never voted. Everyone must reach
 // the same answer, and keep the round only if all three succeeded.
 std::vector<StatusOr<bool>> Vote(const std::vector<int>& votes /* 1 ok, 0 failed, -1 silent */) {
-  c10d::TCPStoreOptions so;
-  so.port = 0;
-  so.isServer = true;
-  so.waitWorkers = false;
-  auto server = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
+  auto server = StartStore();
   const uint32_t n = static_cast<uint32_t>(votes.size());
   std::vector<StatusOr<bool>> out(n, StatusOr<bool>(InternalError("silent")));
   std::vector<std::thread> threads;
