@@ -89,12 +89,4 @@ TEST_F(CliTest, MissingOrUnsafeKeysAreClearErrors) {
   EXPECT_NE(unsafe.output.find("chmod 600"), std::string::npos) << unsafe.output;
 }
 
-TEST_F(CliTest, DemoRunsTheSmokePathEndToEnd) {
-  Result demo = RunCairn("demo --heartbeats 3", env_);
-  ASSERT_EQ(demo.exit_code, 0) << demo.output;
-  EXPECT_NE(demo.output.find("[6/6]"), std::string::npos);
-  EXPECT_NE(demo.output.find("INVALID_ARGUMENT"), std::string::npos);
-  EXPECT_NE(demo.output.find("demo: ok"), std::string::npos);
-}
-
 }  // namespace
