@@ -136,8 +136,6 @@ int main(int argc, char** argv) {
   info.per_request_micros = 1000;
   gateway.AddReplica(info);
   httplib::Server http;
-  http.set_keep_alive_max_count(100000);
-  http.set_keep_alive_timeout(30);
   gateway.Install(&http);
   const int gateway_port = http.bind_to_any_port("127.0.0.1");
   std::thread server([&] { http.listen_after_bind(); });

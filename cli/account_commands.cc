@@ -3,7 +3,6 @@
 // requests to the coordinator signed with $CAIRN_HOME/identity.key
 // (runtime/crypto/request_signature.h); payouts are replayed from the
 // verified ledger itself, so they need no trust in the coordinator.
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -18,6 +17,7 @@
 #include "runtime/base/encoding.h"
 #include "runtime/crypto/key_file.h"
 #include "runtime/crypto/request_signature.h"
+#include "runtime/base/clock.h"
 
 namespace cairn::cli {
 namespace {
@@ -31,9 +31,6 @@ struct AccountsCmd {
   bool json = false;
 };
 
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 StatusOr<json> Call(const CoordinatorAddress& addr, const std::string& method, const std::string& path, const std::string& body,
                     const Ed25519PrivateKey* signer) {
@@ -42,7 +39,7 @@ StatusOr<json> Call(const CoordinatorAddress& addr, const std::string& method, c
   http.set_connection_timeout(5);
   httplib::Headers headers;
   if (signer) {
-    ASSIGN_OR_RETURN(std::string sig, SignRequest(*signer, method, path, body, NowMillis()));
+    ASSIGN_OR_RETURN(std::string sig, SignRequest(*signer, method, path, body, Clock::System()->NowUnixMillis()));
     headers.emplace(kSignatureHeader, sig);
   }
   auto r = method == "GET" ? http.Get(path, headers) : http.Post(path, headers, body, "application/json");

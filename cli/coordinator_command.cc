@@ -90,8 +90,6 @@ Status Run(const CoordinatorCmd& o) {
   data::InstallDataApi(&http, datasets.get());
   coordinator->gateway().Install(&http);  // /v1 (OpenAI) and /v2 (KServe) inference
   scheduler::InstallAccountsApi(&http, coordinator.get());  // credits and API keys
-  http.set_keep_alive_max_count(100000);
-  http.set_keep_alive_timeout(30);
   // Where a requeued or restarted job resumes from (workers ask at start),
   // and the registered models (`cairn models`, serving).
   http.Get(R"(/jobs/([A-Za-z0-9._-]{1,128})/checkpoint)", [&](const httplib::Request& req, httplib::Response& res) {

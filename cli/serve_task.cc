@@ -3,11 +3,7 @@
 #include <chrono>
 #include <thread>
 
-#include <httplib.h>
-#include <nlohmann/json.hpp>
-
 #include "data/data_client.h"
-#include "runtime/base/encoding.h"
 #include "scheduler/job_spec.h"
 #include "serve/replica_server.h"
 
@@ -17,18 +13,9 @@ StatusOr<std::string> RunServeTask(const wire::TaskAssign& task, const std::atom
                                    const worker::TaskIo& io, const TrainEnvironment& env) {
   ASSIGN_OR_RETURN(scheduler::JobSpec spec, scheduler::ParseJobSpec(task.spec, task.job_id));
   if (spec.model.empty()) return InvalidArgumentError("a serve job names a registered model: model: NAME");
-  httplib::Client http(env.coordinator_host, env.http_port);
-  http.set_connection_timeout(5);
-  auto r = http.Get("/models/" + spec.model);
-  if (!r) return UnavailableError("cannot reach the coordinator's HTTP port to look up model '" + spec.model + "'");
-  if (r->status != 200) return NotFoundError("model '" + spec.model + "' is not registered (cairn models list)");
-  nlohmann::json m = nlohmann::json::parse(r->body, nullptr, false);
-  auto raw = HexDecode(m.is_object() ? m.value("blob", "") : "");
-  if (!raw.ok() || raw->size() != 32) return InternalError("the model record has no blob hash");
-  Sha256Digest hash;
-  std::copy(raw->begin(), raw->end(), hash.begin());
   data::DataClient client(env.coordinator_host, env.http_port, env.cache_dir);
-  ASSIGN_OR_RETURN(std::string torchscript, client.GetBlob(hash));  // verified against its hash
+  ASSIGN_OR_RETURN(RegisteredModel registered, FetchRegisteredModel(env, client, spec.model));
+  const std::string& torchscript = registered.torchscript;
   ASSIGN_OR_RETURN(std::unique_ptr<serve::InferenceModel> loaded, serve::InferenceModel::Load(torchscript));
   std::shared_ptr<const serve::InferenceModel> model(std::move(loaded));
 

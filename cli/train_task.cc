@@ -44,6 +44,23 @@ StatusOr<std::string> FetchCheckpoint(const TrainEnvironment& env, data::DataCli
 
 }  // namespace
 
+StatusOr<RegisteredModel> FetchRegisteredModel(const TrainEnvironment& env, data::DataClient& client, const std::string& name) {
+  httplib::Client http(env.coordinator_host, env.http_port);
+  http.set_connection_timeout(5);
+  auto r = http.Get("/models/" + name);
+  if (!r) return UnavailableError("cannot reach the coordinator's HTTP port to look up model '" + name + "'");
+  if (r->status != 200) return NotFoundError("model '" + name + "' is not registered (cairn models list)");
+  nlohmann::json j = nlohmann::json::parse(r->body, nullptr, false);
+  auto raw = HexDecode(j.is_object() ? j.value("blob", "") : "");
+  if (!raw.ok() || raw->size() != 32) return InternalError("the record of model '" + name + "' has no blob hash");
+  Sha256Digest h;
+  std::copy(raw->begin(), raw->end(), h.begin());
+  RegisteredModel m;
+  m.hash = *raw;
+  ASSIGN_OR_RETURN(m.torchscript, client.GetBlob(h));  // verified against its hash
+  return m;
+}
+
 std::string LocalAddressToward(const std::string& host) {
   int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
   if (fd < 0) return "";
@@ -99,17 +116,9 @@ StatusOr<std::string> RunTrainTask(const wire::TaskAssign& task, const std::atom
   }
   std::string parent_hash;  // raw; lineage for modelRegistered
   if (!spec.parent_model.empty()) {
-    httplib::Client http(env.coordinator_host, env.http_port);
-    http.set_connection_timeout(5);
-    auto r = http.Get("/models/" + spec.parent_model);
-    if (!r || r->status != 200) return NotFoundError("parent model '" + spec.parent_model + "' is not registered");
-    nlohmann::json j = nlohmann::json::parse(r->body, nullptr, false);
-    auto raw = HexDecode(j.is_object() ? j.value("blob", "") : "");
-    if (!raw.ok() || raw->size() != 32) return InternalError("parent model record has no blob hash");
-    parent_hash = *raw;
-    Sha256Digest h;
-    std::copy(raw->begin(), raw->end(), h.begin());
-    ASSIGN_OR_RETURN(t.parent_torchscript, client.GetBlob(h));
+    ASSIGN_OR_RETURN(RegisteredModel parent, FetchRegisteredModel(env, client, spec.parent_model));
+    parent_hash = std::move(parent.hash);
+    t.parent_torchscript = std::move(parent.torchscript);
   }
   if (task.resume_round > 0) {
     ASSIGN_OR_RETURN(t.resume_checkpoint, FetchCheckpoint(env, client, task.job_id));

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <string>
 
+#include "data/data_client.h"
 #include "runtime/crypto/ed25519.h"
 #include "runtime/worker/agent.h"
 
@@ -30,6 +31,14 @@ struct TrainEnvironment {
 // device, its serving replica), which the host name may not resolve to
 // (containers, network namespaces, several interfaces). "" if unknown.
 std::string LocalAddressToward(const std::string& host);
+
+// A registered model's TorchScript, looked up by name on the coordinator's
+// HTTP port and fetched from the blob store (verified against its hash).
+struct RegisteredModel {
+  std::string hash;         // raw SHA-256 of the TorchScript bytes
+  std::string torchscript;
+};
+StatusOr<RegisteredModel> FetchRegisteredModel(const TrainEnvironment& env, data::DataClient& client, const std::string& name);
 
 StatusOr<std::string> RunTrainTask(const wire::TaskAssign& task, const std::atomic<bool>& cancel,
                                    const worker::TaskIo& io, const TrainEnvironment& env);

@@ -1,6 +1,5 @@
 #include "scheduler/accounts_api.h"
 
-#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,30 +10,17 @@
 #include "runtime/base/encoding.h"
 #include "runtime/crypto/request_signature.h"
 #include "scheduler/coordinator.h"
+#include "runtime/base/clock.h"
 
 namespace cairn::scheduler {
 namespace {
 
 using nlohmann::json;
 
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 void Error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_content(json{{"error", message}}.dump() + "\n", "application/json");
-}
-
-int StatusFor(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kFailedPrecondition: return 400;
-    default: return 500;
-  }
 }
 
 // Signatures seen within the skew window: each signed request works once.
@@ -55,7 +41,7 @@ class ReplayCache {
 
 // The verified signer of `req`, or an error response.
 StatusOr<std::string> Signer(const httplib::Request& req, ReplayCache& replay) {
-  const int64_t now = NowMillis();
+  const int64_t now = Clock::System()->NowUnixMillis();
   ASSIGN_OR_RETURN(VerifiedSigner s, VerifyRequest(req.get_header_value(kSignatureHeader), req.method, req.path, req.body, now));
   if (!replay.FirstUse(s.signature, now)) return UnauthenticatedError("this signed request was already used (replay)");
   return s.public_key;
@@ -67,7 +53,7 @@ void InstallAccountsApi(httplib::Server* http, Coordinator* c) {
   auto replay = std::make_shared<ReplayCache>();
   http->Post("/accounts/credit", [c, replay](const httplib::Request& req, httplib::Response& res) {
     auto signer = Signer(req, *replay);
-    if (!signer.ok()) return Error(res, StatusFor(signer.status()), std::string(signer.status().message()));
+    if (!signer.ok()) return Error(res, HttpStatusOf(signer.status()), std::string(signer.status().message()));
     if (*signer != c->operator_key()) {
       return Error(res, 403, "only the coordinator's operator (its log key) can credit accounts");
     }
@@ -81,19 +67,19 @@ void InstallAccountsApi(httplib::Server* http, Coordinator* c) {
     const std::string memo = j.contains("memo") && j["memo"].is_string() ? j["memo"].get<std::string>() : "";
     if (memo.size() > 256) return Error(res, 400, "memo: longer than 256 bytes");
     auto index = c->Credit(*account, j["amount_micros"].get<uint64_t>(), memo);
-    if (!index.ok()) return Error(res, StatusFor(index.status()), std::string(index.status().message()));
+    if (!index.ok()) return Error(res, HttpStatusOf(index.status()), std::string(index.status().message()));
     res.set_content(json{{"entry", *index}, {"account", HexEncode(*account)},
                          {"available_micros", c->balances().Available(*account)}}.dump() + "\n",
                     "application/json");
   });
   http->Post("/api-keys", [c, replay](const httplib::Request& req, httplib::Response& res) {
     auto signer = Signer(req, *replay);
-    if (!signer.ok()) return Error(res, StatusFor(signer.status()), std::string(signer.status().message()));
+    if (!signer.ok()) return Error(res, HttpStatusOf(signer.status()), std::string(signer.status().message()));
     json j = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
     if (!j.is_object()) return Error(res, 400, "the body must be a JSON object");
     const std::string name = j.contains("name") && j["name"].is_string() ? j["name"].get<std::string>() : "";
     auto key = c->api_keys().Create(*signer, name);
-    if (!key.ok()) return Error(res, StatusFor(key.status()), std::string(key.status().message()));
+    if (!key.ok()) return Error(res, HttpStatusOf(key.status()), std::string(key.status().message()));
     res.set_content(json{{"key", *key}, {"account", HexEncode(*signer)}, {"name", name}}.dump() + "\n", "application/json");
   });
   http->Get(R"(/accounts/([0-9a-fA-F]{64}))", [c](const httplib::Request& req, httplib::Response& res) {

@@ -20,7 +20,6 @@ void Coordinator::FlushUsage() {
   if (now - last_usage_flush_ms_ < 1000) return;
   last_usage_flush_ms_ = now;
   for (const Usage& u : gateway_.meter().Take()) {
-    if (u.charge_micros == 0 && u.requests == 0) continue;
     Record("inferenceUsage", [&](ledger::schema::LedgerEntry::Body::Builder b) {
       auto e = b.initInferenceUsage();
       e.setModel(ledger::AsData(u.model_hash));

@@ -10,6 +10,7 @@
 #include "runtime/base/log.h"
 #include "serve/kserve_api.h"
 #include "serve/openai_api.h"
+#include "runtime/base/clock.h"
 
 namespace cairn::scheduler {
 namespace {
@@ -54,13 +55,6 @@ struct Gateway::Upstream {
 
 namespace {
 std::vector<double> LatencyBounds() { return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}; }
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-std::string ParamOf(const std::string& message) {
-  const size_t colon = message.find(':');
-  return colon != std::string::npos && message.find(' ') > colon ? message.substr(0, colon) : "";
-}
 }  // namespace
 
 Gateway::Gateway() : openai_latency_(LatencyBounds()), kserve_latency_(LatencyBounds()) {}
@@ -143,7 +137,7 @@ void Gateway::Charge(const Upstream* u, const std::string& consumer, uint64_t to
   if (!u) return;
   const uint64_t charge = ChargeFor(tokens, u->info.per_request_micros, u->info.per_1k_tokens_micros);
   const uint64_t worker = charge * u->info.worker_share_bps / 10000;
-  meter_.Record(u->info.model_hash, consumer, u->info.worker_key, tokens, charge, worker, NowMillis());
+  meter_.Record(u->info.model_hash, consumer, u->info.worker_key, tokens, charge, worker, Clock::System()->NowUnixMillis());
 }
 Gateway::~Gateway() = default;
 
@@ -334,9 +328,12 @@ void Gateway::ForwardStream(const std::string& model, const std::string& body, b
 }
 
 void Gateway::Install(httplib::Server* http) {
-  // A kept-alive consumer connection holds one server thread: room for many.
+  // A kept-alive consumer connection holds one server thread: room for many,
+  // kept open long, and no Nagle stalls between a response's writes.
   http->new_task_queue = [] { return new httplib::ThreadPool(128); };
   http->set_tcp_nodelay(true);
+  http->set_keep_alive_max_count(100000);
+  http->set_keep_alive_timeout(30);
   http->Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
     std::vector<serve::ListedModel> list;
     for (const auto& r : Replicas()) {
@@ -349,8 +346,9 @@ void Gateway::Install(httplib::Server* http) {
     const auto t0 = std::chrono::steady_clock::now();
     auto parsed = serve::ParseCompletionRequest(req.body);
     if (!parsed.ok()) {
-      const std::string m(parsed.status().message());
-      Fail(Api::kOpenAi, 400, m, res, ParamOf(m));
+      errors_.fetch_add(1);
+      res.status = 400;
+      res.set_content(serve::OpenAiInvalidRequest(parsed.status()), kJson);
       return Observe(Api::kOpenAi, 400, 0);
     }
     std::string consumer;

@@ -60,7 +60,8 @@ class Gateway {
   void RemoveWorker(const std::string& worker_id);
   void RemoveJob(const std::string& job_id);
   std::vector<ReplicaInfo> Replicas() const;
-  // Registers the routes on the coordinator's HTTP server.
+  // Registers the routes on the coordinator's HTTP server, and sets it up for
+  // many kept-alive connections (thread pool, keep-alive, TCP_NODELAY).
   void Install(httplib::Server* http);
   GatewayStats stats() const;
   // API key -> account (raw key); and an account's available credits.

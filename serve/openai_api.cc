@@ -128,6 +128,13 @@ std::string OpenAiError(const std::string& message, const std::string& type, con
   return Dump({{"error", e}});
 }
 
+std::string OpenAiInvalidRequest(const Status& parse_error) {
+  const std::string m(parse_error.message());
+  const size_t colon = m.find(':');
+  const bool named = colon != std::string::npos && m.find(' ') > colon;  // "field: problem"
+  return OpenAiError(m, "invalid_request_error", named ? m.substr(0, colon) : "");
+}
+
 const char* OpenAiErrorType(int http_status) {
   switch (http_status) {
     case 400: return "invalid_request_error";

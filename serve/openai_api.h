@@ -40,6 +40,9 @@ std::string UsageChunk(const std::string& id, int64_t created, const std::string
 // {"error": {"message", "type", "param", "code"}}
 std::string OpenAiError(const std::string& message, const std::string& type, const std::string& param = "",
                         const std::string& code = "");
+// The 400 body for a ParseCompletionRequest error ("field: problem"), with
+// the field as the error's `param`.
+std::string OpenAiInvalidRequest(const Status& parse_error);
 // The error type for an HTTP status (400 invalid_request_error, 401
 // authentication_error, 402/429 insufficient_quota, 404 not_found_error, ...).
 const char* OpenAiErrorType(int http_status);

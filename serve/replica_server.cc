@@ -24,16 +24,6 @@ std::string RandomId(const char* prefix) {
   return std::string(prefix) + buf;
 }
 
-int HttpStatus(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kFailedPrecondition: return 400;
-    case StatusCode::kUnavailable: return 503;
-    default: return 500;
-  }
-}
-
 }  // namespace
 
 ReplicaServer::ReplicaServer(std::shared_ptr<const InferenceModel> model, ReplicaOptions options)
@@ -99,7 +89,7 @@ void ReplicaServer::Routes() {
     StatusOr<FloatTensor> out = parsed.ok() ? batcher_.Run(std::move(parsed->input)) : StatusOr<FloatTensor>(parsed.status());
     if (!out.ok()) {
       ++errors_;
-      res.status = HttpStatus(out.status());
+      res.status = HttpStatusOf(out.status());
       res.set_content(KServeError(std::string(out.status().message())), kJson);
       return;
     }
@@ -117,9 +107,10 @@ void ReplicaServer::Routes() {
     };
     auto parsed = ParseCompletionRequest(req.body);
     if (!parsed.ok()) {
-      const std::string m(parsed.status().message());
-      const size_t colon = m.find(':');
-      return fail(400, m, colon != std::string::npos && m.find(' ') > colon ? m.substr(0, colon) : "");
+      ++errors_;
+      res.status = 400;
+      res.set_content(OpenAiInvalidRequest(parsed.status()), kJson);
+      return;
     }
     if (parsed->model != name) return fail(404, "the model '" + parsed->model + "' does not exist", "model");
     if (info.task != ModelTask::kTextGeneration) {
@@ -129,7 +120,7 @@ void ReplicaServer::Routes() {
     const int64_t created = UnixSeconds();
     if (!parsed->stream) {
       auto g = model_->Generate(parsed->prompt, parsed->options);
-      if (!g.ok()) return fail(HttpStatus(g.status()), std::string(g.status().message()));
+      if (!g.ok()) return fail(HttpStatusOf(g.status()), std::string(g.status().message()));
       tokens_ += static_cast<uint64_t>(g->completion_tokens);
       res.set_content(CompletionResponse(id, created, name, *g), kJson);
       return;

@@ -16,13 +16,18 @@ StatusOr<std::string> Deflate(std::string_view raw, int level) {
 }
 
 StatusOr<std::string> Inflate(std::string_view stream, size_t expected_size) {
+  std::string out(expected_size, '\0');
+  RETURN_IF_ERROR(InflateInto(stream, out.data(), out.size()));
+  return out;
+}
+
+Status InflateInto(std::string_view stream, char* out, size_t expected_size) {
   z_stream z{};
   if (inflateInit(&z) != Z_OK) return InternalError("inflateInit failed");
-  std::string out(expected_size, '\0');
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(stream.data()));
   z.avail_in = static_cast<uInt>(stream.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
+  z.next_out = reinterpret_cast<Bytef*>(out);
+  z.avail_out = static_cast<uInt>(expected_size);
   const int rc = inflate(&z, Z_FINISH);
   const size_t produced = expected_size - z.avail_out;
   const size_t trailing = z.avail_in;
@@ -40,7 +45,7 @@ StatusOr<std::string> Inflate(std::string_view stream, size_t expected_size) {
                                 std::to_string(expected_size));
   }
   if (trailing != 0) return InvalidArgumentError(std::to_string(trailing) + " bytes follow the deflate stream");
-  return out;
+  return OkStatus();
 }
 
 }  // namespace cairn::train

@@ -18,6 +18,8 @@ namespace cairn::train {
 
 StatusOr<std::string> Deflate(std::string_view raw, int level = 1);
 StatusOr<std::string> Inflate(std::string_view stream, size_t expected_size);
+// The same, into `out` (exactly `size` bytes), without an intermediate copy.
+Status InflateInto(std::string_view stream, char* out, size_t size);
 
 }  // namespace cairn::train
 

@@ -193,9 +193,10 @@ Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep
       const int64_t n = sizes[0][r].item<int64_t>();
       if (n <= 0 || n > longest) return InternalError("rank " + std::to_string(r) + " announced " + std::to_string(n) + " bytes");
       const auto* p = reinterpret_cast<const char*>(gathered[0][r].data_ptr<uint8_t>());
-      auto raw = Inflate(std::string_view(p, static_cast<size_t>(n)), raw_size);
-      if (!raw.ok()) return Status(raw.status().code(), "rank " + std::to_string(r) + "'s pseudo-gradient: " + raw.status().message());
-      gathered[0][r] = torch::from_blob(raw->data(), {static_cast<int64_t>(raw_size)}, torch::kUInt8).clone();
+      torch::Tensor raw = torch::empty({static_cast<int64_t>(raw_size)}, torch::kUInt8);
+      Status inflated = InflateInto(std::string_view(p, static_cast<size_t>(n)), reinterpret_cast<char*>(raw.data_ptr<uint8_t>()), raw_size);
+      if (!inflated.ok()) return Status(inflated.code(), "rank " + std::to_string(r) + "'s pseudo-gradient: " + inflated.message());
+      gathered[0][r] = raw;
     }
     flat.zero_();
     for (const auto& buf : gathered[0]) RETURN_IF_ERROR(kernels::DequantizeAccumulate(buf, flat));

@@ -100,6 +100,11 @@ Status UnavailableError(std::string_view message);
 Status DataLossError(std::string_view message);
 Status UnauthenticatedError(std::string_view message);
 
+// The HTTP status for a Status by google.rpc's canonical mapping (400 for
+// InvalidArgument, FailedPrecondition and OutOfRange, 401, 403, 404, 409,
+// 429, 499, 500, 501, 503, 504); 200 for OK.
+int HttpStatusOf(const Status& status);
+
 // A Status from errno, e.g. ErrnoToStatus(errno, "open key.pem").
 Status ErrnoToStatus(int errno_value, std::string_view context);
 

@@ -96,5 +96,16 @@ TEST(StatusOrDeathTest, ValueOfErrorAborts) {
   EXPECT_DEATH((void)s.value(), "missing thing");
 }
 
+TEST(Status, MapsToHttpTheCanonicalWay) {
+  EXPECT_EQ(HttpStatusOf(OkStatus()), 200);
+  EXPECT_EQ(HttpStatusOf(InvalidArgumentError("x")), 400);
+  EXPECT_EQ(HttpStatusOf(FailedPreconditionError("x")), 400);
+  EXPECT_EQ(HttpStatusOf(UnauthenticatedError("x")), 401);
+  EXPECT_EQ(HttpStatusOf(PermissionDeniedError("x")), 403);
+  EXPECT_EQ(HttpStatusOf(NotFoundError("x")), 404);
+  EXPECT_EQ(HttpStatusOf(UnavailableError("x")), 503);
+  EXPECT_EQ(HttpStatusOf(InternalError("x")), 500);
+}
+
 }  // namespace
 }  // namespace cairn
