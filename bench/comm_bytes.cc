@@ -49,7 +49,8 @@ Outcome Run(data::LoopbackDataPlane& plane, const data::Manifest& m, scheduler::
   t.config.strategy = strategy;
   t.config.inner_steps = 100;
   t.config.compress_int8 = strategy == scheduler::Strategy::kDiloco;
-  // Outer optimizer overrides, to compare settings (defaults: 0.7, 0.9).
+  // Overrides, to compare settings (defaults: inner lr 2e-3, outer 0.7 / 0.9).
+  if (const char* v = std::getenv("LR")) t.config.lr = std::atof(v);
   if (const char* v = std::getenv("OUTER_LR")) t.config.outer_lr = std::atof(v);
   if (const char* v = std::getenv("OUTER_MOMENTUM")) t.config.outer_momentum = std::atof(v);
   std::vector<StatusOr<train::TrainResult>> out(2, StatusOr<train::TrainResult>(InternalError("not run")));
@@ -61,6 +62,16 @@ Outcome Run(data::LoopbackDataPlane& plane, const data::Manifest& m, scheduler::
       data::DataClient client("127.0.0.1", plane.port(), "");
       train::TrainHooks h;
       h.threads = 1;
+      // ROUNDS=1 prints rank 0's validation loss after every round.
+      if (r == 0 && std::getenv("ROUNDS")) {
+        h.on_round = [&](const train::RoundReport& rep) {
+          std::printf("  %s round %llu/%llu: train %.4f val %.4f\n", t.job_id.c_str(),
+                      static_cast<unsigned long long>(rep.round), static_cast<unsigned long long>(rep.rounds), rep.loss,
+                      rep.eval);
+          std::fflush(stdout);
+          return OkStatus();
+        };
+      }
       out[r] = train::RunTraining(mine, client, h);
     });
   }

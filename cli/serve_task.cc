@@ -16,7 +16,10 @@ StatusOr<std::string> RunServeTask(const wire::TaskAssign& task, const std::atom
   data::DataClient client(env.coordinator_host, env.http_port, env.cache_dir);
   ASSIGN_OR_RETURN(RegisteredModel registered, FetchRegisteredModel(env, client, spec.model));
   const std::string& torchscript = registered.torchscript;
-  ASSIGN_OR_RETURN(std::unique_ptr<serve::InferenceModel> loaded, serve::InferenceModel::Load(torchscript));
+  ASSIGN_OR_RETURN(std::unique_ptr<serve::InferenceModel> loaded, 
+                   serve::InferenceModel::Load(torchscript, spec.device == scheduler::Device::kCuda
+                                                                ? serve::ServeDevice::kCuda
+                                                                : serve::ServeDevice::kCpu));
   std::shared_ptr<const serve::InferenceModel> model(std::move(loaded));
 
   serve::ReplicaOptions o;
@@ -28,7 +31,7 @@ StatusOr<std::string> RunServeTask(const wire::TaskAssign& task, const std::atom
   const std::string endpoint = (local.empty() ? std::string("127.0.0.1") : local) + ":" + std::to_string(port);
   const char* task_name = serve::ModelTaskName(model->info().task);
   io.log(std::string("serving '") + spec.model + "' (" + task_name + ", " + std::to_string(torchscript.size() / 1024) +
-         " KiB) at " + endpoint);
+         " KiB) on " + model->info().device + " at " + endpoint);
   io.serving(endpoint, task_name);
   while (!cancel.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   server.Stop();

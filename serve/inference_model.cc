@@ -33,7 +33,8 @@ size_t IncompleteTail(const std::string& s) {
 
 class TorchScriptModel : public InferenceModel {
  public:
-  TorchScriptModel(torch::jit::Module m, ModelInfo info) : module_(std::move(m)), info_(std::move(info)) {}
+  TorchScriptModel(torch::jit::Module m, ModelInfo info, torch::Device device)
+      : module_(std::move(m)), info_(std::move(info)), device_(device) {}
   const ModelInfo& info() const override { return info_; }
 
   StatusOr<FloatTensor> Forward(const FloatTensor& in) const override {
@@ -60,8 +61,8 @@ class TorchScriptModel : public InferenceModel {
     }
     try {
       c10::InferenceMode guard;
-      auto x = torch::from_blob(const_cast<float*>(in.data.data()), shape, torch::kFloat32);
-      auto y = const_cast<torch::jit::Module&>(module_).forward({x}).toTensor().to(torch::kFloat32).contiguous();
+      auto x = torch::from_blob(const_cast<float*>(in.data.data()), shape, torch::kFloat32).to(device_);
+      auto y = const_cast<torch::jit::Module&>(module_).forward({x}).toTensor().to(torch::kCPU, torch::kFloat32).contiguous();
       FloatTensor out;
       out.shape.assign(y.sizes().begin(), y.sizes().end());
       out.data.assign(y.data_ptr<float>(), y.data_ptr<float>() + y.numel());
@@ -100,8 +101,11 @@ class TorchScriptModel : public InferenceModel {
         const size_t start = tokens.size() > static_cast<size_t>(info_.context) ? tokens.size() - info_.context : 0;
         auto x = torch::tensor(std::vector<int64_t>(tokens.begin() + static_cast<std::ptrdiff_t>(start), tokens.end()),
                                torch::kLong)
-                     .unsqueeze(0);
-        auto logits = const_cast<torch::jit::Module&>(module_).forward({x}).toTensor()[0][-1].to(torch::kFloat32);
+                     .unsqueeze(0)
+                     .to(device_);
+        // Sampling stays on the CPU, with the request's own generator.
+        auto logits =
+            const_cast<torch::jit::Module&>(module_).forward({x}).toTensor()[0][-1].to(torch::kCPU, torch::kFloat32);
         int64_t next;
         if (o.temperature == 0) {
           next = logits.argmax().item<int64_t>();
@@ -161,6 +165,7 @@ class TorchScriptModel : public InferenceModel {
  private:
   torch::jit::Module module_;
   ModelInfo info_;
+  torch::Device device_;
 };
 
 StatusOr<ModelInfo> ParseMeta(const std::string& text) {
@@ -201,11 +206,21 @@ const char* ModelTaskName(ModelTask t) {
   return "?";
 }
 
-StatusOr<std::unique_ptr<InferenceModel>> InferenceModel::Load(const std::string& torchscript) {
+StatusOr<ServeDevice> ParseServeDevice(const std::string& name) {
+  if (name == "auto") return ServeDevice::kAuto;
+  if (name == "cpu") return ServeDevice::kCpu;
+  if (name == "cuda") return ServeDevice::kCuda;
+  return InvalidArgumentError("device '" + name + "': must be auto, cpu or cuda");
+}
+
+StatusOr<std::unique_ptr<InferenceModel>> InferenceModel::Load(const std::string& torchscript, ServeDevice want) {
+  const bool cuda = torch::cuda::is_available();
+  if (want == ServeDevice::kCuda && !cuda) return FailedPreconditionError("device cuda: LibTorch sees no CUDA device here");
+  const torch::Device device = want != ServeDevice::kCpu && cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
   torch::jit::Module m;
   try {
     std::istringstream in(torchscript);
-    m = torch::jit::load(in);
+    m = torch::jit::load(in, device);
     m.eval();
   } catch (const std::exception& e) {
     std::string what = e.what();
@@ -221,7 +236,8 @@ StatusOr<std::unique_ptr<InferenceModel>> InferenceModel::Load(const std::string
     }
     ASSIGN_OR_RETURN(info, ParseMeta(meta));
   }
-  return std::unique_ptr<InferenceModel>(new TorchScriptModel(std::move(m), std::move(info)));
+  info.device = device.str();
+  return std::unique_ptr<InferenceModel>(new TorchScriptModel(std::move(m), std::move(info), device));
 }
 
 }  // namespace cairn::serve

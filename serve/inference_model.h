@@ -23,8 +23,15 @@ namespace cairn::serve {
 enum class ModelTask { kImageClassification, kTextGeneration, kTensor };
 const char* ModelTaskName(ModelTask t);
 
+// Where a served model runs. kAuto: the first CUDA device when LibTorch sees
+// one, else the CPU.
+enum class ServeDevice { kAuto, kCpu, kCuda };
+// "auto" | "cpu" | "cuda"; InvalidArgument naming the choices otherwise.
+StatusOr<ServeDevice> ParseServeDevice(const std::string& name);
+
 struct ModelInfo {
   ModelTask task = ModelTask::kTensor;
+  std::string device = "cpu";        // where it was placed: "cpu" or "cuda:0"
   std::vector<int64_t> input_shape;  // per example, without the batch dimension ({} if unknown)
   int64_t classes = 0;
   int64_t context = 0, vocab = 0;    // text-generation
@@ -55,7 +62,9 @@ class InferenceModel {
   virtual ~InferenceModel() = default;
   // InvalidArgument if the bytes are not a loadable TorchScript module or its
   // metadata is malformed.
-  static StatusOr<std::unique_ptr<InferenceModel>> Load(const std::string& torchscript);
+  // FailedPrecondition for kCuda where LibTorch has no CUDA device.
+  static StatusOr<std::unique_ptr<InferenceModel>> Load(const std::string& torchscript,
+                                                        ServeDevice device = ServeDevice::kAuto);
 
   virtual const ModelInfo& info() const = 0;
   // Runs a batch: `in.shape` = {N, ...}; returns the output tensor. Checks

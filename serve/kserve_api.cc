@@ -1,5 +1,7 @@
 #include "serve/kserve_api.h"
 
+#include "serve/kserve_fast.h"
+
 #include <nlohmann/json.hpp>
 
 namespace cairn::serve {
@@ -34,6 +36,13 @@ bool Flatten(const json& v, std::vector<float>* out, size_t limit, int depth) {
 }  // namespace
 
 StatusOr<InferRequest> ParseInferRequest(std::string_view body) {
+  if (auto fast = internal::ParseInferRequestFast(body)) return std::move(*fast);
+  return internal::ParseInferRequestComplete(body);
+}
+
+namespace internal {
+
+StatusOr<InferRequest> ParseInferRequestComplete(std::string_view body) {
   json j = json::parse(body.begin(), body.end(), nullptr, false);
   if (j.is_discarded()) return InvalidArgumentError("the body is not valid JSON");
   if (!j.is_object()) return InvalidArgumentError("the body must be a JSON object");
@@ -85,6 +94,8 @@ StatusOr<InferRequest> ParseInferRequest(std::string_view body) {
   }
   return r;
 }
+
+}  // namespace internal
 
 std::string InferResponse(const std::string& model, const std::string& id, const FloatTensor& out) {
   json o = {{"name", "logits"}, {"shape", out.shape}, {"datatype", "FP32"}, {"data", out.data}};

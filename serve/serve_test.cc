@@ -54,6 +54,34 @@ TEST(InferenceModel, KnowsWhatItServes) {
   EXPECT_FALSE((*mlp)->Generate("x", {}).ok());
 }
 
+// Placement: the CPU when asked; CUDA only where LibTorch sees a device, with
+// the same answers as the CPU (to fp32 tolerance) and the same generation.
+TEST(InferenceModel, RunsWhereItIsPlaced) {
+  const std::string ts = Export("mlp");
+  auto cpu = InferenceModel::Load(ts, ServeDevice::kCpu);
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  EXPECT_EQ((*cpu)->info().device, "cpu");
+  EXPECT_FALSE(ParseServeDevice("gpu").ok());
+  EXPECT_EQ(*ParseServeDevice("cuda"), ServeDevice::kCuda);
+  auto cuda = InferenceModel::Load(ts, ServeDevice::kCuda);
+  auto automatic = InferenceModel::Load(ts);
+  ASSERT_TRUE(automatic.ok()) << automatic.status();
+  if (!cuda.ok()) {
+    EXPECT_EQ(cuda.status().code(), StatusCode::kFailedPrecondition) << cuda.status();
+    EXPECT_EQ((*automatic)->info().device, "cpu");
+    GTEST_SKIP() << "no CUDA device: " << cuda.status();
+  }
+  EXPECT_EQ((*cuda)->info().device, "cuda:0");
+  EXPECT_EQ((*automatic)->info().device, "cuda:0");
+  FloatTensor in{{4, 1, 28, 28}, std::vector<float>(4 * 784)};
+  for (size_t i = 0; i < in.data.size(); ++i) in.data[i] = static_cast<float>(i % 97) / 97.0f;
+  auto a = (*cpu)->Forward(in);
+  auto b = (*cuda)->Forward(in);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->data.size(), b->data.size());
+  for (size_t i = 0; i < a->data.size(); ++i) EXPECT_NEAR(a->data[i], b->data[i], 1e-3) << i;
+}
+
 TEST(InferenceModel, GeneratesReproduciblyAndStopsWhereAsked) {
   auto gpt = *InferenceModel::Load(Export("char-gpt"));
   GenerateOptions o;
