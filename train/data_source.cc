@@ -1,5 +1,6 @@
 #include "train/data_source.h"
 
+#include <algorithm>
 #include <random>
 
 namespace cairn::train {
@@ -48,25 +49,50 @@ StatusOr<DataSource> DataSource::Load(data::DataClient& client, const data::Mani
   const data::Split* all = manifest.FindSplit("all");
   if (!all) return InvalidArgumentError("dataset " + manifest.name + ": a text dataset has one split, all");
   const uint64_t total = all->samples, train_bytes = total * 9 / 10;
-  const uint64_t per = train_bytes / world;
-  d.train_begin_ = per * rank;
-  d.train_end_ = rank + 1 == world ? train_bytes : per * (rank + 1);
-  if (d.train_end_ - d.train_begin_ < static_cast<uint64_t>(context + 1)) {
+  const uint64_t window = static_cast<uint64_t>(context + 1);
+  const uint64_t chunk = all->chunks.empty() ? data::kChunkBytes : std::max<uint64_t>(1, all->chunks[0].bytes);
+  // About 64 stripes per rank, at least 32 windows and at most one chunk
+  // long; a text too small for that is cut into `world` contiguous parts.
+  uint64_t stripe = std::min(chunk, std::max(train_bytes / (uint64_t{world} * 64), 32 * window));
+  if (stripe * world > train_bytes) stripe = train_bytes / world;
+  if (stripe < window) {
     return FailedPreconditionError("text shard of rank " + std::to_string(rank) + " is shorter than the context");
   }
-  auto fetch_range = [&](uint64_t begin, uint64_t end) -> StatusOr<std::string> {
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;  // [begin, end) in the split
+  const uint64_t stripes = train_bytes / stripe;       // a short tail joins the last stripe
+  for (uint64_t k = rank; k < stripes; k += world) {
+    ranges.emplace_back(k * stripe, k + 1 == stripes ? train_bytes : (k + 1) * stripe);
+  }
+  auto fetch_ranges = [&](const std::vector<std::pair<uint64_t, uint64_t>>& want) -> StatusOr<std::string> {
     std::string out;
     for (const auto& c : all->chunks) {
       const uint64_t cb = c.first_sample, ce = c.first_sample + c.samples;
-      if (ce <= begin || cb >= end) continue;
-      ASSIGN_OR_RETURN(std::string bytes, client.GetBlob(c.hash));
-      const uint64_t from = std::max(begin, cb), to = std::min(end, ce);
-      out += bytes.substr(from - cb, to - from);
+      std::string bytes;
+      bool fetched = false;
+      for (const auto& [begin, end] : want) {
+        if (ce <= begin || cb >= end) continue;
+        if (!fetched) {
+          ASSIGN_OR_RETURN(bytes, client.GetBlob(c.hash));
+          fetched = true;
+        }
+        const uint64_t from = std::max(begin, cb), to = std::min(end, ce);
+        out += bytes.substr(from - cb, to - from);
+      }
     }
     return out;
   };
-  ASSIGN_OR_RETURN(d.bytes_, fetch_range(d.train_begin_, d.train_end_));
-  if (!all->chunks.empty()) d.chunk_bytes_ = all->chunks[0].bytes;
+  // Chunks are visited in order and each range lies in order within them,
+  // so the concatenation is the ranges in order.
+  ASSIGN_OR_RETURN(d.bytes_, fetch_ranges(ranges));
+  uint64_t local = 0;
+  for (const auto& [begin, end] : ranges) {
+    d.stripes_.push_back(Stripe{begin, local, d.windows_});
+    d.windows_ += end - begin - window + 1;
+    local += end - begin;
+  }
+  if (local != d.bytes_.size()) return DataLossError("dataset " + manifest.name + ": its chunks do not cover the text");
+  d.chunk_bytes_ = chunk;
+  auto fetch_range = [&](uint64_t begin, uint64_t end) { return fetch_ranges({{begin, end}}); };
   if (need_eval) {
     ASSIGN_OR_RETURN(std::string val, fetch_range(train_bytes, total));
     // Fixed validation windows, evenly spaced, the same for every round.
@@ -88,6 +114,15 @@ StatusOr<DataSource> DataSource::Load(data::DataClient& client, const data::Mani
   return d;
 }
 
+std::vector<std::pair<uint64_t, uint64_t>> DataSource::TrainRanges() const {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  for (size_t i = 0; i < stripes_.size(); ++i) {
+    const uint64_t len = (i + 1 < stripes_.size() ? stripes_[i + 1].local : bytes_.size()) - stripes_[i].local;
+    out.emplace_back(stripes_[i].begin, stripes_[i].begin + len);
+  }
+  return out;
+}
+
 std::pair<torch::Tensor, torch::Tensor> DataSource::Batch(uint64_t seed, int64_t batch, ChunkCounts* used) {
   std::mt19937_64 rng(seed);
   if (!text_) {
@@ -102,14 +137,17 @@ std::pair<torch::Tensor, torch::Tensor> DataSource::Batch(uint64_t seed, int64_t
   }
   auto x = torch::empty({batch, context_}, torch::kLong), y = torch::empty({batch, context_}, torch::kLong);
   auto xa = x.accessor<int64_t, 2>(), ya = y.accessor<int64_t, 2>();
-  const uint64_t span = bytes_.size() - context_ - 1;
   for (int64_t b = 0; b < batch; ++b) {
-    const uint64_t off = rng() % (span + 1);
+    // A window start, uniform over every stripe's positions.
+    const uint64_t pick = rng() % windows_;
+    const auto it = std::upper_bound(stripes_.begin(), stripes_.end(), pick,
+                                     [](uint64_t p, const Stripe& st) { return p < st.first; }) - 1;
+    const uint64_t off = it->local + (pick - it->first);
     for (int64_t t = 0; t < context_; ++t) {
       xa[b][t] = static_cast<uint8_t>(bytes_[off + t]);
       ya[b][t] = static_cast<uint8_t>(bytes_[off + t + 1]);
     }
-    (*used)[static_cast<uint32_t>((train_begin_ + off) / chunk_bytes_)] += static_cast<uint64_t>(context_);
+    (*used)[static_cast<uint32_t>((it->begin + (pick - it->first)) / chunk_bytes_)] += static_cast<uint64_t>(context_);
   }
   return {x, y};
 }

@@ -6,9 +6,14 @@
 // data payouts).
 //   idx:  split "train" sharded by chunk (chunk i -> rank i % world), split
 //         "test" for accuracy; pixels scaled to [0, 1].
-//   text: split "all"; the first 90% of bytes train (sharded into `world`
-//         contiguous ranges), the last 10% validate; samples are windows
-//         of context+1 bytes.
+//   text: split "all"; the first 90% of bytes train, the last 10% validate;
+//         samples are windows of context+1 bytes. The training range is cut
+//         into stripes dealt round-robin to the ranks (stripe k -> rank
+//         k % world), so every rank's shard spans the whole text: contiguous
+//         halves would give DiLoCo replicas different distributions (one
+//         play each) and make them drift apart between outer steps. A stripe
+//         is a 1 MiB chunk for large texts, smaller (about 64 per rank, at
+//         least 32 windows long) for small ones; windows never cross one.
 // Includes <torch/torch.h>: include from train/*.cc only.
 // Thread safety: one training thread.
 #ifndef CAIRN_TRAIN_DATA_SOURCE_H_
@@ -42,8 +47,10 @@ class DataSource {
   // Evaluation: accuracy (images, over the whole test split) or mean
   // cross-entropy (text, `batches` fixed windows of the validation range).
   bool is_text() const { return text_; }
-  int64_t train_samples() const { return text_ ? static_cast<int64_t>(train_end_ - train_begin_) : x_.size(0); }
+  int64_t train_samples() const { return text_ ? static_cast<int64_t>(bytes_.size()) : x_.size(0); }
   const data::Manifest& manifest() const { return manifest_; }
+  // Text: the [begin, end) byte ranges of the split this rank trains on.
+  std::vector<std::pair<uint64_t, uint64_t>> TrainRanges() const;
   int64_t rows() const { return manifest_.rows; }
   int64_t cols() const { return manifest_.cols; }
 
@@ -57,8 +64,14 @@ class DataSource {
   torch::Tensor x_, y_;
   std::vector<uint32_t> chunk_of_row_;
   // text
-  std::string bytes_;        // the shard this rank trains on
-  uint64_t train_begin_ = 0, train_end_ = 0;  // offsets of the shard in the split
+  struct Stripe {
+    uint64_t begin = 0;      // offset in the split
+    uint64_t local = 0;      // offset in bytes_
+    uint64_t first = 0;      // index of its first window over all stripes
+  };
+  std::string bytes_;            // this rank's stripes, concatenated
+  std::vector<Stripe> stripes_;
+  uint64_t windows_ = 0;         // over all stripes
   uint64_t chunk_bytes_ = data::kChunkBytes;
 };
 
