@@ -51,6 +51,7 @@ Outcome Run(data::LoopbackDataPlane& plane, const data::Manifest& m, scheduler::
   t.config.compress_int8 = strategy == scheduler::Strategy::kDiloco;
   // Overrides, to compare settings (defaults: inner lr 2e-3, outer 0.7 / 0.9).
   if (const char* v = std::getenv("LR")) t.config.lr = std::atof(v);
+  if (std::getenv("NO_INT8")) t.config.compress_int8 = false;
   if (const char* v = std::getenv("OUTER_LR")) t.config.outer_lr = std::atof(v);
   if (const char* v = std::getenv("OUTER_MOMENTUM")) t.config.outer_momentum = std::atof(v);
   std::vector<StatusOr<train::TrainResult>> out(2, StatusOr<train::TrainResult>(InternalError("not run")));
