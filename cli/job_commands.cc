@@ -93,6 +93,21 @@ Status Submit(const JobCmd& o, int* exit_code) {
     yaml = out.c_str();
     std::fprintf(stderr, "uploaded %s (%zu bytes) for the workers\n", path.c_str(), module.size());
   }
+  if (parsed.kind == scheduler::JobKind::kTrain && parsed.output_author.empty()) {
+    // The submitter is the model's author (its royalties' payee) unless the
+    // spec names another account. The worker that registers the model must
+    // name exactly this author (the coordinator checks), and the spec hash
+    // in jobSubmitted covers it.
+    ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
+    const std::string account = HexEncode(me.public_key().bytes());
+    YAML::Node root = YAML::Load(yaml);
+    root["output"]["author"] = account;
+    YAML::Emitter out;
+    out << root;
+    yaml = out.c_str();
+    std::fprintf(stderr, "the model's author is you (account %s...; set output.author to name another)\n",
+                 account.substr(0, 16).c_str());
+  }
   ASSIGN_OR_RETURN(Connection c, Connect(o));
   ASSIGN_OR_RETURN(wire::SubmittedBody s, Expect<wire::SubmittedBody>(c.Call(wire::SubmitBody{yaml, o.file})));
   if (o.json && !o.follow) {

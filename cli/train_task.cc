@@ -190,6 +190,10 @@ StatusOr<std::string> RunTrainTask(const wire::TaskAssign& task, const std::atom
     m.setParentModel(ledger::AsData(parent_hash));
     m.initDatasets(1).set(0, ledger::AsData(dataset_id));
     m.setLicense(spec.output_license.empty() ? "proprietary" : spec.output_license);
+    if (!spec.output_author.empty()) {
+      auto author = HexDecode(spec.output_author);  // 64 hex digits: the spec parser checked
+      m.setAuthor(ledger::AsData(author.ok() ? *author : std::string()));
+    }
     auto shares = m.initShares(static_cast<unsigned>(spec.output_shares.size()));
     unsigned i = 0;
     for (const auto& [account, bp] : spec.output_shares) {

@@ -112,6 +112,7 @@ Status ValidateBody(Body::Reader body) {
       RETURN_IF_ERROR(NonEmpty(b.getName(), "modelRegistered.name"));
       RETURN_IF_ERROR(Bytes32(b.getModelHash(), "modelRegistered.modelHash"));
       RETURN_IF_ERROR(Bytes32OrEmpty(b.getParentModel(), "modelRegistered.parentModel"));
+      RETURN_IF_ERROR(Bytes32OrEmpty(b.getAuthor(), "modelRegistered.author"));
       RETURN_IF_ERROR(TextLimit(b.getJobId(), "modelRegistered.jobId"));
       RETURN_IF_ERROR(KeyList(b.getDatasets(), "modelRegistered.datasets"));
       RETURN_IF_ERROR(NonEmpty(b.getLicense(), "modelRegistered.license"));

@@ -75,6 +75,7 @@ json BodyJson(Body::Reader body) {
       return {{"name", Str(b.getName())},
               {"model_hash", Hex(b.getModelHash())},
               {"parent_model", Hex(b.getParentModel())},
+              {"author", Hex(b.getAuthor())},
               {"job_id", Str(b.getJobId())},
               {"datasets", HexList(b.getDatasets())},
               {"license", Str(b.getLicense())},

@@ -154,6 +154,15 @@ TEST(Entry, RejectionsNameTheProblem) {
     s[0].setBasisPoints(9999);
   });
   EXPECT_NE(bad_shares.status().message().find("sum to 9999"), std::string::npos);
+  auto bad_author = MakeEntry(k, kNow, [](auto b) {
+    auto m = b.initModelRegistered();
+    m.setName("m");
+    m.setModelHash(AsData(Key32('m')));
+    m.setLicense("MIT");
+    m.setAuthor(AsData(std::string(33, 'a')));
+  });
+  EXPECT_NE(bad_author.status().message().find("modelRegistered.author must be 32 bytes"), std::string::npos)
+      << bad_author.status();
   auto long_name = MakeEntry(k, kNow, [](auto b) {
     auto d = b.initDatasetRegistered();
     d.setDatasetId(AsData(Key32('d')));

@@ -161,7 +161,10 @@ Status PayoutEngine::ApplyEntry(uint64_t index, const std::string& actor, Body::
       auto b = body.getModelRegistered();
       std::string hash = FromData(b.getModelHash());
       if (models_.count(hash)) return AlreadyExistsError("model " + Short(hash) + " is already registered");
-      Model m{actor, FromData(b.getParentModel()), b.getJobId().cStr(), {}};
+      // The author is the account the entry names (the job's submitter),
+      // else its signer.
+      const std::string author = FromData(b.getAuthor());
+      Model m{author.empty() ? actor : author, FromData(b.getParentModel()), b.getJobId().cStr(), {}};
       if (!m.parent.empty() && !models_.count(m.parent)) {
         return FailedPreconditionError("parent model " + Short(m.parent) + " is not registered");
       }

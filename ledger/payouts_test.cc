@@ -68,14 +68,16 @@ std::string Receipt(const World& w, int worker, const std::string& job, int64_t 
     r.setFingerprintAfter(AsData(std::string(32, 'b')));
   });
 }
-std::string Model(const World& w, int author, char hash, const std::string& job, char parent = 0) {
-  return Make(w.people[author], [&](Builder b) {
+// Registered by `signer`; `author` >= 0 names the author in the entry.
+std::string Model(const World& w, int signer, char hash, const std::string& job, char parent = 0, int author = -1) {
+  return Make(w.people[signer], [&](Builder b) {
     auto m = b.initModelRegistered();
     m.setName(std::string("model-") + hash);
     m.setModelHash(AsData(std::string(32, hash)));
     if (parent != 0) m.setParentModel(AsData(std::string(32, parent)));
     m.setJobId(job);
     m.setLicense("MIT");
+    if (author >= 0) m.setAuthor(AsData(w.Key(author)));
   });
 }
 std::string Usage(const World& w, char model, int consumer, int worker, uint64_t charge, uint64_t worker_part) {
@@ -128,6 +130,13 @@ TEST(Payouts, WorkedExample) {
   EXPECT_EQ(e.Available(w.Key(5)), 8'000);
   EXPECT_EQ(e.Available(w.Key(3)), 6'300 + 1'400);
   EXPECT_EQ(e.Available(w.Key(1)), 102'700 + 600);
+
+  // Registered by worker 2 for submitter 0: the entry's author is paid, not its signer.
+  apply(Model(w, 2, 'G', "job-1", 0, 0));
+  const int64_t submitter_before = e.Available(w.Key(0)), worker_before = e.Available(w.Key(2));
+  apply(Usage(w, 'G', 4, 5, 10'000, 0));  // 30% data, 70% author
+  EXPECT_EQ(e.Available(w.Key(0)), submitter_before + 7'000);
+  EXPECT_EQ(e.Available(w.Key(2)), worker_before);
 
   apply(Settle(w, 2, 61'000));
   EXPECT_EQ(e.Available(w.Key(2)), 0);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <map>
+#include <optional>
 #include <set>
 
 #include <openssl/rand.h>
@@ -329,6 +331,8 @@ Status Coordinator::AcceptReceipt(const std::string& worker, const std::string& 
   uint64_t checkpoint_round = 0;
   std::string checkpoint_blob;
   std::optional<ModelRef> model;
+  std::optional<std::map<std::string, uint32_t>> shares;  // modelRegistered: account hex -> basis points
+  std::string author;                                      // modelRegistered: account hex, or empty
   switch (body.which()) {
     case B::STEP_RECEIPT: {
       auto r = body.getStepReceipt();
@@ -356,6 +360,9 @@ Status Coordinator::AcceptReceipt(const std::string& worker, const std::string& 
       model = ModelRef{m.getName().cStr(), ledger::FromData(m.getModelHash()), entry_job, "", {},
                        ledger::FromData(m.getParentModel()), m.getLicense().cStr()};
       for (auto d : m.getDatasets()) model->datasets.push_back(ledger::FromData(d));
+      shares.emplace();
+      for (auto s : m.getShares()) (*shares)[HexEncode(ledger::FromData(s.getAccount()))] += s.getBasisPoints();
+      author = HexEncode(ledger::FromData(m.getAuthor()));
       break;
     }
     default: return InvalidArgumentError("a worker may not append a " + ledger::EntryTypeName(header.type));
@@ -364,6 +371,17 @@ Status Coordinator::AcceptReceipt(const std::string& worker, const std::string& 
   ASSIGN_OR_RETURN(JobRecord job, cluster_->Job(job_id));
   if (std::find(job.workers.begin(), job.workers.end(), worker) == job.workers.end()) {
     return PermissionDeniedError("worker is not placed on job " + job_id);
+  }
+  if (model) {
+    // Royalties go where the submitted spec says (its author, the submitter
+    // by default, and its shares), never where the registering worker
+    // would like.
+    if (author != job.spec.output_author) {
+      return PermissionDeniedError("modelRegistered.author differs from job " + job_id + "'s output.author");
+    }
+    if (*shares != job.spec.output_shares) {
+      return PermissionDeniedError("modelRegistered.shares differ from job " + job_id + "'s output.shares");
+    }
   }
   if (checkpoint_round > 0) {
     RETURN_IF_ERROR(cluster_->CheckpointCommitted(job_id, checkpoint_round));

@@ -10,7 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include "ledger/entry.h"
 #include "ledger/verify.h"
+#include "runtime/base/encoding.h"
+#include "runtime/crypto/sha256.h"
 #include "runtime/base/temp_dir.h"
 #include "runtime/wire/client.h"
 #include "runtime/wire/hello.h"
@@ -33,6 +36,12 @@ class SimWorker {
     thread_.join();
   }
   void Silence() { silent_ = true; }
+  // Before finishing each task, register a model naming `account` (64 hex
+  // digits) as its author, as a training leader does.
+  void RegisterModelsPaying(const std::string& account) {
+    std::lock_guard<std::mutex> l(mu_);
+    royalties_to_ = account;
+  }
   std::string id() const { return key_.public_key().KeyId(); }
   int tasks() const { return tasks_.load(); }
   int revoked() const { return revoked_.load(); }
@@ -68,6 +77,9 @@ class SimWorker {
       for (auto it = running.begin(); it != running.end();) {
         if (now >= it->first) {
           (void)client->Send(wire::TaskUpdate{it->second.job_id, it->second.attempt, wire::TaskLogLine{"working"}});
+          if (std::string entry = ModelEntry(it->second.job_id); !entry.empty()) {
+            (void)client->Send(wire::TaskUpdate{it->second.job_id, it->second.attempt, wire::TaskReceipt{entry}});
+          }
           (void)client->Send(wire::TaskUpdate{it->second.job_id, it->second.attempt, wire::TaskFinished{true, "done"}});
           it = running.erase(it);
         } else {
@@ -91,7 +103,29 @@ class SimWorker {
     (void)client->Send(wire::Goodbye{"test over"});
   }
 
+  std::string ModelEntry(const std::string& job) {
+    std::string to;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      to = royalties_to_;
+    }
+    if (to.empty()) return "";
+    const std::string hash = Sha256Bytes(job + key_.public_key().KeyId());
+    auto e = ledger::MakeEntry(key_, Clock::System()->NowUnixMillis(), [&](ledger::schema::LedgerEntry::Body::Builder b) {
+      auto m = b.initModelRegistered();
+      m.setName("model-of-" + job);
+      m.setModelHash(ledger::AsData(hash));
+      m.setJobId(job);
+      m.setLicense("MIT");
+      m.setAuthor(ledger::AsData(HexDecode(to).value()));
+    });
+    EXPECT_TRUE(e.ok()) << e.status();
+    return e.ok() ? *e : "";
+  }
+
   Ed25519PrivateKey key_;
+  std::mutex mu_;
+  std::string royalties_to_;
   std::thread thread_;
   std::atomic<bool> ready_{false}, stop_{false}, silent_{false};
   std::atomic<int> tasks_{0}, revoked_{0};
@@ -182,6 +216,43 @@ TEST_F(CoordinatorTest, BadSpecsAreRefusedWithFieldMessagesAndJobsCanBeCancelled
   EXPECT_EQ(Status(id).state, "cancelled");
   EXPECT_EQ(Call(wire::CancelBody{id}).status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(Call(wire::JobStatusBody{"nope"}).status().code(), StatusCode::kNotFound);
+}
+
+// A training leader registers the job's model; the author it names (the
+// royalties' payee) must be the submitted spec's output.author (which
+// `cairn submit` sets to the submitter). A worker that names itself is
+// refused and nothing is registered; one that names the spec's is appended.
+TEST_F(CoordinatorTest, AModelsRoyaltiesGoWhereTheSpecSaysNotWhereTheWorkerSays) {
+  const std::string author(64, 'a'), worker_itself(64, 'e');
+  const std::string spec = "name: bench\nkind: benchmark\nresources: {workers: 1}\nbenchmark: {seconds: 1}\n"
+                           "output: {author: " + author + "}\n";
+  auto models_registered = [&] {
+    ledger::Log& log = coordinator_->ledger();
+    int n = 0;
+    for (uint64_t i = 0; i < log.store().Size().value(); ++i) {
+      auto h = ledger::ValidateEntry(log.store().Entry(i).value());
+      if (h.ok() && ledger::EntryTypeName(h->type) == "modelRegistered") ++n;
+    }
+    return n;
+  };
+  auto logs = [&](const std::string& id) {
+    std::string all;
+    auto r = Call(wire::JobLogsBody{id, 0});
+    if (r.ok()) for (const auto& l : std::get<wire::LogsChunk>(r->body).lines) all += l + "\n";
+    return all;
+  };
+  SimWorker w(coordinator_.get(), "w", 50);
+  w.RegisterModelsPaying(worker_itself);
+  std::string greedy = Submit(spec);
+  ASSERT_TRUE(WaitFor(greedy, "succeeded"));
+  EXPECT_NE(logs(greedy).find("modelRegistered.author differs from job " + greedy + "'s output.author"), std::string::npos)
+      << logs(greedy);
+  w.RegisterModelsPaying(author);
+  std::string honest = Submit(spec);
+  ASSERT_TRUE(WaitFor(honest, "succeeded"));
+  for (int t = 0; t < 200 && models_registered() < 1; ++t) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(models_registered(), 1) << logs(honest);
+  EXPECT_EQ(logs(honest).find("receipt refused"), std::string::npos) << logs(honest);
 }
 
 TEST_F(CoordinatorTest, TheLedgerRecordsSubmissionsAndPlacementsAndVerifies) {

@@ -1,5 +1,7 @@
 #include "scheduler/job_spec.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -48,6 +50,18 @@ class Parser {
     uint64_t v = std::stoull(s);
     if (v < lo || v > hi) return Error(n, field, range + ", got " + s);
     return v;
+  }
+
+  // An account (an Ed25519 public key as 64 hex digits), lowercased in place.
+  Status AccountHex(const YAML::Node& at, const std::string& field, std::string* account) const {
+    const bool hex = account->size() == 64 && std::all_of(account->begin(), account->end(), [](unsigned char ch) {
+      return std::isxdigit(ch) != 0;
+    });
+    if (!hex) {
+      return Error(at, field, "account '" + account->substr(0, 80) + "' is not 64 hex digits (`cairn accounts show` prints yours)");
+    }
+    std::transform(account->begin(), account->end(), account->begin(), [](unsigned char ch) { return std::tolower(ch); });
+    return OkStatus();
   }
 
   // A non-negative amount of credits, returned in micro-credits.
@@ -224,18 +238,23 @@ StatusOr<JobSpec> Parser::Parse(const YAML::Node& root) const {
     }
   }
   if (const YAML::Node o = root["output"]) {
-    RETURN_IF_ERROR(Keys(o, "output.", {"model", "license", "shares"}));
+    RETURN_IF_ERROR(Keys(o, "output.", {"model", "license", "author", "shares"}));
     if (o["model"]) {
       ASSIGN_OR_RETURN(spec.output_model, Scalar(o["model"], "output.model"));
     }
     if (o["license"]) {
       ASSIGN_OR_RETURN(spec.output_license, Scalar(o["license"], "output.license"));
     }
+    if (o["author"]) {
+      ASSIGN_OR_RETURN(spec.output_author, Scalar(o["author"], "output.author"));
+      RETURN_IF_ERROR(AccountHex(o["author"], "output.author", &spec.output_author));
+    }
     if (const YAML::Node sh = o["shares"]) {
       if (!sh.IsMap()) return Error(sh, "output.shares", "must map accounts to basis points");
       uint64_t total = 0;
       for (const auto& kv : sh) {
         std::string account = kv.first.as<std::string>("");
+        RETURN_IF_ERROR(AccountHex(kv.first, "output.shares", &account));
         ASSIGN_OR_RETURN(uint64_t bps, Integer(kv.second, "output.shares." + account, 1, 10000));
         spec.output_shares[account] = static_cast<uint32_t>(bps);
         total += bps;

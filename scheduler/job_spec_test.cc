@@ -85,8 +85,12 @@ TEST(JobSpec, ErrorsNameTheFileLineAndField) {
       {"name: x\nmodel: mlp\ndatasets: [d]\nstrategy: gossip\n", "strategy: must be single, ddp or diloco"},
       {"name: x\nmodel: mlp\ndatasets: [d]\nbudget: -3\n", "budget: must be a non-negative number of credits"},
       {"name: x\nmodel: mlp\ndatasets: [d]\nbenchmark: {seconds: 3}\n", "benchmark: only applies to kind: benchmark"},
-      {"name: x\nmodel: mlp\ndatasets: [d]\noutput: {shares: {a: 5000, b: 4000}}\n",
+      {"name: x\nmodel: mlp\ndatasets: [d]\noutput: {shares: {aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 5000, "
+       "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb: 4000}}\n",
        "output.shares: must sum to 10000 basis points, got 9000"},
+      {"name: x\nmodel: mlp\ndatasets: [d]\noutput: {shares: {alice: 10000}}\n",
+       "output.shares: account 'alice' is not 64 hex digits"},
+      {"name: x\nmodel: mlp\ndatasets: [d]\noutput: {author: bob}\n", "job.yaml:4: output.author: account 'bob' is not 64 hex digits"},
       {"name: x\nmodel: mlp\ndatasets: [d, [nested]]\n", "datasets[1]: must be a single value"},
   };
   for (const auto& c : cases) {

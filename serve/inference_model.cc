@@ -182,7 +182,11 @@ StatusOr<ModelInfo> ParseMeta(const std::string& text) {
       info.task = ModelTask::kTextGeneration;
       info.context = j.at("context").get<int64_t>();
       info.vocab = j.value("vocab", int64_t{256});
-      if (info.context < 1 || info.vocab != 256) return InvalidArgumentError("text models must have context >= 1 and vocab 256");
+      if (info.context < 1) return InvalidArgumentError("text models must have context >= 1");
+      if (info.vocab != 256) {
+        return InvalidArgumentError("serving generates text with byte-level models only (vocab 256); this one has vocab " +
+                                    std::to_string(info.vocab) + " (a tokens-u16 model needs its tokenizer, which cairn does not have)");
+      }
     } else {
       return InvalidArgumentError("cairn_meta() names an unknown task '" + task + "'");
     }

@@ -105,7 +105,9 @@ TEST_F(TrainingSystem, DdpSurvivesAKilledWorkerAndReaches88Percent) {
 }
 
 // A fine-tune job from a registered model: the ledger's modelRegistered
-// entry for the new model names its parent's hash and its dataset.
+// entry for the new model names its parent's hash and its dataset, and its
+// author (the royalties' payee) is the submitter, not the worker that
+// signed the entry.
 TEST_F(TrainingSystem, FineTuneRecordsItsLineageInTheLedger) {
   const char* shared = std::getenv("CAIRN_SHARED_DATA");
   const std::string text = std::string(shared ? shared : "../shared/data") + "/tinyshakespeare/input.txt";
@@ -124,6 +126,7 @@ TEST_F(TrainingSystem, FineTuneRecordsItsLineageInTheLedger) {
   ASSERT_EQ(base.code, 0) << base.out;
   auto ft = Cairn({"submit", dir() + "/ft.yaml", "--follow"});
   ASSERT_EQ(ft.code, 0) << ft.out;
+  const std::string submitter = testing::Json(Cairn({"accounts", "create", "--json"}, "client-home", false).out)["account"];
   EXPECT_NE(ft.out.find("fine-tuning from the parent model"), std::string::npos) << ft.out;
 
   auto models = testing::Json(Cairn({"models", "list", "--json"}).out);
@@ -144,6 +147,8 @@ TEST_F(TrainingSystem, FineTuneRecordsItsLineageInTheLedger) {
       found = true;
       EXPECT_EQ(e["body"]["parent_model"], parent_hash);
       EXPECT_EQ(e["body"]["datasets"].size(), 1u);
+      EXPECT_EQ(e["body"]["author"], submitter) << e.dump();
+      EXPECT_NE(e["actor"], submitter) << "signed by the worker";
     }
   }
   EXPECT_TRUE(found) << "no modelRegistered entry for tiny-gpt-ft in the ledger";

@@ -16,7 +16,7 @@ torch::Tensor ImagesToTensor(const std::string& records, int64_t n, int64_t rows
 }  // namespace
 
 StatusOr<DataSource> DataSource::Load(data::DataClient& client, const data::Manifest& manifest, uint32_t rank,
-                                      uint32_t world, int64_t context, bool need_eval) {
+                                      uint32_t world, int64_t context, bool need_eval, int64_t vocab) {
   DataSource d;
   d.manifest_ = manifest;
   d.context_ = context;
@@ -44,13 +44,20 @@ StatusOr<DataSource> DataSource::Load(data::DataClient& client, const data::Mani
     }
     return d;
   }
-  if (manifest.format != data::Format::kText) return UnimplementedError("tokens-u16 training is not supported yet");
+  // Text (a token is a byte) and tokens-u16 (a token is a little-endian
+  // u16) share everything below; positions count tokens, not bytes.
   d.text_ = true;
+  const uint64_t rb = manifest.format == data::Format::kTokensU16 ? 2 : 1;
+  if (manifest.record_bytes != rb) {
+    return InvalidArgumentError("dataset " + manifest.name + ": a " + data::FormatName(manifest.format) +
+                                " dataset has " + std::to_string(rb) + "-byte records, the manifest says " +
+                                std::to_string(manifest.record_bytes));
+  }
   const data::Split* all = manifest.FindSplit("all");
   if (!all) return InvalidArgumentError("dataset " + manifest.name + ": a text dataset has one split, all");
   const uint64_t total = all->samples, train_bytes = total * 9 / 10;
   const uint64_t window = static_cast<uint64_t>(context + 1);
-  const uint64_t chunk = all->chunks.empty() ? data::kChunkBytes : std::max<uint64_t>(1, all->chunks[0].bytes);
+  const uint64_t chunk = all->chunks.empty() ? data::kChunkBytes : std::max<uint64_t>(1, all->chunks[0].samples);
   // About 64 stripes per rank, at least 32 windows and at most one chunk
   // long; a text too small for that is cut into `world` contiguous parts.
   uint64_t stripe = std::min(chunk, std::max(train_bytes / (uint64_t{world} * 64), 32 * window));
@@ -63,8 +70,10 @@ StatusOr<DataSource> DataSource::Load(data::DataClient& client, const data::Mani
   for (uint64_t k = rank; k < stripes; k += world) {
     ranges.emplace_back(k * stripe, k + 1 == stripes ? train_bytes : (k + 1) * stripe);
   }
-  auto fetch_ranges = [&](const std::vector<std::pair<uint64_t, uint64_t>>& want) -> StatusOr<std::string> {
-    std::string out;
+  // The tokens of `want` ([begin, end) token ranges, in order), each
+  // checked against the model's vocabulary.
+  auto fetch_ranges = [&](const std::vector<std::pair<uint64_t, uint64_t>>& want) -> StatusOr<std::vector<uint16_t>> {
+    std::vector<uint16_t> out;
     for (const auto& c : all->chunks) {
       const uint64_t cb = c.first_sample, ce = c.first_sample + c.samples;
       std::string bytes;
@@ -76,36 +85,49 @@ StatusOr<DataSource> DataSource::Load(data::DataClient& client, const data::Mani
           fetched = true;
         }
         const uint64_t from = std::max(begin, cb), to = std::min(end, ce);
-        out += bytes.substr(from - cb, to - from);
+        if (bytes.size() < (to - cb) * rb) return DataLossError("dataset " + manifest.name + ": a chunk is shorter than its manifest says");
+        for (uint64_t i = from; i < to; ++i) {
+          const auto* p = reinterpret_cast<const uint8_t*>(bytes.data()) + (i - cb) * rb;
+          const uint16_t token = rb == 1 ? p[0] : static_cast<uint16_t>(p[0] | (p[1] << 8));
+          if (token >= vocab) {
+            return InvalidArgumentError("dataset " + manifest.name + ": token " + std::to_string(token) + " at position " +
+                                        std::to_string(i) + " is outside the model's vocabulary of " +
+                                        std::to_string(vocab) + " (set hyperparameters.vocab)");
+          }
+          out.push_back(token);
+        }
       }
     }
     return out;
   };
   // Chunks are visited in order and each range lies in order within them,
   // so the concatenation is the ranges in order.
-  ASSIGN_OR_RETURN(d.bytes_, fetch_ranges(ranges));
+  ASSIGN_OR_RETURN(d.tokens_, fetch_ranges(ranges));
   uint64_t local = 0;
   for (const auto& [begin, end] : ranges) {
     d.stripes_.push_back(Stripe{begin, local, d.windows_});
     d.windows_ += end - begin - window + 1;
     local += end - begin;
   }
-  if (local != d.bytes_.size()) return DataLossError("dataset " + manifest.name + ": its chunks do not cover the text");
-  d.chunk_bytes_ = chunk;
+  if (local != d.tokens_.size()) return DataLossError("dataset " + manifest.name + ": its chunks do not cover the text");
+  d.chunk_samples_ = chunk;
   auto fetch_range = [&](uint64_t begin, uint64_t end) { return fetch_ranges({{begin, end}}); };
   if (need_eval) {
-    ASSIGN_OR_RETURN(std::string val, fetch_range(train_bytes, total));
-    // Fixed validation windows, evenly spaced, the same for every round.
-    const int64_t windows = 256;
-    const int64_t span = static_cast<int64_t>(val.size()) - context - 1;
-    if (span <= 0) return FailedPreconditionError("validation text is shorter than the context");
+    ASSIGN_OR_RETURN(std::vector<uint16_t> val, fetch_range(train_bytes, total));
+    // The whole validation range, cut into consecutive windows of `context`
+    // bytes (each predicting the next byte at every position): the
+    // validation loss is over every validation byte but the last partial
+    // window's, the same every round.
+    const int64_t stride = context;
+    const int64_t windows = (static_cast<int64_t>(val.size()) - 1) / stride;
+    if (windows <= 0) return FailedPreconditionError("validation text is shorter than the context");
     auto x = torch::empty({windows, context}, torch::kLong), y = torch::empty({windows, context}, torch::kLong);
     auto xa = x.accessor<int64_t, 2>(), ya = y.accessor<int64_t, 2>();
     for (int64_t w = 0; w < windows; ++w) {
-      const int64_t off = span * w / windows;
+      const int64_t off = w * stride;
       for (int64_t t = 0; t < context; ++t) {
-        xa[w][t] = static_cast<uint8_t>(val[off + t]);
-        ya[w][t] = static_cast<uint8_t>(val[off + t + 1]);
+        xa[w][t] = val[off + t];
+        ya[w][t] = val[off + t + 1];
       }
     }
     d.eval_x = x;
@@ -117,7 +139,7 @@ StatusOr<DataSource> DataSource::Load(data::DataClient& client, const data::Mani
 std::vector<std::pair<uint64_t, uint64_t>> DataSource::TrainRanges() const {
   std::vector<std::pair<uint64_t, uint64_t>> out;
   for (size_t i = 0; i < stripes_.size(); ++i) {
-    const uint64_t len = (i + 1 < stripes_.size() ? stripes_[i + 1].local : bytes_.size()) - stripes_[i].local;
+    const uint64_t len = (i + 1 < stripes_.size() ? stripes_[i + 1].local : tokens_.size()) - stripes_[i].local;
     out.emplace_back(stripes_[i].begin, stripes_[i].begin + len);
   }
   return out;
@@ -144,10 +166,10 @@ std::pair<torch::Tensor, torch::Tensor> DataSource::Batch(uint64_t seed, int64_t
                                      [](uint64_t p, const Stripe& st) { return p < st.first; }) - 1;
     const uint64_t off = it->local + (pick - it->first);
     for (int64_t t = 0; t < context_; ++t) {
-      xa[b][t] = static_cast<uint8_t>(bytes_[off + t]);
-      ya[b][t] = static_cast<uint8_t>(bytes_[off + t + 1]);
+      xa[b][t] = tokens_[off + t];
+      ya[b][t] = tokens_[off + t + 1];
     }
-    (*used)[static_cast<uint32_t>((it->begin + (pick - it->first)) / chunk_bytes_)] += static_cast<uint64_t>(context_);
+    (*used)[static_cast<uint32_t>((it->begin + (pick - it->first)) / chunk_samples_)] += static_cast<uint64_t>(context_);
   }
   return {x, y};
 }

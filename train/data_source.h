@@ -7,7 +7,9 @@
 //   idx:  split "train" sharded by chunk (chunk i -> rank i % world), split
 //         "test" for accuracy; pixels scaled to [0, 1].
 //   text: split "all"; the first 90% of bytes train, the last 10% validate;
-//         samples are windows of context+1 bytes. The training range is cut
+//         samples are windows of context+1 bytes. tokens-u16 is the same
+//         with little-endian u16 tokens in place of bytes (positions, stripes
+//         and charges count tokens). The training range is cut
 //         into stripes dealt round-robin to the ranks (stripe k -> rank
 //         k % world), so every rank's shard spans the whole text: contiguous
 //         halves would give DiLoCo replicas different distributions (one
@@ -36,9 +38,10 @@ using ChunkCounts = std::map<uint32_t, uint64_t>;
 
 class DataSource {
  public:
-  // context: text window (ignored for images).
+  // context: text window (ignored for images). vocab: tokens must be below
+  // it (text and tokens-u16), else InvalidArgument naming the first one.
   static StatusOr<DataSource> Load(data::DataClient& client, const data::Manifest& manifest, uint32_t rank,
-                                   uint32_t world, int64_t context, bool need_eval);
+                                   uint32_t world, int64_t context, bool need_eval, int64_t vocab = 256);
 
   // A training batch of `batch` samples for (round, step); counts its
   // chunks into `used`. x: images [B,1,H,W] float / text [B,T] int64;
@@ -47,7 +50,7 @@ class DataSource {
   // Evaluation: accuracy (images, over the whole test split) or mean
   // cross-entropy (text, `batches` fixed windows of the validation range).
   bool is_text() const { return text_; }
-  int64_t train_samples() const { return text_ ? static_cast<int64_t>(bytes_.size()) : x_.size(0); }
+  int64_t train_samples() const { return text_ ? static_cast<int64_t>(tokens_.size()) : x_.size(0); }
   const data::Manifest& manifest() const { return manifest_; }
   // Text: the [begin, end) byte ranges of the split this rank trains on.
   std::vector<std::pair<uint64_t, uint64_t>> TrainRanges() const;
@@ -66,13 +69,13 @@ class DataSource {
   // text
   struct Stripe {
     uint64_t begin = 0;      // offset in the split
-    uint64_t local = 0;      // offset in bytes_
+    uint64_t local = 0;      // offset in tokens_
     uint64_t first = 0;      // index of its first window over all stripes
   };
-  std::string bytes_;            // this rank's stripes, concatenated
+  std::vector<uint16_t> tokens_;  // this rank's stripes, concatenated
   std::vector<Stripe> stripes_;
   uint64_t windows_ = 0;         // over all stripes
-  uint64_t chunk_bytes_ = data::kChunkBytes;
+  uint64_t chunk_samples_ = data::kChunkBytes;  // tokens per chunk (the last may be shorter)
 };
 
 }  // namespace cairn::train

@@ -103,5 +103,59 @@ TEST_F(TextShards, SmallTextsSplitContiguouslyAndTooSmallIsNamed) {
   EXPECT_NE(std::string(refused.status().message()).find("shorter than the context"), std::string::npos);
 }
 
+// tokens-u16: little-endian u16 ids above 255 decode intact, windows and
+// the validation range count tokens (not bytes), draws are charged to the
+// chunk they came from, and a token outside the model's vocabulary is named.
+TEST_F(TextShards, TokensU16DecodeAndCountTokens) {
+  constexpr uint32_t kTokens = 700000, kMod = 60000;  // 1.4 MB: two chunks of 524,288 tokens
+  std::string raw;
+  for (uint32_t i = 0; i < kTokens; ++i) {
+    const uint16_t t = static_cast<uint16_t>(i % kMod);
+    raw.push_back(static_cast<char>(t & 0xff));
+    raw.push_back(static_cast<char>(t >> 8));
+  }
+  const std::string path = dir_.path() + "/tokens.u16";
+  std::ofstream(path, std::ios::binary) << raw;
+  auto m = plane_.Add(path, data::Format::kTokensU16, "tokens");
+  ASSERT_TRUE(m.ok()) << m.status();
+  data::DataClient client("127.0.0.1", plane_.port(), "");
+  const uint64_t train_tokens = kTokens * 9ull / 10;
+  uint64_t covered = 0;
+  for (uint32_t rank = 0; rank < 2; ++rank) {
+    auto d = DataSource::Load(client, *m, rank, 2, 32, rank == 0, kMod);
+    ASSERT_TRUE(d.ok()) << d.status();
+    for (const auto& [b, e] : d->TrainRanges()) covered += e - b;
+    ChunkCounts used;
+    auto [x, y] = d->Batch(7 + rank, 16, &used);
+    ASSERT_EQ(x.sizes(), (std::vector<int64_t>{16, 32}));
+    int64_t largest = 0;
+    for (int64_t b = 0; b < 16; ++b) {
+      for (int64_t t = 0; t < 32; ++t) {
+        ASSERT_EQ(y[b][t].item<int64_t>(), (x[b][t].item<int64_t>() + 1) % kMod) << "row " << b << " col " << t;
+        largest = std::max(largest, x[b][t].item<int64_t>());
+      }
+    }
+    EXPECT_GT(largest, 255) << "ids above a byte must survive";
+    uint64_t charged = 0;
+    for (const auto& [chunk, n] : used) {
+      EXPECT_LT(chunk, 2u);
+      charged += n;
+    }
+    EXPECT_EQ(charged, 16u * 32u);
+    if (rank == 0) {
+      // Validation: the last 10% of tokens, consecutive 32-token windows.
+      EXPECT_EQ(d->eval_x.size(0), static_cast<int64_t>((kTokens - train_tokens - 1) / 32));
+      EXPECT_EQ(d->eval_x[0][0].item<int64_t>(), static_cast<int64_t>(train_tokens % kMod));
+      EXPECT_EQ(d->eval_x[1][0].item<int64_t>(), static_cast<int64_t>((train_tokens + 32) % kMod));
+    }
+  }
+  EXPECT_EQ(covered, train_tokens);
+  auto small = DataSource::Load(client, *m, 0, 2, 32, false, 1000);
+  EXPECT_EQ(small.status().code(), StatusCode::kInvalidArgument) << small.status();
+  EXPECT_NE(std::string(small.status().message()).find("token 1000 at position 1000 is outside the model's vocabulary of 1000"),
+            std::string::npos)
+      << small.status();
+}
+
 }  // namespace
 }  // namespace cairn::train

@@ -107,14 +107,15 @@ def forward(self, x: Tensor) -> Tensor:
   torch::nn::Linear fc1, fc2;
 };
 
-// ---- char-gpt: GPT-2-style pre-norm decoder over bytes (vocab 256).
+// ---- char-gpt: GPT-2-style pre-norm decoder over bytes (vocab 256) or
+// tokens-u16 ids (vocab from the config).
 struct CharGpt : Model, torch::nn::Module {
   CharGpt(const TrainConfig& c)
-      : layers(c.layers), heads(c.heads), width(c.width), context(c.context), dropout(c.dropout),
-        wte(register_module("wte", torch::nn::Embedding(256, c.width))),
+      : layers(c.layers), heads(c.heads), width(c.width), context(c.context), vocab(c.vocab), dropout(c.dropout),
+        wte(register_module("wte", torch::nn::Embedding(c.vocab, c.width))),
         wpe(register_module("wpe", torch::nn::Embedding(c.context, c.width))),
         ln_f(register_module("ln_f", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.width})))),
-        head(register_module("head", torch::nn::Linear(torch::nn::LinearOptions(c.width, 256).bias(false)))) {
+        head(register_module("head", torch::nn::Linear(torch::nn::LinearOptions(c.width, c.vocab).bias(false)))) {
     for (int64_t i = 0; i < layers; ++i) {
       const std::string p = "h" + std::to_string(i) + "_";
       ln1.push_back(register_module(p + "ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({width}))));
@@ -185,9 +186,10 @@ struct CharGpt : Model, torch::nn::Module {
     src << "    x = torch.layer_norm(x, [" << width << "], self.ln_f_weight, self.ln_f_bias)\n"
         << "    return torch.linear(x, self.head_weight)\n";
     return Script(NamedParams(*this), src.str(),
-                  "{\"task\": \"text-generation\", \"vocab\": 256, \"context\": " + std::to_string(context) + "}");
+                  "{\"task\": \"text-generation\", \"vocab\": " + std::to_string(vocab) + ", \"context\": " +
+                      std::to_string(context) + "}");
   }
-  int64_t layers, heads, width, context;
+  int64_t layers, heads, width, context, vocab;
   double dropout;
   torch::nn::Embedding wte, wpe;
   torch::nn::LayerNorm ln_f;

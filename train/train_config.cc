@@ -56,8 +56,6 @@ StatusOr<TrainConfig> ConfigFromSpec(const scheduler::JobSpec& spec) {
       RETURN_IF_ERROR(Integer(k, value, 1, int64_t{1} << 40, &c.steps));
     } else if (key == "round_steps") {
       RETURN_IF_ERROR(Integer(k, value, 1, 1 << 30, &c.round_steps));
-    } else if (key == "eval_batches") {
-      RETURN_IF_ERROR(Integer(k, value, 1, 1 << 20, &c.eval_batches));
     } else if (key == "seed") {
       RETURN_IF_ERROR(Integer(k, value, 0, int64_t{1} << 53, &i));
       c.seed = static_cast<uint64_t>(i);
@@ -80,6 +78,8 @@ StatusOr<TrainConfig> ConfigFromSpec(const scheduler::JobSpec& spec) {
       RETURN_IF_ERROR(Integer(k, value, 8, 8192, &c.width));
     } else if (key == "context") {
       RETURN_IF_ERROR(Integer(k, value, 2, 8192, &c.context));
+    } else if (key == "vocab") {
+      RETURN_IF_ERROR(Integer(k, value, 2, 65536, &c.vocab));
     } else if (key == "dropout") {
       RETURN_IF_ERROR(Number(k, value, 0, 0.9, &c.dropout));
     } else {

@@ -12,7 +12,7 @@
 //     round_steps: 100   (single/ddp: steps per receipt)
 //     seed: 0, deterministic: true
 //     hidden: "256,128"  (mlp)    layers/heads/width/context/dropout (char-gpt)
-//     eval_batches: 20   (text validation batches per round)
+//     vocab: 256         (tokens must be below it; tokens-u16 data sets it)
 // Thread safety: plain values.
 #ifndef CAIRN_TRAIN_TRAIN_CONFIG_H_
 #define CAIRN_TRAIN_TRAIN_CONFIG_H_
@@ -31,6 +31,7 @@ struct TrainConfig {
   std::string torchscript_path;
   std::vector<int64_t> hidden = {256, 128};
   int64_t layers = 4, heads = 4, width = 128, context = 64;
+  int64_t vocab = 256;                // text models: token ids are below it
   double dropout = 0.0;
   double lr = 1e-3, weight_decay = 0.0;
   bool cosine = true;                 // lr_schedule: cosine (to lr/10 at the end) | constant
@@ -38,7 +39,6 @@ struct TrainConfig {
   double epochs = 3;                  // used when steps == 0
   int64_t steps = 0;
   int64_t round_steps = 100;
-  int64_t eval_batches = 20;
   uint64_t seed = 0;
   bool deterministic = true;
   scheduler::Strategy strategy = scheduler::Strategy::kSingle;

@@ -72,7 +72,7 @@ double EvaluateSum(Model& model, const DataSource& data, int64_t begin, int64_t 
       out += static_cast<double>(model.Forward(x).argmax(1).eq(y).sum().item<int64_t>());
     } else {
       auto logits = model.Forward(x);
-      out += torch::cross_entropy_loss(logits.reshape({-1, 256}), y.reshape({-1})).item<double>() * static_cast<double>(b);
+      out += torch::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), y.reshape({-1})).item<double>() * static_cast<double>(b);
     }
   }
   model.Train(true);
@@ -259,8 +259,8 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     membership.emplace(std::move(m));
   }
   uint32_t rank = task.joining ? 0 : task.rank, world = task.world;
-  ASSIGN_OR_RETURN(DataSource data, DataSource::Load(client, task.dataset, rank, world, cfg.context, true));
-  if (cfg.model == "char-gpt" && !data.is_text()) return InvalidArgumentError("char-gpt trains on a text dataset");
+  ASSIGN_OR_RETURN(DataSource data, DataSource::Load(client, task.dataset, rank, world, cfg.context, true, cfg.vocab));
+  if (cfg.model == "char-gpt" && !data.is_text()) return InvalidArgumentError("char-gpt trains on a text or tokens-u16 dataset");
   if ((cfg.model == "mlp" || cfg.model == "cnn") && data.is_text()) return InvalidArgumentError(cfg.model + " trains on an idx dataset");
   torch::manual_seed(Mix(job_seed, 1));
   ModelShape shape;
@@ -374,7 +374,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
         if (group.rank != rank || group.world() != world) {
           rank = group.rank;
           world = group.world();
-          ASSIGN_OR_RETURN(data, DataSource::Load(client, task.dataset, rank, world, cfg.context, true));
+          ASSIGN_OR_RETURN(data, DataSource::Load(client, task.dataset, rank, world, cfg.context, true, cfg.vocab));
         }
       }
       if (group.sync) {

@@ -298,6 +298,8 @@ struct ModelRegistered {
   shares @6 :List(RevenueShare);   # sums to 10,000
   pricePer1kTokensMicros @7 :UInt64;
   pricePerRequestMicros @8 :UInt64;
+  author @9 :Data;                 # the royalties' payee (32 bytes); empty: the signer. The job
+                                   # spec's output.author, which `cairn submit` sets to the submitter
 }
 
 # Metered inference, batched per (model, consumer, serving worker).
