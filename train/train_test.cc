@@ -40,6 +40,19 @@ class Training : public ::testing::Test {
     t.config.round_steps = 200;
     return t;
   }
+  // A tiny char-gpt (2 layers, width 32, context 16): 60 steps in 2 rounds.
+  TrainTask TinyGpt(const data::Manifest& text) {
+    TrainTask t = Task("char-gpt", 60);
+    t.dataset = text;
+    t.config.layers = 2;
+    t.config.width = 32;
+    t.config.heads = 2;
+    t.config.context = 16;
+    t.config.batch_size = 16;
+    t.config.lr = 3e-3;
+    t.config.round_steps = 30;
+    return t;
+  }
   StatusOr<TrainResult> Run(const TrainTask& t, std::vector<RoundReport>* reports = nullptr,
                             std::vector<std::pair<uint64_t, std::string>>* checkpoints = nullptr) {
     data::DataClient client("127.0.0.1", plane_.port(), cache_.path());
@@ -125,15 +138,7 @@ TEST_F(Training, ResumingFromACheckpointGivesTheSameModel) {
 TEST_F(Training, CharGptLearnsTextAndExportsTorchScript) {
   auto text = plane_.Add(SharedDataDir() + "/tinyshakespeare/input.txt", data::Format::kText, "shakespeare");
   ASSERT_TRUE(text.ok()) << text.status();
-  TrainTask t = Task("char-gpt", 60);
-  t.dataset = *text;
-  t.config.layers = 2;
-  t.config.width = 32;
-  t.config.heads = 2;
-  t.config.context = 16;
-  t.config.batch_size = 16;
-  t.config.lr = 3e-3;
-  t.config.round_steps = 30;
+  TrainTask t = TinyGpt(*text);  // 60 steps in two rounds
   std::vector<RoundReport> reports;
   auto r = Run(t, &reports);
   ASSERT_TRUE(r.ok()) << r.status();
@@ -180,15 +185,7 @@ TEST_F(Training, CharGptTrainsOnU16Tokens) {
   std::ofstream(path, std::ios::binary) << raw;
   auto m = plane_.Add(path, data::Format::kTokensU16, "shakespeare-u16");
   ASSERT_TRUE(m.ok()) << m.status();
-  TrainTask t = Task("char-gpt", 60);
-  t.dataset = *m;
-  t.config.layers = 2;
-  t.config.width = 32;
-  t.config.heads = 2;
-  t.config.context = 16;
-  t.config.batch_size = 16;
-  t.config.lr = 3e-3;
-  t.config.round_steps = 30;
+  TrainTask t = TinyGpt(*m);  // 60 steps in two rounds
   t.config.vocab = 256;  // too small for these ids: refused, naming the token
   auto refused = Run(t);
   EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument) << refused.status();
