@@ -162,6 +162,12 @@ StatusOr<JobSpec> Parser::Parse(const YAML::Node& root) const {
       if (d == "cpu") spec.device = Device::kCpu;
       else if (d == "cuda") spec.device = Device::kCuda;
       else return Error(r["device"], "resources.device", "must be cpu or cuda, got '" + d + "'");
+      if (spec.device == Device::kCuda && spec.kind == JobKind::kTrain) {
+        // Better refused now than trained on a GPU worker's CPU.
+        return Error(r["device"], "resources.device",
+                     "train jobs run on CPU (Gloo) in this version; CUDA training with NCCL is not built yet "
+                     "(serve and benchmark jobs can use cuda)");
+      }
     }
     if (r["min_memory_gb"]) {
       ASSIGN_OR_RETURN(uint64_t gb, Integer(r["min_memory_gb"], "resources.min_memory_gb", 0, 1u << 20));

@@ -77,6 +77,8 @@ TEST(JobSpec, ErrorsNameTheFileLineAndField) {
        "job.yaml:5: resources.workers: must be an integer from 1 to 1024, got 'two'"},
       {"name: x\nmodel: mlp\ndatasets: [d]\nresources: {workers: 0}\n", "resources.workers: must be an integer from 1"},
       {"name: x\nmodel: mlp\ndatasets: [d]\nresources: {device: tpu}\n", "resources.device: must be cpu or cuda"},
+      {"name: x\nmodel: mlp\ndatasets: [d]\nresources: {device: cuda}\n",
+       "resources.device: train jobs run on CPU (Gloo) in this version"},
       {"name: x\nmodel: mlp\ndatasets: [d]\nresources: {wrokers: 2}\n",
        "job.yaml:4: resources.wrokers: unknown field"},
       {"name: x\nmodle: mlp\n", "job.yaml:2: modle: unknown field"},
