@@ -115,8 +115,8 @@ StatusOr<DataSource> DataSource::Load(data::DataClient& client, const data::Mani
   if (need_eval) {
     ASSIGN_OR_RETURN(std::vector<uint16_t> val, fetch_range(train_bytes, total));
     // The whole validation range, cut into consecutive windows of `context`
-    // bytes (each predicting the next byte at every position): the
-    // validation loss is over every validation byte but the last partial
+    // tokens (each predicting the next token at every position): the
+    // validation loss is over every validation token but the last partial
     // window's, the same every round.
     const int64_t stride = context;
     const int64_t windows = (static_cast<int64_t>(val.size()) - 1) / stride;
