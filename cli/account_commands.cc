@@ -55,9 +55,7 @@ StatusOr<json> Call(const CoordinatorAddress& addr, const std::string& method, c
 
 StatusOr<std::string> AccountArg(const std::string& given) {
   if (!given.empty()) {
-    auto raw = HexDecode(given);
-    if (!raw.ok() || raw->size() != 32) return InvalidArgumentError("an account is 64 hex digits (cairn accounts show prints yours)");
-    return *raw;
+    return DecodeAccount(given);
   }
   ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
   return me.public_key().bytes();

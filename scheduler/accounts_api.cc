@@ -59,8 +59,8 @@ void InstallAccountsApi(httplib::Server* http, Coordinator* c) {
     }
     json j = json::parse(req.body, nullptr, false);
     if (!j.is_object()) return Error(res, 400, "the body must be a JSON object");
-    auto account = HexDecode(j.value("account", ""));
-    if (!account.ok() || account->size() != 32) return Error(res, 400, "account: must be 64 hex digits (an Ed25519 public key)");
+    auto account = DecodeAccount(j.value("account", ""));
+    if (!account.ok()) return Error(res, 400, std::string(account.status().message()));
     if (!j.contains("amount_micros") || !j["amount_micros"].is_number_unsigned() || j["amount_micros"].get<uint64_t>() == 0) {
       return Error(res, 400, "amount_micros: must be a positive integer");
     }
@@ -83,8 +83,8 @@ void InstallAccountsApi(httplib::Server* http, Coordinator* c) {
     res.set_content(json{{"key", *key}, {"account", HexEncode(*signer)}, {"name", name}}.dump() + "\n", "application/json");
   });
   http->Get(R"(/accounts/([0-9a-fA-F]{64}))", [c](const httplib::Request& req, httplib::Response& res) {
-    auto account = HexDecode(std::string(req.matches[1]));
-    if (!account.ok()) return Error(res, 400, "account: must be 64 hex digits");
+    auto account = DecodeAccount(std::string(req.matches[1]));
+    if (!account.ok()) return Error(res, 400, std::string(account.status().message()));
     json earned = json::object();
     for (const auto& e : c->balances().Earnings()) {
       if (e.account != *account) continue;

@@ -25,22 +25,38 @@ StatusOr<std::unique_ptr<ArtifactIndex>> ArtifactIndex::Open(const std::string& 
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return DataLossError(path + " is not a JSON object");
   MutexLock lock(&idx->mu_);
-  for (auto& [job, c] : j.value("checkpoints", nlohmann::json::object()).items()) {
-    idx->checkpoints_[job] = CheckpointRef{c.value("round", uint64_t{0}), Raw(c, "blob")};
-  }
-  for (auto& [name, m] : j.value("models", nlohmann::json::object()).items()) {
-    ModelRef r;
-    r.name = name;
-    r.blob = Raw(m, "blob");
-    r.job_id = m.value("job", "");
-    r.author = Raw(m, "author");
-    r.parent = Raw(m, "parent");
-    r.license = m.value("license", "");
-    for (const auto& d : m.value("datasets", nlohmann::json::array())) {
-      auto raw = HexDecode(d.get<std::string>());
-      if (raw.ok()) r.datasets.push_back(*raw);
+  try {
+    // Held by name: items() of a temporary (j.value(...)) would dangle in
+    // the range-for (restarting after a job registered a model crashed).
+    const nlohmann::json checkpoints = j.value("checkpoints", nlohmann::json::object());
+    const nlohmann::json models = j.value("models", nlohmann::json::object());
+    if (!checkpoints.is_object() || !models.is_object()) return DataLossError(path + ": checkpoints and models must be objects");
+    for (const auto& [job, c] : checkpoints.items()) {
+      if (!c.is_object() || !c.contains("round") || !c["round"].is_number_unsigned()) {
+        return DataLossError(path + ": the checkpoint of job " + job + " has no round");
+      }
+      CheckpointRef ref{c.at("round").get<uint64_t>(), Raw(c, "blob")};
+      if (ref.blob.size() != 32) return DataLossError(path + ": the checkpoint of job " + job + " has no blob hash");
+      idx->checkpoints_[job] = ref;
     }
-    idx->models_[name] = r;
+    for (const auto& [name, m] : models.items()) {
+      ModelRef r;
+      r.name = name;
+      r.blob = Raw(m, "blob");
+      if (r.blob.size() != 32) return DataLossError(path + ": model " + name + " has no blob hash");
+      r.job_id = m.value("job", "");
+      r.author = Raw(m, "author");
+      r.parent = Raw(m, "parent");
+      r.license = m.value("license", "");
+      for (const auto& d : m.value("datasets", nlohmann::json::array())) {
+        auto raw = HexDecode(d.get<std::string>());
+        if (!raw.ok() || raw->size() != 32) return DataLossError(path + ": model " + name + " names a malformed dataset id");
+        r.datasets.push_back(*raw);
+      }
+      idx->models_[name] = r;
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return DataLossError(path + ": " + e.what());
   }
   return idx;
 }

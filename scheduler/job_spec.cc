@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "runtime/base/encoding.h"
 #include "runtime/base/files.h"
 
 namespace cairn::scheduler {
@@ -54,13 +55,9 @@ class Parser {
 
   // An account (an Ed25519 public key as 64 hex digits), lowercased in place.
   Status AccountHex(const YAML::Node& at, const std::string& field, std::string* account) const {
-    const bool hex = account->size() == 64 && std::all_of(account->begin(), account->end(), [](unsigned char ch) {
-      return std::isxdigit(ch) != 0;
-    });
-    if (!hex) {
-      return Error(at, field, "account '" + account->substr(0, 80) + "' is not 64 hex digits (`cairn accounts show` prints yours)");
-    }
-    std::transform(account->begin(), account->end(), account->begin(), [](unsigned char ch) { return std::tolower(ch); });
+    auto raw = DecodeAccount(*account);
+    if (!raw.ok()) return Error(at, field, std::string(raw.status().message()));
+    *account = HexEncode(*raw);  // lowercase
     return OkStatus();
   }
 

@@ -53,6 +53,15 @@ StatusOr<std::string> HexDecode(std::string_view hex) {
   return out;
 }
 
+StatusOr<std::string> DecodeAccount(std::string_view hex) {
+  auto raw = HexDecode(hex);
+  if (!raw.ok() || raw->size() != 32) {
+    return InvalidArgumentError("account '" + std::string(hex.substr(0, 80)) +
+                                "' is not 64 hex digits (an Ed25519 public key; `cairn accounts show` prints yours)");
+  }
+  return raw;
+}
+
 std::string Base64Encode(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);

@@ -20,6 +20,10 @@ std::string HexEncode(std::string_view bytes);
 // Accepts upper or lower case; an odd length or a non-hex character is
 // InvalidArgument naming the offset.
 StatusOr<std::string> HexDecode(std::string_view hex);
+// An account (an Ed25519 public key) as written by people and specs: 64 hex
+// digits, either case. Returns its 32 bytes, or InvalidArgument "account
+// '<given>' is not 64 hex digits ..." (the given text cut to 80 bytes).
+StatusOr<std::string> DecodeAccount(std::string_view hex);
 
 std::string Base64Encode(std::string_view bytes);
 StatusOr<std::string> Base64Decode(std::string_view b64);

@@ -18,6 +18,22 @@ TEST(Hex, RoundTripAndErrors) {
   EXPECT_NE(bad.status().message().find("offset 2"), std::string::npos);
 }
 
+TEST(Account, SixtyFourHexDigitsEitherCase) {
+  const std::string upper(64, 'A');
+  auto raw = DecodeAccount(upper);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(*raw, std::string(32, '\xaa'));
+  EXPECT_EQ(HexEncode(*raw), std::string(64, 'a'));
+  for (const std::string& bad : {std::string(62, 'a'), std::string(66, 'a'), std::string(63, 'a') + "g", std::string(), std::string("alice")}) {
+    auto r = DecodeAccount(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("account '" + bad + "' is not 64 hex digits"), std::string::npos) << r.status().message();
+  }
+  // Long input is cut in the message.
+  EXPECT_EQ(DecodeAccount(std::string(1000, 'z')).status().message().find(std::string(81, 'z')), std::string::npos);
+}
+
 // RFC 4648 section 10 test vectors.
 TEST(Base64, Rfc4648Vectors) {
   const std::pair<const char*, const char*> kCases[] = {
