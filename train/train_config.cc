@@ -1,5 +1,7 @@
 #include "train/train_config.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 
@@ -46,6 +48,8 @@ StatusOr<TrainConfig> ConfigFromSpec(const scheduler::JobSpec& spec) {
     } else if (key == "lr_schedule") {
       if (value != "cosine" && value != "constant") return InvalidArgumentError(k + ": must be cosine or constant");
       c.cosine = value == "cosine";
+    } else if (key == "warmup_steps") {
+      RETURN_IF_ERROR(Integer(k, value, 0, int64_t{1} << 40, &c.warmup_steps));
     } else if (key == "weight_decay") {
       RETURN_IF_ERROR(Number(k, value, 0, 1, &c.weight_decay));
     } else if (key == "batch_size") {
@@ -103,6 +107,14 @@ StatusOr<TrainConfig> ConfigFromSpec(const scheduler::JobSpec& spec) {
     }
   }
   return c;
+}
+
+double LearningRateAt(const TrainConfig& cfg, int64_t t, int64_t total) {
+  if (cfg.warmup_steps > 0 && t <= cfg.warmup_steps) return cfg.lr * static_cast<double>(t) / static_cast<double>(cfg.warmup_steps);
+  if (!cfg.cosine) return cfg.lr;
+  const int64_t after = t - cfg.warmup_steps, span = total - cfg.warmup_steps;
+  const double progress = std::min(1.0, static_cast<double>(after - 1) / static_cast<double>(std::max<int64_t>(1, span - 1)));
+  return cfg.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * progress)));
 }
 
 }  // namespace cairn::train

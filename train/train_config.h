@@ -6,6 +6,7 @@
 //   hyperparameters:            strategy: {diloco: {...}}
 //     lr: 0.001                   inner_steps: 50      (H)
 //     lr_schedule: cosine         (decays to lr/10 by the last step) | constant
+//     warmup_steps: 0             (linear ramp from lr/warmup to lr first)
 //     weight_decay: 0.0           outer_lr: 0.7
 //     batch_size: 64              outer_momentum: 0.9
 //     epochs: 3 | steps: N        compress: int8 | none
@@ -35,6 +36,7 @@ struct TrainConfig {
   double dropout = 0.0;
   double lr = 1e-3, weight_decay = 0.0;
   bool cosine = true;                 // lr_schedule: cosine (to lr/10 at the end) | constant
+  int64_t warmup_steps = 0;           // linear warmup before the schedule
   int64_t batch_size = 64;
   double epochs = 3;                  // used when steps == 0
   int64_t steps = 0;
@@ -49,6 +51,11 @@ struct TrainConfig {
 };
 
 StatusOr<TrainConfig> ConfigFromSpec(const scheduler::JobSpec& spec);
+
+// The inner learning rate at optimizer step t (1-based) of `total`: a linear
+// ramp lr*t/warmup over the first warmup_steps, then cosine from lr to lr/10
+// over the remaining steps (or lr, constant).
+double LearningRateAt(const TrainConfig& cfg, int64_t t, int64_t total);
 
 }  // namespace cairn::train
 

@@ -113,13 +113,6 @@ struct RoundContext {
   int64_t total_steps = 1;
 };
 
-// lr at optimizer step t (1-based) of T: cosine from lr to lr/10, or constant.
-double LearningRate(const TrainConfig& cfg, int64_t t, int64_t total) {
-  if (!cfg.cosine) return cfg.lr;
-  const double progress = std::min(1.0, static_cast<double>(t - 1) / static_cast<double>(std::max<int64_t>(1, total - 1)));
-  return cfg.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * progress)));
-}
-
 // flat <- the mean of every rank's flat, through a ring all-reduce.
 void AllReduceMean(RoundContext& c, torch::Tensor& flat, RoundReport* rep) {
   std::vector<torch::Tensor> v{flat};
@@ -153,7 +146,7 @@ Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep
     }
     torch::NoGradGuard g;
     ++st.adam_step;
-    c.adam.lr = LearningRate(cfg, st.adam_step, c.total_steps);
+    c.adam.lr = LearningRateAt(cfg, st.adam_step, c.total_steps);
     RETURN_IF_ERROR(kernels::FusedAdamWStep(st.params, grads, st.exp_avg, st.exp_avg_sq, c.adam, st.adam_step));
   }
   if (cfg.strategy != scheduler::Strategy::kDiloco) return OkStatus();
