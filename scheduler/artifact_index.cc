@@ -11,9 +11,12 @@ namespace cairn::scheduler {
 namespace {
 
 std::string Hex(const std::string& raw) { return HexEncode(raw); }
-std::string Raw(const nlohmann::json& j, const char* key) {
-  auto r = HexDecode(j.value(key, std::string()));
-  return r.ok() ? *r : std::string();
+// A hash or key written as hex: 32 bytes, or "" where `optional`.
+StatusOr<std::string> Hash32(const std::string& hex, bool optional, const std::string& what) {
+  if (hex.empty() && optional) return std::string();
+  auto r = HexDecode(hex);
+  if (!r.ok() || r->size() != 32) return DataLossError(what + " is not 64 hex digits");
+  return *r;
 }
 
 }  // namespace
@@ -35,23 +38,23 @@ StatusOr<std::unique_ptr<ArtifactIndex>> ArtifactIndex::Open(const std::string& 
       if (!c.is_object() || !c.contains("round") || !c["round"].is_number_unsigned()) {
         return DataLossError(path + ": the checkpoint of job " + job + " has no round");
       }
-      CheckpointRef ref{c.at("round").get<uint64_t>(), Raw(c, "blob")};
-      if (ref.blob.size() != 32) return DataLossError(path + ": the checkpoint of job " + job + " has no blob hash");
+      CheckpointRef ref{c.at("round").get<uint64_t>(), ""};
+      ASSIGN_OR_RETURN(ref.blob, Hash32(c.value("blob", ""), false, path + ": the blob of job " + job + "'s checkpoint"));
       idx->checkpoints_[job] = ref;
     }
     for (const auto& [name, m] : models.items()) {
       ModelRef r;
       r.name = name;
-      r.blob = Raw(m, "blob");
-      if (r.blob.size() != 32) return DataLossError(path + ": model " + name + " has no blob hash");
+      const std::string where = path + ": model " + name + "'s ";
+      ASSIGN_OR_RETURN(r.blob, Hash32(m.value("blob", ""), false, where + "blob"));
+      ASSIGN_OR_RETURN(r.author, Hash32(m.value("author", ""), true, where + "author"));
+      ASSIGN_OR_RETURN(r.parent, Hash32(m.value("parent", ""), true, where + "parent"));
       r.job_id = m.value("job", "");
-      r.author = Raw(m, "author");
-      r.parent = Raw(m, "parent");
       r.license = m.value("license", "");
       for (const auto& d : m.value("datasets", nlohmann::json::array())) {
-        auto raw = HexDecode(d.get<std::string>());
-        if (!raw.ok() || raw->size() != 32) return DataLossError(path + ": model " + name + " names a malformed dataset id");
-        r.datasets.push_back(*raw);
+        std::string id;
+        ASSIGN_OR_RETURN(id, Hash32(d.get<std::string>(), false, where + "dataset id"));
+        r.datasets.push_back(std::move(id));
       }
       idx->models_[name] = r;
     }

@@ -62,6 +62,8 @@ TEST(ArtifactIndex, MalformedFilesAreDataLossNotACrash) {
       "{\"models\": {\"m\": {\"blob\": \"BLOB\", \"datasets\": [1]}}}",
       "{\"models\": {\"m\": {\"blob\": \"BLOB\", \"datasets\": [\"abc\"]}}}",
       "{\"models\": {\"m\": {\"job\": \"j\"}}}",
+      "{\"models\": {\"m\": {\"blob\": \"BLOB\", \"author\": \"abcd\"}}}",
+      "{\"models\": {\"m\": {\"blob\": \"BLOB\", \"parent\": \"xyz\"}}}",
   };
   for (std::string text : kBad) {
     for (size_t at = text.find("BLOB"); at != std::string::npos; at = text.find("BLOB")) text.replace(at, 4, blob);

@@ -1,7 +1,5 @@
 #include "scheduler/job_spec.h"
 
-#include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <set>
 
