@@ -28,7 +28,7 @@ struct Outcome {
   uint64_t bytes = 0, collectives = 0;
 };
 
-Outcome Run(data::LoopbackDataPlane& plane, const data::Manifest& m, scheduler::Strategy strategy, int64_t steps,
+Outcome Run(data::LoopbackDataPlane& plane, const data::Manifest& m, jobspec::Strategy strategy, int64_t steps,
             int64_t width, int64_t layers) {
   c10d::TCPStoreOptions so;
   so.port = 0;
@@ -36,7 +36,7 @@ Outcome Run(data::LoopbackDataPlane& plane, const data::Manifest& m, scheduler::
   so.waitWorkers = false;
   auto server = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
   train::TrainTask t;
-  t.job_id = strategy == scheduler::Strategy::kDdp ? "ddp" : "diloco";
+  t.job_id = strategy == jobspec::Strategy::kDdp ? "ddp" : "diloco";
   t.job_name = "comm-bytes";
   t.dataset = m;
   t.world = 2;
@@ -53,7 +53,7 @@ Outcome Run(data::LoopbackDataPlane& plane, const data::Manifest& m, scheduler::
   t.config.round_steps = 100;
   t.config.strategy = strategy;
   t.config.inner_steps = 100;
-  t.config.compress_int8 = strategy == scheduler::Strategy::kDiloco;
+  t.config.compress_int8 = strategy == jobspec::Strategy::kDiloco;
   t.config.outer_lr = 1.0;
   t.config.outer_momentum = 0.4;
   // Overrides, to compare settings (job defaults: outer 0.7 / 0.9).
@@ -109,8 +109,8 @@ int main(int argc, char** argv) {
   }
   // ONLY_DILOCO=1 skips the baseline (its result is deterministic per machine).
   const Outcome ddp = std::getenv("ONLY_DILOCO") ? Outcome{1, 1, 0, 1, 1}
-                                                  : Run(plane, *m, scheduler::Strategy::kDdp, steps, width, layers);
-  const Outcome dil = Run(plane, *m, scheduler::Strategy::kDiloco, steps, width, layers);
+                                                  : Run(plane, *m, jobspec::Strategy::kDdp, steps, width, layers);
+  const Outcome dil = Run(plane, *m, jobspec::Strategy::kDiloco, steps, width, layers);
   auto per1k = [&](uint64_t b) { return static_cast<double>(b) * 1000.0 / static_cast<double>(steps); };
   std::printf("char-gpt %lld layers, width %lld, context 64, batch 32/rank, 2 ranks, %lld steps/rank\n",
               static_cast<long long>(layers), static_cast<long long>(width), static_cast<long long>(steps));

@@ -23,7 +23,7 @@
 #include "runtime/base/temp_dir.h"
 #include "runtime/wire/client.h"
 #include "runtime/wire/hello.h"
-#include "scheduler/coordinator.h"
+#include "coordinator/coordinator.h"
 
 using namespace cairn;
 
@@ -117,10 +117,10 @@ int main(int argc, char** argv) {
 
   // The coordinator.
   ScopedTempDir dir("cairn-hb-bench");
-  scheduler::CoordinatorOptions o;
+  coordinator::CoordinatorOptions o;
   o.data_dir = dir.path() + "/coord";
   o.cluster.heartbeat_interval_ms = 60'000;  // nobody dies during the run
-  auto coordinator = scheduler::Coordinator::Start(o).value();
+  auto coordinator = coordinator::Coordinator::Start(o).value();
   Fleet f = Connect(coordinator->endpoint(), coordinator->curve_public_key(), n);
   for (int i = 0; i < n; ++i) {
     wire::WorkerHello h;

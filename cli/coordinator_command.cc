@@ -13,8 +13,8 @@
 #include "data/http_api.h"
 #include "ledger/http_api.h"
 #include "runtime/base/encoding.h"
-#include "scheduler/accounts_api.h"
-#include "scheduler/coordinator.h"
+#include "coordinator/accounts_api.h"
+#include "coordinator/coordinator.h"
 
 namespace cairn::cli {
 namespace {
@@ -50,7 +50,7 @@ StatusOr<std::vector<std::string>> ReadAllowList(const std::string& path) {
   return keys;
 }
 
-std::string Metrics(scheduler::Coordinator& c) {
+std::string Metrics(coordinator::Coordinator& c) {
   auto s = c.stats();
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, const std::string& value) {
@@ -71,7 +71,7 @@ std::string Metrics(scheduler::Coordinator& c) {
 }
 
 Status Run(const CoordinatorCmd& o) {
-  scheduler::CoordinatorOptions opts;
+  coordinator::CoordinatorOptions opts;
   opts.data_dir = o.data_dir;
   opts.bus = o.bus;
   opts.cluster.heartbeat_interval_ms = o.heartbeat_ms;
@@ -80,7 +80,7 @@ Status Run(const CoordinatorCmd& o) {
     ASSIGN_OR_RETURN(opts.allow, ReadAllowList(o.allow_file));
     opts.enrollment = wire::Enrollment::kAllowList;
   }
-  ASSIGN_OR_RETURN(auto coordinator, scheduler::Coordinator::Start(opts));
+  ASSIGN_OR_RETURN(auto coordinator, coordinator::Coordinator::Start(opts));
   std::string key_hex = HexEncode(coordinator->curve_public_key());
 
   // Datasets, checkpoints and models: DIR/blobs and DIR/datasets.json.
@@ -89,7 +89,7 @@ Status Run(const CoordinatorCmd& o) {
   ledger::InstallReadApi(&http, &coordinator->ledger());
   data::InstallDataApi(&http, datasets.get());
   coordinator->gateway().Install(&http);  // /v1 (OpenAI) and /v2 (KServe) inference
-  scheduler::InstallAccountsApi(&http, coordinator.get());  // credits and API keys
+  coordinator::InstallAccountsApi(&http, coordinator.get());  // credits and API keys
   // Where a requeued or restarted job resumes from (workers ask at start),
   // and the registered models (`cairn models`, serving).
   http.Get(R"(/jobs/([A-Za-z0-9._-]{1,128})/checkpoint)", [&](const httplib::Request& req, httplib::Response& res) {
@@ -101,7 +101,7 @@ Status Run(const CoordinatorCmd& o) {
     }
     res.set_content(nlohmann::json{{"round", c->round}, {"blob", HexEncode(c->blob)}}.dump() + "\n", "application/json");
   });
-  auto model_json = [](const scheduler::ModelRef& m) {
+  auto model_json = [](const coordinator::ModelRef& m) {
     nlohmann::json ds = nlohmann::json::array();
     for (const auto& d : m.datasets) ds.push_back(HexEncode(d));
     return nlohmann::json{{"name", m.name}, {"blob", HexEncode(m.blob)}, {"job", m.job_id}, {"license", m.license},

@@ -16,7 +16,7 @@
 #include "cli/coordinator_client.h"
 #include "runtime/base/clock.h"
 #include "runtime/base/files.h"
-#include "scheduler/job_spec.h"
+#include "jobspec/job_spec.h"
 
 namespace cairn::cli {
 namespace {
@@ -76,7 +76,7 @@ StatusOr<wire::JobInfo> StreamLogs(Connection& c, const std::string& job, bool f
 
 Status Submit(const JobCmd& o, int* exit_code) {
   ASSIGN_OR_RETURN(std::string yaml, ReadFileToString(o.file));
-  ASSIGN_OR_RETURN(scheduler::JobSpec parsed, scheduler::ParseJobSpec(yaml, o.file));  // the same errors, before any network
+  ASSIGN_OR_RETURN(jobspec::JobSpec parsed, jobspec::ParseJobSpec(yaml, o.file));  // the same errors, before any network
   if (!parsed.torchscript_path.empty() && parsed.torchscript_path.rfind("sha256:", 0) != 0) {
     // Workers cannot read this machine's files: upload the module to the
     // coordinator's blob store and name it by hash in the submitted spec.
@@ -93,7 +93,7 @@ Status Submit(const JobCmd& o, int* exit_code) {
     yaml = out.c_str();
     std::fprintf(stderr, "uploaded %s (%zu bytes) for the workers\n", path.c_str(), module.size());
   }
-  if (parsed.kind == scheduler::JobKind::kTrain && parsed.output_author.empty()) {
+  if (parsed.kind == jobspec::JobKind::kTrain && parsed.output_author.empty()) {
     // The submitter is the model's author (its royalties' payee) unless the
     // spec names another account. The worker that registers the model must
     // name exactly this author (the coordinator checks), and the spec hash

@@ -8,14 +8,14 @@
 
 #include "cli/commands.h"
 #include "cli/coordinator_client.h"
-#include "cli/serve_task.h"
-#include "cli/train_task.h"
+#include "worker/serve_task.h"
+#include "worker/train_task.h"
 #include "runtime/crypto/key_file.h"
 #include "kernels/device_info.h"
 #include "runtime/base/log.h"
-#include "runtime/worker/agent.h"
-#include "runtime/worker/matmul_bench.h"
-#include "scheduler/job_spec.h"
+#include "worker/agent.h"
+#include "worker/matmul_bench.h"
+#include "jobspec/job_spec.h"
 
 namespace cairn::cli {
 namespace {
@@ -55,10 +55,10 @@ StatusOr<std::vector<wire::Device>> DetectDevices(const std::string& want) {
 
 // What this worker does with a task.
 StatusOr<std::string> RunTask(const wire::TaskAssign& task, const std::atomic<bool>& cancel, const worker::TaskIo& io,
-                              bool cuda, const TrainEnvironment& env) {
-  ASSIGN_OR_RETURN(scheduler::JobSpec spec, scheduler::ParseJobSpec(task.spec, task.job_id));
-  if (spec.kind == scheduler::JobKind::kTrain) return RunTrainTask(task, cancel, io, env);
-  if (spec.kind == scheduler::JobKind::kServe) return RunServeTask(task, cancel, io, env);
+                              bool cuda, const worker::TrainEnvironment& env) {
+  ASSIGN_OR_RETURN(jobspec::JobSpec spec, jobspec::ParseJobSpec(task.spec, task.job_id));
+  if (spec.kind == jobspec::JobKind::kTrain) return worker::RunTrainTask(task, cancel, io, env);
+  if (spec.kind == jobspec::JobKind::kServe) return worker::RunServeTask(task, cancel, io, env);
   const auto& log = io.log;
   log("rank " + std::to_string(task.rank) + "/" + std::to_string(task.world_size) + ": matmul benchmark for " +
       std::to_string(spec.benchmark_seconds) + " s");
@@ -100,7 +100,7 @@ Status Run(const WorkerCmd& o) {
               identity.public_key().KeyId().c_str(), ao.name.c_str(), ao.coordinator.c_str(), devices.size(),
               cuda ? "cuda" : "cpu", ao.max_tasks, tflops, o.price_per_hour);
   std::fflush(stdout);
-  TrainEnvironment env;
+  worker::TrainEnvironment env;
   env.identity = &identity;
   env.coordinator_host = CoordinatorHttp(o.coordinator).first;
   env.http_port = o.coordinator.http_port;

@@ -208,7 +208,7 @@ void Cluster::TopUpElasticJobs(std::vector<ClusterEvent>* events) {
       for (WorkerState& w : FreeWorkers()) {
         if (std::find(j.workers.begin(), j.workers.end(), w.id) == j.workers.end()) free.push_back(std::move(w));
       }
-      JobDemand d = j.spec.Demand(id, j.sequence);
+      JobDemand d = DemandOf(j.spec, id, j.sequence);
       d.workers = 1;
       Placer placer(std::move(free));
       auto chosen = placer.Place(d);
@@ -235,7 +235,7 @@ std::vector<ClusterEvent> Cluster::Tick() {
   }
   std::vector<JobDemand> queue;
   for (const auto& [id, j] : jobs_) {
-    if (j.state == JobState::kQueued) queue.push_back(j.spec.Demand(id, j.sequence));
+    if (j.state == JobState::kQueued) queue.push_back(DemandOf(j.spec, id, j.sequence));
   }
   Placer placer(FreeWorkers());
   for (Assignment& a : placer.PlaceAll(std::move(queue))) {

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "runtime/base/clock.h"
-#include "scheduler/job_spec.h"
+#include "jobspec/job_spec.h"
 #include "scheduler/placement.h"
 
 namespace cairn::scheduler {

@@ -111,4 +111,17 @@ std::vector<Assignment> Placer::PlaceAll(std::vector<JobDemand> queue) {
   return placed;
 }
 
+JobDemand DemandOf(const JobSpec& spec, const std::string& job_id, uint64_t sequence) {
+  JobDemand d;
+  d.id = job_id;
+  d.priority = spec.priority;
+  d.sequence = sequence;
+  d.workers = spec.workers;
+  d.device = spec.device;
+  d.min_memory_bytes = spec.min_memory_bytes;
+  d.regions = spec.regions;
+  d.max_price_per_hour_micros = spec.max_price_per_hour_micros;
+  return d;
+}
+
 }  // namespace cairn::scheduler

@@ -26,11 +26,18 @@
 #include <string>
 #include <vector>
 
+#include "jobspec/job_spec.h"
 #include "runtime/base/statusor.h"
 
 namespace cairn::scheduler {
 
-enum class Device : uint8_t { kCpu = 0, kCuda = 1 };
+using jobspec::Device;
+using jobspec::JobKind;
+using jobspec::JobSpec;
+using jobspec::Strategy;
+using jobspec::JobKindName;
+using jobspec::ParseJobSpec;
+using jobspec::StrategyName;
 
 struct WorkerState {
   std::string id;              // identity key id
@@ -54,6 +61,9 @@ struct JobDemand {
   std::vector<std::string> regions;        // empty: any region
   uint64_t max_price_per_hour_micros = 0;  // 0: no cap
 };
+
+// The scheduler's view of a job spec.
+JobDemand DemandOf(const JobSpec& spec, const std::string& job_id, uint64_t sequence);
 
 struct Assignment {
   std::string job_id;

@@ -30,7 +30,7 @@ Status Integer(const std::string& key, const std::string& v, int64_t lo, int64_t
 
 }  // namespace
 
-StatusOr<TrainConfig> ConfigFromSpec(const scheduler::JobSpec& spec) {
+StatusOr<TrainConfig> ConfigFromSpec(const jobspec::JobSpec& spec) {
   TrainConfig c;
   c.model = spec.torchscript_path.empty() ? spec.model : "torchscript";
   c.torchscript_path = spec.torchscript_path;

@@ -1,4 +1,4 @@
-// What a training task runs, read from the job spec (scheduler/job_spec.h):
+// What a training task runs, read from the job spec (jobspec/job_spec.h):
 // the model and its shape, the optimizer, the strategy and its options,
 // with defaults a user need not write. Unknown hyperparameters are errors
 // (a typo must not silently train something else).
@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "runtime/base/statusor.h"
-#include "scheduler/job_spec.h"
+#include "jobspec/job_spec.h"
 
 namespace cairn::train {
 
@@ -43,14 +43,14 @@ struct TrainConfig {
   int64_t round_steps = 100;
   uint64_t seed = 0;
   bool deterministic = true;
-  scheduler::Strategy strategy = scheduler::Strategy::kSingle;
+  jobspec::Strategy strategy = jobspec::Strategy::kSingle;
   int64_t inner_steps = 50;
   double outer_lr = 0.7, outer_momentum = 0.9;
   bool compress_int8 = false;
   uint32_t checkpoint_every = 10;
 };
 
-StatusOr<TrainConfig> ConfigFromSpec(const scheduler::JobSpec& spec);
+StatusOr<TrainConfig> ConfigFromSpec(const jobspec::JobSpec& spec);
 
 // The inner learning rate at optimizer step t (1-based) of `total`: a linear
 // ramp lr*t/warmup over the first warmup_steps, then cosine from lr to lr/10

@@ -6,8 +6,8 @@ namespace cairn::train {
 namespace {
 
 StatusOr<TrainConfig> FromYaml(const std::string& hyper) {
-  ASSIGN_OR_RETURN(scheduler::JobSpec spec,
-                   scheduler::ParseJobSpec("name: x\nmodel: char-gpt\ndatasets: [d]\nhyperparameters: {" + hyper + "}\n", "job.yaml"));
+  ASSIGN_OR_RETURN(jobspec::JobSpec spec,
+                   jobspec::ParseJobSpec("name: x\nmodel: char-gpt\ndatasets: [d]\nhyperparameters: {" + hyper + "}\n", "job.yaml"));
   return ConfigFromSpec(spec);
 }
 

@@ -269,7 +269,7 @@ std::vector<StatusOr<TrainResult>> RunRanks(Training* fixture, TrainTask t, int 
 
 TEST_F(Training, DdpRanksStayIdentical) {
   TrainTask t = Task("mlp", 400);
-  t.config.strategy = scheduler::Strategy::kDdp;
+  t.config.strategy = jobspec::Strategy::kDdp;
   auto r = RunRanks(this, t, 2);
   ASSERT_TRUE(r[0].ok()) << r[0].status();
   ASSERT_TRUE(r[1].ok()) << r[1].status();
@@ -280,7 +280,7 @@ TEST_F(Training, DdpRanksStayIdentical) {
 
 TEST_F(Training, DilocoWithInt8SendsFarLessAndConverges) {
   TrainTask t = Task("mlp", 400);
-  t.config.strategy = scheduler::Strategy::kDiloco;
+  t.config.strategy = jobspec::Strategy::kDiloco;
   t.config.inner_steps = 100;
   t.config.compress_int8 = true;
   auto r = RunRanks(this, t, 2);
@@ -294,7 +294,7 @@ TEST_F(Training, DilocoWithInt8SendsFarLessAndConverges) {
 
 TEST_F(Training, SurvivorsGoOnWithoutALostWorker) {
   TrainTask t = Task("mlp", 600);
-  t.config.strategy = scheduler::Strategy::kDiloco;
+  t.config.strategy = jobspec::Strategy::kDiloco;
   t.config.inner_steps = 100;
   std::vector<std::vector<kernels::Digest256>> after;
   auto r = RunRanks(this, t, 3, /*quit_rank=*/1, &after);
@@ -311,7 +311,7 @@ TEST_F(Training, SurvivorsGoOnWithoutALostWorker) {
 
 TEST_F(Training, NewWorkerJoinsAtARoundBoundary) {
   TrainTask t = Task("mlp", 600);
-  t.config.strategy = scheduler::Strategy::kDiloco;
+  t.config.strategy = jobspec::Strategy::kDiloco;
   t.config.inner_steps = 100;
   t.config.compress_int8 = true;
   auto server = StartStore();

@@ -138,7 +138,7 @@ Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep
     for (size_t i = 0; i < st.params.size(); ++i) {
       grads[i] = st.params[i].grad().defined() ? st.params[i].grad() : torch::zeros_like(st.params[i]);
     }
-    if (cfg.strategy == scheduler::Strategy::kDdp && c.pg) {
+    if (cfg.strategy == jobspec::Strategy::kDdp && c.pg) {
       torch::Tensor flat = Flatten(grads);
       AllReduceMean(c, flat, rep);
       torch::NoGradGuard g;
@@ -149,7 +149,7 @@ Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep
     c.adam.lr = LearningRateAt(cfg, st.adam_step, c.total_steps);
     RETURN_IF_ERROR(kernels::FusedAdamWStep(st.params, grads, st.exp_avg, st.exp_avg_sq, c.adam, st.adam_step));
   }
-  if (cfg.strategy != scheduler::Strategy::kDiloco) return OkStatus();
+  if (cfg.strategy != jobspec::Strategy::kDiloco) return OkStatus();
   torch::NoGradGuard g;
   // Pseudo-gradient: how far this rank moved from the outer parameters.
   std::vector<torch::Tensor> delta;
@@ -266,7 +266,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     log("fine-tuning from the parent model's parameters");
   }
 
-  const bool diloco = cfg.strategy == scheduler::Strategy::kDiloco;
+  const bool diloco = cfg.strategy == jobspec::Strategy::kDiloco;
   State st;
   st.params = model->Parameters();
   int64_t param_count = 0;
@@ -292,7 +292,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   const int64_t steps_per_round = diloco ? cfg.inner_steps : cfg.round_steps;
   const uint64_t rounds = static_cast<uint64_t>((total_steps + steps_per_round - 1) / steps_per_round);
   log("training " + cfg.model + ": " + std::to_string(param_count) + " parameters, " + std::to_string(total_steps) +
-      " steps in " + std::to_string(rounds) + " rounds, strategy " + scheduler::StrategyName(cfg.strategy) +
+      " steps in " + std::to_string(rounds) + " rounds, strategy " + jobspec::StrategyName(cfg.strategy) +
       (cfg.compress_int8 ? " with int8 pseudo-gradients" : "") + ", " + std::to_string(task.world) + " worker(s)");
 
   RoundContext ctx;

@@ -1,0 +1,90 @@
+// Job specs: what an ML engineer writes in job.yaml (cf. SkyPilot tasks).
+//
+//   name: fashion-mnist-mlp            # required; [a-z0-9][a-z0-9-]*, <= 63 chars
+//   kind: train                        # train | serve | benchmark
+//   model: mlp                         # built-in name, or {torchscript: model.pt}
+//   datasets: [fashion-mnist]          # registered dataset names or ids
+//   hyperparameters: {lr: 0.001, batch_size: 64}   # free-form scalars
+//   resources:
+//     workers: 2                       # default 1
+//     device: cpu                      # cpu | cuda (default cpu)
+//     min_memory_gb: 4                 # default 0
+//     regions: [eu-west]               # default: any
+//     max_price_per_hour: 2.5          # credits; default: no cap
+//   strategy: ddp                      # single | ddp | diloco, or {diloco: {inner_steps: 50, ...}}
+//   budget: 10                         # credits held in escrow
+//   checkpoint_every: 5                # rounds (default 10)
+//   max_retries: 3                     # requeues after lost workers (default 3)
+//   benchmark: {seconds: 10}           # kind: benchmark only
+//   output: {model: my-model, license: MIT, author: <account-hex>, shares: {<account-hex>: 7000, ...}}
+//           (`cairn submit` sets author to the submitter when it is absent)
+//   parent: shakespeare-gpt            # fine-tune: start from this registered model
+//   price: {per_request: 0.001, per_1k_tokens: 0.02, worker_share: 0.5}
+//                                      # kind: serve only: what a consumer pays
+//                                      # (credits) and the serving worker's part
+//   priority: 0
+//
+// Every error names the file, the line and the field:
+//   "job.yaml:7: resources.workers: must be an integer from 1 to 1024, got 'two'"
+// Unknown keys are errors too (a typo must not silently do nothing).
+// A leaf library: the scheduler, the worker and the training engine all read
+// specs through it, and it depends on nothing of theirs.
+// Thread safety: pure functions.
+#ifndef CAIRN_JOBSPEC_JOB_SPEC_H_
+#define CAIRN_JOBSPEC_JOB_SPEC_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runtime/base/statusor.h"
+
+namespace cairn::jobspec {
+
+// Where a job runs.
+enum class Device : uint8_t { kCpu = 0, kCuda = 1 };
+
+enum class JobKind { kTrain, kServe, kBenchmark };
+enum class Strategy { kSingle, kDdp, kDiloco };
+
+struct JobSpec {
+  std::string name;
+  JobKind kind = JobKind::kTrain;
+  std::string model;              // built-in name ("" for benchmark jobs)
+  std::string torchscript_path;   // when model: {torchscript: FILE}
+  std::vector<std::string> datasets;
+  std::map<std::string, std::string> hyperparameters;  // scalar values as written
+  uint32_t workers = 1;
+  Device device = Device::kCpu;
+  uint64_t min_memory_bytes = 0;
+  std::vector<std::string> regions;
+  uint64_t max_price_per_hour_micros = 0;
+  Strategy strategy = Strategy::kSingle;
+  std::map<std::string, std::string> strategy_options;
+  uint64_t budget_micros = 0;
+  uint32_t checkpoint_every = 10;
+  uint32_t max_retries = 3;
+  uint32_t benchmark_seconds = 10;
+  int32_t priority = 0;
+  std::string parent_model;       // registered model to fine-tune from ("" = from scratch)
+  std::string output_model;
+  std::string output_license;
+  std::map<std::string, uint32_t> output_shares;  // account hex -> basis points
+  std::string output_author;                      // account hex (64 lowercase digits); empty: the registering worker
+  uint64_t price_per_request_micros = 0;          // serve
+  uint64_t price_per_1k_tokens_micros = 0;        // serve
+  uint32_t worker_share_bps = 5000;               // serve: the serving worker's part of each charge
+};
+
+// Parses YAML text; `source` names it in errors ("job.yaml").
+StatusOr<JobSpec> ParseJobSpec(const std::string& yaml, const std::string& source);
+// Reads and parses a file.
+StatusOr<JobSpec> LoadJobSpec(const std::string& path);
+
+const char* JobKindName(JobKind k);
+const char* StrategyName(Strategy s);
+
+}  // namespace cairn::jobspec
+
+#endif  // CAIRN_JOBSPEC_JOB_SPEC_H_
