@@ -65,8 +65,14 @@ StatusOr<uint64_t> Log::AppendAll(std::vector<std::string> entries) {
   return result.get();
 }
 
+Status Log::health() const {
+  MutexLock lock(&tree_mu_);
+  return health_;
+}
+
 Status Log::AppendAsync(std::vector<std::string> entries, AppendCallback done) {
   if (entries.empty()) return InvalidArgumentError("no entries to append");
+  RETURN_IF_ERROR(health());
   std::vector<EntryHeader> headers;
   for (size_t i = 0; i < entries.size(); ++i) {  // signatures in parallel across callers
     auto header = ValidateEntry(entries[i]);
@@ -119,7 +125,17 @@ void Log::CommitLoop() {
 
 void Log::CommitBatch(std::vector<std::unique_ptr<Submission>> batch) {
   LedgerBatch write;
-  Status status;
+  Status status = health();
+  if (!status.ok()) {  // stopped: what was queued behind the failure is refused
+    for (auto& sub : batch) {
+      {
+        MutexLock lock(&tree_mu_);
+        stats_.failed += sub->entries.size();
+      }
+      sub->done(status);
+    }
+    return;
+  }
   {
     MutexLock lock(&tree_mu_);
     write.first_index = size_;
@@ -152,8 +168,16 @@ void Log::CommitBatch(std::vector<std::unique_ptr<Submission>> batch) {
       stats_.entries += write.entries.size();
     } else {
       tree_.Truncate(size_);
-      CAIRN_LOG_ERROR("ledger: batch of {} entries not stored: {}", write.entries.size(), status.ToString());
+      stats_.failed += write.entries.size();
+      health_ = UnavailableError("the ledger stopped accepting entries after a store failure; restart the coordinator "
+                                 "once the store is fixed (" + status.ToString() + ")");
+      status = health_;
+      CAIRN_LOG_ERROR("ledger: batch of {} entries not stored, the log is stopped: {}", write.entries.size(),
+                      status.ToString());
     }
+  }
+  if (status.ok() && options_.on_commit) {
+    for (size_t i = 0; i < write.entries.size(); ++i) options_.on_commit(write.first_index + i, write.entries[i]);
   }
   uint64_t next = write.first_index;
   for (auto& sub : batch) {

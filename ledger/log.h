@@ -11,6 +11,13 @@
 // the tree only grows and only the committer signs, every checkpoint is
 // consistent with every earlier one.
 //
+// Fail-stop (LevelDB's sticky bg_error_): once the store fails a write, the
+// log is in an error state for good. That batch and everything queued
+// behind it are refused, every later Append returns the same error, and
+// health() reports it; nothing is retried, because after a failed write or
+// sync the store's state is unknown. Reopening the log (a restart) is the
+// only way out: it reloads what the store actually holds.
+//
 // Thread safety: all public methods may be called from any thread.
 #ifndef CAIRN_LEDGER_LOG_H_
 #define CAIRN_LEDGER_LOG_H_
@@ -41,12 +48,18 @@ struct LogOptions {
   // submission, a refusal of entry k>0 does not undo what the policy did for
   // the entries before it: stateful policies take one entry at a time.
   std::function<Status(const EntryHeader&, std::string_view entry)> admit;
+  // Optional: told of every entry once it is durable and checkpointed, in
+  // log order, on the committer thread, before the appenders' callbacks.
+  // This is where balances and indexes change: never before the commit, so
+  // a failed write never moves them. Must not call back into the Log.
+  std::function<void(uint64_t index, std::string_view entry)> on_commit;
 };
 
 struct LogStats {
   uint64_t batches = 0;
   uint64_t entries = 0;
   uint64_t refused = 0;
+  uint64_t failed = 0;  // entries lost to a store failure (not acknowledged)
 };
 
 class Log {
@@ -60,7 +73,8 @@ class Log {
   ~Log();
 
   // Returns the entry's index once it is durable and checkpointed. Errors:
-  // the entry's validation error (nothing stored), or the store's error.
+  // the entry's validation error (nothing stored), or Unavailable naming the
+  // store's failure once the log has stopped (see fail-stop above).
   StatusOr<uint64_t> Append(std::string entry);
   // Several entries from one caller, stored contiguously; returns the first
   // index. All are validated first; one bad entry refuses them all.
@@ -71,6 +85,10 @@ class Log {
   // at once and `done` is never called. `done` must not call back into Log.
   using AppendCallback = std::function<void(StatusOr<uint64_t>)>;
   Status AppendAsync(std::vector<std::string> entries, AppendCallback done);
+
+  // OK until a store write fails; then the sticky error (Unavailable, with
+  // the store's own error in the message) for the rest of this Log's life.
+  Status health() const;
 
   uint64_t size() const;
   std::string checkpoint() const;  // latest signed checkpoint note (a new log signs size 0)
@@ -105,6 +123,7 @@ class Log {
   uint64_t size_ GUARDED_BY(tree_mu_) = 0;  // published (durable, checkpointed) size
   std::string checkpoint_ GUARDED_BY(tree_mu_);
   LogStats stats_ GUARDED_BY(tree_mu_);
+  Status health_ GUARDED_BY(tree_mu_);      // sticky: set once, never cleared
 
   std::mutex admit_mu_;  // admission and queueing in one order
   std::mutex queue_mu_;

@@ -1,11 +1,13 @@
 #include "ledger/log.h"
 
+#include <atomic>
 #include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "ledger/fault_store.h"
 #include "ledger/memory_store.h"
 #include "ledger/sqlite_store.h"
 #include "runtime/base/temp_dir.h"
@@ -124,6 +126,77 @@ TEST(Log, ReopensFromSqliteAndStaysConsistent) {
   log.reset();
   auto other = Log::Open(SqliteStore::Open(path).value(), Ed25519PrivateKey::Generate().value(), Options());
   EXPECT_EQ(other.status().code(), StatusCode::kDataLoss);
+}
+
+// Fail-stop: the write that fails and everything after it are refused with
+// one sticky error, the commit hook never hears of them, and a reopened log
+// holds exactly what was acknowledged.
+void FailStopCase(StoreFault fault) {
+  ScopedTempDir dir("cairn-log");
+  const std::string path = dir.path() + "/ledger.db";
+  auto log_key = Ed25519PrivateKey::Generate().value();
+  auto actor = Ed25519PrivateKey::Generate().value();
+  std::vector<uint64_t> committed;
+  LogOptions options = Options();
+  options.on_commit = [&](uint64_t index, std::string_view) { committed.push_back(index); };
+  auto faulty = std::make_unique<FaultInjectingStore>(SqliteStore::Open(path).value());
+  FaultInjectingStore* store = faulty.get();
+  auto log = Log::Open(std::move(faulty), log_key, options).value();
+  for (uint64_t i = 0; i < 5; ++i) ASSERT_EQ(log->Append(TestEntry(actor, i)).value(), i);
+  store->FailAppend(1, fault);
+  auto failed = log->Append(TestEntry(actor, 5));
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable) << failed.status();
+  EXPECT_NE(failed.status().message().find("injected fault"), std::string::npos) << failed.status();
+  EXPECT_EQ(log->health().code(), StatusCode::kUnavailable);
+  // The store works again, but the log stays stopped: it cannot know what the
+  // failed write left behind.
+  auto after = log->Append(TestEntry(actor, 6));
+  EXPECT_EQ(after.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(log->size(), 5u);
+  EXPECT_EQ(committed, (std::vector<uint64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(log->stats().failed, 1u);
+  log.reset();
+
+  auto reopened = OpenLog(SqliteStore::Open(path).value(), log_key);
+  ASSERT_NE(reopened, nullptr);
+  // A write fault leaves nothing; a sync fault may leave the unacknowledged
+  // entry (it was written): never an acknowledged one missing.
+  EXPECT_EQ(reopened->size(), fault == StoreFault::kWrite ? 5u : 6u);
+  for (uint64_t i = 0; i < 5; ++i) EXPECT_EQ(reopened->store().Entry(i).value(), TestEntry(actor, i));
+  EXPECT_TRUE(reopened->health().ok());
+  EXPECT_TRUE(reopened->Append(TestEntry(actor, 7)).ok());
+}
+
+TEST(Log, AFailedWriteStopsTheLog) { FailStopCase(StoreFault::kWrite); }
+TEST(Log, AFailedSyncStopsTheLog) { FailStopCase(StoreFault::kSync); }
+
+TEST(Log, EntriesQueuedBehindAFailureAreRefusedAndNeverCommitted) {
+  auto log_key = Ed25519PrivateKey::Generate().value();
+  auto actor = Ed25519PrivateKey::Generate().value();
+  std::atomic<int> commits{0};
+  LogOptions options = Options();
+  options.on_commit = [&](uint64_t, std::string_view) { commits.fetch_add(1); };
+  auto faulty = std::make_unique<FaultInjectingStore>(std::make_unique<MemoryStore>());
+  FaultInjectingStore* store = faulty.get();
+  auto log = Log::Open(std::move(faulty), log_key, options).value();  // writes the empty checkpoint
+  store->FailAppend(1, StoreFault::kWrite);
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        auto r = log->Append(TestEntry(actor, static_cast<uint64_t>(t * 100 + i)));
+        if (!r.ok()) {
+          EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status();
+          refused.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(refused.load(), 100);  // the first batch failed; nothing after it was written
+  EXPECT_EQ(commits.load(), 0);
+  EXPECT_EQ(log->size(), 0u);
 }
 
 // Every checkpoint the log ever signs is consistent with every later one.
