@@ -45,6 +45,20 @@ struct WorkerHello {
   measuredTflops @7 :Float64;
   sentUnixMillis @8 :Int64;
   signature @9 :Data;           # Ed25519 signature, 64 bytes
+  rendezvous @10 :Text;         # host:port of the worker's c10d store, where the jobs it leads meet ("": none)
+  tasks @11 :List(TaskRef);     # what it still runs after a reconnect (the coordinator re-adopts or revokes)
+}
+
+# A task a worker holds, in its hello and every heartbeat. The coordinator
+# reconciles against it: an assignment not listed yet is sent again, a task
+# listed that the worker should not run is revoked again (docs/wire.md,
+# "Delivery").
+struct TaskRef {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  finished @2 :Bool;            # ended; its TaskFinished is not yet acknowledged
+  servingEndpoint @3 :Text;     # a serve task's replica (host:port), else ""
+  servingTask @4 :Text;
 }
 
 # The coordinator's answer to a valid hello.
@@ -59,6 +73,7 @@ struct Heartbeat {
   sequence @0 :UInt64;
   sentUnixMillis @1 :Int64;
   runningTasks @2 :UInt32;
+  tasks @3 :List(TaskRef);      # worker -> coordinator: the tasks it holds (empty from the coordinator)
 }
 
 # Client (CLI) request envelope. New verbs are new union members.
@@ -166,6 +181,18 @@ struct TaskUpdate {
                                   # checkpointCommitted, modelRegistered) for the coordinator to append
     serving @5 :TaskServing;      # a serve task's replica is up
   }
+  sequence @6 :UInt64;            # the worker's outbox number: answered with an Ack; 0 (log lines): no Ack
+}
+
+# Coordinator -> worker: the TaskUpdate with this sequence was handled.
+# code 0: applied, or already applied before (a resend); the worker forgets it.
+# code UNAVAILABLE: not now (the ledger cannot take it yet); the worker keeps
+# it and sends it again later. Any other code: refused for good (the message
+# says why); the worker forgets it and logs why.
+struct Ack {
+  sequence @0 :UInt64;
+  code @1 :UInt16;
+  message @2 :Text;
 }
 
 # Where a serve task answers inference requests (the gateway's upstream).
@@ -177,6 +204,7 @@ struct TaskServing {
 struct TaskFinished {
   ok @0 :Bool;
   message @1 :Text;
+  code @2 :UInt16;                # canonical status code (0 when ok): the scheduler retries transient ones
 }
 
 # Worker -> coordinator: leaving cleanly; its leases are handed back.
@@ -233,6 +261,7 @@ struct DatasetRegistered {
   samples @5 :UInt64;
   license @6 :Text;                # SPDX identifier
   pricePer1kSamplesMicros @7 :UInt64;
+  manifestHash @8 :Data;           # SHA-256 of the manifest blob: the registry is rebuilt from the ledger
 }
 
 # The actor (the submitter) submits a job and puts its budget in escrow.
@@ -273,6 +302,7 @@ struct StepReceipt {
   fingerprintBefore @6 :Data;
   fingerprintAfter @7 :Data;
   loss @8 :Float64;
+  attempt @9 :UInt32;              # the job attempt it belongs to: (job, attempt, round, actor) is its identity
 }
 
 struct CheckpointCommitted {
@@ -281,6 +311,7 @@ struct CheckpointCommitted {
   blobHash @2 :Data;
   fingerprint @3 :Data;
   sizeBytes @4 :UInt64;
+  attempt @5 :UInt32;
 }
 
 struct RevenueShare {

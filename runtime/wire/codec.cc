@@ -40,6 +40,8 @@ void FillHello(s::WorkerHello::Builder b, const WorkerHello& m, bool with_signat
   b.setMeasuredTflops(m.measured_tflops);
   b.setSentUnixMillis(m.sent_unix_millis);
   if (with_signature) b.setSignature(Bytes(m.signature));
+  b.setRendezvous(Text(m.rendezvous));
+  FillTaskRefs(b.initTasks(static_cast<unsigned>(m.tasks.size())), m.tasks);
 }
 
 }  // namespace
@@ -76,21 +78,23 @@ const char* MessageTypeName(MessageType type) {
     case MessageType::kTaskRevoke: return "TaskRevoke";
     case MessageType::kTaskUpdate: return "TaskUpdate";
     case MessageType::kGoodbye: return "Goodbye";
+    case MessageType::kAck: return "Ack";
   }
   return "Unknown";
 }
 
 size_t MaxPayloadBytes(MessageType type) {
   switch (type) {
-    case MessageType::kHeartbeat: return 256;
+    case MessageType::kHeartbeat: return 32 * 1024;  // with up to 64 task references
     case MessageType::kWelcome: return 1024;
     case MessageType::kError: return 8 * 1024;
     case MessageType::kWorkerHello: return 32 * 1024;
     case MessageType::kClientRequest:
     case MessageType::kClientReply: return 2 * 1024 * 1024;
     case MessageType::kTaskAssign: return 128 * 1024;
+    case MessageType::kTaskUpdate: return 72 * 1024;  // a receipt is up to 64 KiB
     case MessageType::kTaskRevoke:
-    case MessageType::kTaskUpdate:
+    case MessageType::kAck:
     case MessageType::kGoodbye: return 8 * 1024;
   }
   return 0;
@@ -125,6 +129,7 @@ std::string Encode(const Heartbeat& m) {
   r.setSequence(m.sequence);
   r.setSentUnixMillis(m.sent_unix_millis);
   r.setRunningTasks(m.running_tasks);
+  if (!m.tasks.empty()) FillTaskRefs(r.initTasks(static_cast<unsigned>(m.tasks.size())), m.tasks);
   return Serialize(b);
 }
 
@@ -172,7 +177,9 @@ Status Decode(std::string_view payload, WorkerHello* out) {
       RETURN_IF_ERROR(CheckText(dev.compute_capability, 16, "computeCapability"));
       out->devices.push_back(std::move(dev));
     }
-    return OkStatus();
+    out->rendezvous = Str(r.getRendezvous());
+    RETURN_IF_ERROR(CheckText(out->rendezvous, kMaxIdBytes, "rendezvous"));
+    return ReadTaskRefs(r.getTasks(), &out->tasks);
   });
 }
 
@@ -190,7 +197,7 @@ Status Decode(std::string_view payload, Heartbeat* out) {
     out->sequence = r.getSequence();
     out->sent_unix_millis = r.getSentUnixMillis();
     out->running_tasks = r.getRunningTasks();
-    return OkStatus();
+    return ReadTaskRefs(r.getTasks(), &out->tasks);
   });
 }
 

@@ -56,6 +56,7 @@ std::string Encode(const TaskAssign& m);
 std::string Encode(const TaskRevoke& m);
 std::string Encode(const TaskUpdate& m);
 std::string Encode(const Goodbye& m);
+std::string Encode(const Ack& m);
 
 Status Decode(std::string_view payload, ErrorReply* out);
 Status Decode(std::string_view payload, WorkerHello* out);
@@ -67,6 +68,7 @@ Status Decode(std::string_view payload, TaskAssign* out);
 Status Decode(std::string_view payload, TaskRevoke* out);
 Status Decode(std::string_view payload, TaskUpdate* out);
 Status Decode(std::string_view payload, Goodbye* out);
+Status Decode(std::string_view payload, Ack* out);
 
 // Decode<T>(payload): the StatusOr form.
 template <typename T>

@@ -114,6 +114,34 @@ inline Status ReadError(s::ErrorReply::Reader r, ErrorReply* out) {
 }
 
 
+// TaskRef lists (hello and heartbeats).
+inline constexpr size_t kMaxTaskRefs = 64;
+inline void FillTaskRefs(capnp::List<s::TaskRef>::Builder list, const std::vector<TaskRef>& refs) {
+  for (unsigned i = 0; i < refs.size(); ++i) {
+    auto t = list[i];
+    t.setJobId(Text(refs[i].job_id));
+    t.setAttempt(refs[i].attempt);
+    t.setFinished(refs[i].finished);
+    t.setServingEndpoint(Text(refs[i].serving_endpoint));
+    t.setServingTask(Text(refs[i].serving_task));
+  }
+}
+inline Status ReadTaskRefs(capnp::List<s::TaskRef>::Reader list, std::vector<TaskRef>* out) {
+  if (list.size() > kMaxTaskRefs) {
+    return OutOfRangeError("tasks has " + std::to_string(list.size()) + " entries; limit " + std::to_string(kMaxTaskRefs));
+  }
+  out->clear();
+  for (auto t : list) {
+    TaskRef r{Str(t.getJobId()), t.getAttempt(), t.getFinished(), Str(t.getServingEndpoint()), Str(t.getServingTask())};
+    if (r.job_id.empty()) return InvalidArgumentError("tasks: jobId is empty");
+    RETURN_IF_ERROR(CheckText(r.job_id, kMaxIdBytes, "tasks.jobId"));
+    RETURN_IF_ERROR(CheckText(r.serving_endpoint, kMaxIdBytes, "tasks.servingEndpoint"));
+    RETURN_IF_ERROR(CheckText(r.serving_task, kMaxIdBytes, "tasks.servingTask"));
+    out->push_back(std::move(r));
+  }
+  return OkStatus();
+}
+
 }  // namespace cairn::wire::internal
 
 #endif  // CAIRN_RUNTIME_WIRE_CODEC_INTERNAL_H_

@@ -36,6 +36,7 @@ std::string Encode(const TaskUpdate& m) {
   auto r = b.initRoot<s::TaskUpdate>();
   r.setJobId(Text(m.job_id));
   r.setAttempt(m.attempt);
+  r.setSequence(m.sequence);
   auto body = r.initBody();
   if (const auto* line = std::get_if<TaskLogLine>(&m.body)) {
     body.setLog(Text(line->line));
@@ -50,8 +51,29 @@ std::string Encode(const TaskUpdate& m) {
     auto fb = body.initFinished();
     fb.setOk(f.ok);
     fb.setMessage(Text(f.message));
+    fb.setCode(f.code);
   }
   return Serialize(b);
+}
+
+std::string Encode(const Ack& m) {
+  capnp::MallocMessageBuilder b(32);
+  auto r = b.initRoot<s::Ack>();
+  r.setSequence(m.sequence);
+  r.setCode(m.code);
+  r.setMessage(Text(m.message));
+  return Serialize(b);
+}
+
+Status Decode(std::string_view payload, Ack* out) {
+  return ReadPayload<s::Ack>(payload, MessageType::kAck, [&](s::Ack::Reader r) -> Status {
+    out->sequence = r.getSequence();
+    out->code = r.getCode();
+    out->message = Str(r.getMessage());
+    if (out->sequence == 0) return InvalidArgumentError("an Ack names sequence 0");
+    if (out->code > 16) return InvalidArgumentError("Ack code " + std::to_string(out->code) + " is not a status code");
+    return CheckDataSize(out->message, kMaxErrorMessageBytes, "message");
+  });
 }
 
 std::string Encode(const Goodbye& m) {
@@ -106,6 +128,7 @@ Status Decode(std::string_view payload, TaskUpdate* out) {
   return ReadPayload<s::TaskUpdate>(payload, MessageType::kTaskUpdate, [&](s::TaskUpdate::Reader r) -> Status {
     out->job_id = Str(r.getJobId());
     out->attempt = r.getAttempt();
+    out->sequence = r.getSequence();
     RETURN_IF_ERROR(CheckText(out->job_id, kMaxIdBytes, "jobId"));
     auto body = r.getBody();
     switch (body.which()) {
@@ -113,8 +136,13 @@ Status Decode(std::string_view payload, TaskUpdate* out) {
         out->body = TaskLogLine{Str(body.getLog())};
         return CheckDataSize(std::get<TaskLogLine>(out->body).line, kMaxLogLineBytes, "log");
       case s::TaskUpdate::Body::FINISHED:
-        out->body = TaskFinished{body.getFinished().getOk(), Str(body.getFinished().getMessage())};
+      {
+        TaskFinished f{body.getFinished().getOk(), Str(body.getFinished().getMessage()), body.getFinished().getCode()};
+        if (f.code > 16) return InvalidArgumentError("finished.code " + std::to_string(f.code) + " is not a status code");
+        if (f.ok != (f.code == 0)) return InvalidArgumentError("finished.ok and finished.code disagree");
+        out->body = std::move(f);
         return CheckDataSize(std::get<TaskFinished>(out->body).message, kMaxErrorMessageBytes, "finished.message");
+      }
       case s::TaskUpdate::Body::RECEIPT: {
         auto d = body.getReceipt();
         out->body = TaskReceipt{std::string(reinterpret_cast<const char*>(d.begin()), d.size())};

@@ -44,7 +44,7 @@ TEST(TypeFrame, RoundTripsEveryTypeAndRejectsGarbage) {
 }
 
 TEST(Codec, HeartbeatRoundTrip) {
-  Heartbeat h{42, -7, 3};
+  Heartbeat h{42, -7, 3, {}};
   auto d = Decode<Heartbeat>(Encode(h));
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->sequence, 42u);
@@ -87,7 +87,7 @@ TEST(Codec, ClientRequestAndReplyUnions) {
 }
 
 TEST(Codec, UnalignedPayloadIsCopiedNotRejected) {
-  std::string bytes = Encode(Heartbeat{1, 2, 3});
+  std::string bytes = Encode(Heartbeat{1, 2, 3, {}});
   std::string shifted = "x" + bytes;
   auto d = Decode<Heartbeat>(std::string_view(shifted).substr(1));
   ASSERT_TRUE(d.ok()) << d.status();
@@ -238,28 +238,79 @@ TEST(CodecControl, TaskProtocolRoundTripAndLimits) {
   bad.world_size = 1;
   EXPECT_FALSE(Decode<TaskAssign>(Encode(bad)).ok());
 
-  auto sv = Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskServing{"10.0.0.5:8123", "text-generation"}}));
+  auto sv = Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskServing{"10.0.0.5:8123", "text-generation"}, 0}));
   ASSERT_TRUE(sv.ok()) << sv.status();
   EXPECT_EQ(std::get<TaskServing>(sv->body).endpoint, "10.0.0.5:8123");
   for (const char* bad_endpoint : {"", "host", ":80", "host:", "host:0", "host:99999", "host:8a"}) {
-    EXPECT_FALSE(Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskServing{bad_endpoint, "tensor"}})).ok()) << bad_endpoint;
+    EXPECT_FALSE(Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskServing{bad_endpoint, "tensor"}, 0})).ok()) << bad_endpoint;
   }
 
   auto r = Decode<TaskRevoke>(Encode(TaskRevoke{"x-1", 2, "worker lost"}));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->reason, "worker lost");
-  auto u = Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskLogLine{"step 10 loss 0.5"}}));
+  auto u = Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskLogLine{"step 10 loss 0.5"}, 0}));
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(std::get<TaskLogLine>(u->body).line, "step 10 loss 0.5");
-  auto f = Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskFinished{true, "12.5 GFLOP/s"}}));
+  auto f = Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskFinished{true, "12.5 GFLOP/s", 0}, 0}));
   ASSERT_TRUE(f.ok());
   EXPECT_TRUE(std::get<TaskFinished>(f->body).ok);
-  EXPECT_FALSE(Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskLogLine{std::string(kMaxLogLineBytes + 1, 'l')}})).ok());
+  EXPECT_FALSE(Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskLogLine{std::string(kMaxLogLineBytes + 1, 'l')}, 0})).ok());
   EXPECT_EQ(Decode<Goodbye>(Encode(Goodbye{"ctrl-c"}))->reason, "ctrl-c");
-  auto rc = Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskReceipt{std::string("\0signed\xff", 8)}}));
+  auto rc = Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskReceipt{std::string("\0signed\xff", 8)}, 0}));
   ASSERT_TRUE(rc.ok());
   EXPECT_EQ(std::get<TaskReceipt>(rc->body).entry, std::string("\0signed\xff", 8));
-  EXPECT_FALSE(Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskReceipt{std::string(kMaxReceiptBytes + 1, 'r')}})).ok());
+  EXPECT_FALSE(Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskReceipt{std::string(kMaxReceiptBytes + 1, 'r')}, 0})).ok());
+}
+
+// Delivery (docs/wire.md): outbox sequence numbers, acks, task codes and
+// the task lists workers reconcile with.
+TEST(CodecDelivery, SequencesAcksCodesAndTaskLists) {
+  TaskUpdate u{"x-1", 2, TaskReceipt{"entry"}, 77};
+  auto du = Decode<TaskUpdate>(Encode(u));
+  ASSERT_TRUE(du.ok()) << du.status();
+  EXPECT_EQ(du->sequence, 77u);
+
+  auto f = Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskFinished{false, "coordinator away", 14}, 5}));
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(std::get<TaskFinished>(f->body).code, 14);
+  // ok and code must agree, and a code must be a canonical one.
+  EXPECT_NE(Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskFinished{true, "", 3}, 0})).status().message().find("disagree"),
+            std::string::npos);
+  EXPECT_FALSE(Decode<TaskUpdate>(Encode(TaskUpdate{"x-1", 2, TaskFinished{false, "", 99}, 0})).ok());
+
+  auto a = Decode<Ack>(Encode(Ack{77, 14, "ledger stopped"}));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->sequence, 77u);
+  EXPECT_EQ(a->code, 14);
+  EXPECT_EQ(a->message, "ledger stopped");
+  EXPECT_FALSE(Decode<Ack>(Encode(Ack{0, 0, ""})).ok());
+  EXPECT_FALSE(Decode<Ack>(Encode(Ack{1, 17, ""})).ok());
+  EXPECT_FALSE(Decode<Ack>(Encode(Ack{1, 3, std::string(kMaxErrorMessageBytes + 1, 'm')})).ok());
+
+  Heartbeat h{1, 2, 1, {TaskRef{"j-1", 3, false, "", ""}, TaskRef{"s-1", 1, false, "10.0.0.2:8000", "tensor"}}};
+  auto dh = Decode<Heartbeat>(Encode(h));
+  ASSERT_TRUE(dh.ok()) << dh.status();
+  EXPECT_EQ(dh->tasks, h.tasks);
+  Heartbeat many{1, 2, 0, std::vector<TaskRef>(65, TaskRef{"j", 1, false, "", ""})};
+  EXPECT_EQ(Decode<Heartbeat>(Encode(many)).status().code(), StatusCode::kOutOfRange);
+  Heartbeat blank{1, 2, 0, {TaskRef{"", 1, false, "", ""}}};
+  EXPECT_FALSE(Decode<Heartbeat>(Encode(blank)).ok());
+  Heartbeat control{1, 2, 0, {TaskRef{"j\n", 1, false, "", ""}}};
+  EXPECT_FALSE(Decode<Heartbeat>(Encode(control)).ok());
+
+  WorkerHello hello = SampleHello();
+  hello.identity_key = std::string(32, 'k');
+  hello.signature = std::string(64, 's');
+  hello.rendezvous = "10.0.0.7:41234";
+  hello.tasks = {TaskRef{"j-1", 3, true, "", ""}};
+  auto dhello = Decode<WorkerHello>(Encode(hello));
+  ASSERT_TRUE(dhello.ok()) << dhello.status();
+  EXPECT_EQ(dhello->rendezvous, "10.0.0.7:41234");
+  EXPECT_EQ(dhello->tasks, hello.tasks);
+  // The task list and the rendezvous are covered by the hello's signature.
+  WorkerHello other = hello;
+  other.tasks.clear();
+  EXPECT_NE(WorkerHelloSigningBytes(hello), WorkerHelloSigningBytes(other));
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ using namespace cairn::wire;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view frame(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 11) {
+  switch (data[0] % 12) {
     case 0: (void)ParseTypeFrame(frame); break;
     case 1: { ErrorReply m; (void)Decode(frame, &m); break; }
     case 2: {
@@ -45,6 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     case 10: { Goodbye m; (void)Decode(frame, &m); break; }
+    case 11: { Ack m; (void)Decode(frame, &m); break; }
   }
   return 0;
 }

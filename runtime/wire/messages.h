@@ -25,8 +25,9 @@ enum class MessageType : uint8_t {
   kTaskRevoke = 8,
   kTaskUpdate = 9,
   kGoodbye = 10,
+  kAck = 11,
 };
-inline constexpr uint8_t kMaxMessageType = 10;
+inline constexpr uint8_t kMaxMessageType = 11;
 
 inline constexpr uint16_t kProtocolVersion = 1;
 
@@ -46,6 +47,20 @@ struct Device {
   std::string compute_capability;
 };
 
+// A task a worker holds (hello and heartbeats): what the coordinator
+// reconciles its assignments against.
+struct TaskRef {
+  std::string job_id;
+  uint32_t attempt = 0;
+  bool finished = false;         // ended; its TaskFinished is not yet acknowledged
+  std::string serving_endpoint;  // serve tasks: host:port of the replica
+  std::string serving_task;
+  bool operator==(const TaskRef& o) const {
+    return job_id == o.job_id && attempt == o.attempt && finished == o.finished &&
+           serving_endpoint == o.serving_endpoint && serving_task == o.serving_task;
+  }
+};
+
 struct WorkerHello {
   uint16_t protocol_version = kProtocolVersion;
   std::string identity_key;  // Ed25519 public key, 32 bytes
@@ -57,6 +72,8 @@ struct WorkerHello {
   double measured_tflops = 0;
   int64_t sent_unix_millis = 0;
   std::string signature;  // 64 bytes
+  std::string rendezvous;      // host:port of its c10d store ("" if none)
+  std::vector<TaskRef> tasks;  // what it still holds (after a reconnect)
 };
 
 struct Welcome {
@@ -69,6 +86,7 @@ struct Heartbeat {
   uint64_t sequence = 0;
   int64_t sent_unix_millis = 0;
   uint32_t running_tasks = 0;
+  std::vector<TaskRef> tasks;  // worker -> coordinator
 };
 
 // ClientRequest bodies (one per verb).
@@ -154,6 +172,7 @@ struct TaskLogLine { std::string line; };
 struct TaskFinished {
   bool ok = false;
   std::string message;
+  uint16_t code = 0;  // canonical StatusCode; 0 when ok
 };
 // A ledger entry the worker signed, for the coordinator to check and append.
 struct TaskReceipt { std::string entry; };
@@ -166,6 +185,15 @@ struct TaskUpdate {
   std::string job_id;
   uint32_t attempt = 0;
   std::variant<TaskLogLine, TaskFinished, TaskReceipt, TaskServing> body;
+  uint64_t sequence = 0;  // outbox number, answered with an Ack; 0: none expected
+};
+
+// The coordinator handled the TaskUpdate numbered `sequence`: code 0 done
+// (or done before), UNAVAILABLE try again later, anything else refused.
+struct Ack {
+  uint64_t sequence = 0;
+  uint16_t code = 0;
+  std::string message;
 };
 
 struct Goodbye { std::string reason; };
@@ -182,6 +210,7 @@ template <> struct MessageTraits<TaskAssign> { static constexpr MessageType kTyp
 template <> struct MessageTraits<TaskRevoke> { static constexpr MessageType kType = MessageType::kTaskRevoke; };
 template <> struct MessageTraits<TaskUpdate> { static constexpr MessageType kType = MessageType::kTaskUpdate; };
 template <> struct MessageTraits<Goodbye> { static constexpr MessageType kType = MessageType::kGoodbye; };
+template <> struct MessageTraits<Ack> { static constexpr MessageType kType = MessageType::kAck; };
 
 }  // namespace cairn::wire
 

@@ -9,7 +9,10 @@
 namespace cairn::wire {
 
 WireServer::WireServer(WireContext* context, ServerOptions options)
-    : options_(std::move(options)), socket_(context->raw(), ZMQ_ROUTER) {}
+    : options_(std::move(options)),
+      socket_(context->raw(), ZMQ_ROUTER),
+      wake_pull_(context->raw(), ZMQ_PULL),
+      wake_push_(context->raw(), ZMQ_PUSH) {}
 
 StatusOr<std::unique_ptr<WireServer>> WireServer::Bind(WireContext* context, ServerOptions options) {
   if (options.keys.secret_key.size() != 32 || options.keys.public_key.size() != 32) {
@@ -26,6 +29,10 @@ StatusOr<std::unique_ptr<WireServer>> WireServer::Bind(WireContext* context, Ser
   RETURN_IF_ERROR(sock.SetInt(ZMQ_RCVHWM, s->options_.high_water_mark, "ZMQ_RCVHWM"));
   RETURN_IF_ERROR(sock.Bind(s->options_.bind));
   s->endpoint_ = sock.LastEndpoint();
+  const std::string wake = "inproc://cairn-server-wake-" + std::to_string(reinterpret_cast<uintptr_t>(s.get()));
+  if (!s->wake_pull_.valid() || !s->wake_push_.valid()) return ZmqError("zmq_socket(inproc wake)");
+  RETURN_IF_ERROR(s->wake_pull_.Bind(wake));
+  RETURN_IF_ERROR(s->wake_push_.Connect(wake));
   return s;
 }
 
@@ -51,7 +58,14 @@ StatusOr<bool> WireServer::ServeOnce(int timeout_ms) {
     }
     timeout_ms = std::min<int64_t>(timeout_ms, std::max<int64_t>(0, next_tick_ - now));
   }
-  auto msg = socket_.Receive(timeout_ms, /*max_frames=*/8);
+  zmq_pollitem_t items[2] = {{socket_.raw(), 0, ZMQ_POLLIN, 0}, {wake_pull_.raw(), 0, ZMQ_POLLIN, 0}};
+  if (zmq_poll(items, 2, timeout_ms) < 0) {
+    if (zmq_errno() == EINTR) return false;
+    return ZmqError("zmq_poll");
+  }
+  if (items[1].revents & ZMQ_POLLIN) RunPosted();
+  if (!(items[0].revents & ZMQ_POLLIN)) return items[1].revents != 0;
+  auto msg = socket_.Receive(0, /*max_frames=*/8);
   if (!msg.ok()) {
     if (msg.status().code() == StatusCode::kDeadlineExceeded) return false;
     return msg.status();
@@ -102,6 +116,23 @@ void WireServer::Handle(const ReceivedMessage& msg) {
     Status s = SendTo(routing_id, **result);
     if (s.ok()) replied_.fetch_add(1);
   }
+}
+
+void WireServer::Post(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(post_mu_);
+  posted_.push_back(std::move(fn));
+  (void)wake_push_.Send({std::string_view("w", 1)});  // a full pipe already has a wake-up queued
+}
+
+void WireServer::RunPosted() {
+  while (wake_pull_.Receive(0, 1).ok()) {
+  }
+  std::deque<std::function<void()>> run;
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    run.swap(posted_);
+  }
+  for (auto& fn : run) fn();
 }
 
 void WireServer::SendError(const std::string& routing_id, const Status& status, bool malformed) {

@@ -10,12 +10,14 @@
 // (ZMQ_MAXMSGSIZE), which drops that connection; the peer may reconnect.
 //
 // Thread safety: configure (On*) before Run(); Run() and SendTo() belong to
-// one thread; Stop() and stats() may be called from any thread.
+// one thread; Post(), Stop() and stats() may be called from any thread.
 #ifndef CAIRN_RUNTIME_WIRE_SERVER_H_
 #define CAIRN_RUNTIME_WIRE_SERVER_H_
 
 #include <array>
 #include <atomic>
+#include <deque>
+#include <mutex>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -91,6 +93,11 @@ class WireServer {
   StatusOr<bool> ServeOnce(int timeout_ms);
   void Stop() { stopping_.store(true); }
 
+  // Runs `fn` on the serving thread soon (it wakes Run() at once), in the
+  // order posted: how other threads (a ledger commit callback) get a reply
+  // or an ack sent. Never blocks; posts after Run() returned are dropped.
+  void Post(std::function<void()> fn);
+
   // Sends to a connected peer from the serving thread.
   Status SendTo(const std::string& routing_id, const Outgoing& message);
 
@@ -103,6 +110,7 @@ class WireServer {
   WireServer(WireContext* context, ServerOptions options);
   void Handle(const ReceivedMessage& msg);
   void SendError(const std::string& routing_id, const Status& status, bool malformed);
+  void RunPosted();
 
   ServerOptions options_;
   ZmqSocket socket_;
@@ -111,6 +119,12 @@ class WireServer {
   int tick_interval_ms_ = 0;
   std::function<void()> tick_;
   int64_t next_tick_ = 0;
+  // Post(): a queue of closures and an inproc PUSH/PULL pair that wakes the
+  // serving thread's poll. The PUSH socket is used under post_mu_ only.
+  std::mutex post_mu_;
+  std::deque<std::function<void()>> posted_;  // guarded by post_mu_
+  ZmqSocket wake_pull_;
+  ZmqSocket wake_push_;                       // guarded by post_mu_
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> received_{0}, replied_{0}, errors_sent_{0}, malformed_{0}, send_dropped_{0};
 };

@@ -104,7 +104,7 @@ TEST(WireServer, MalformedFramesGetErrorRepliesNamingTheProblem) {
     std::vector<std::string> frames;
     const char* want;
   };
-  std::string hb = Encode(Heartbeat{1, 2, 3});
+  std::string hb = Encode(Heartbeat{1, 2, 3, {}});
   const Case cases[] = {
       {{"garbage"}, "expected 2 frames"},
       {{TypeFrame(MessageType::kHeartbeat), hb, "extra"}, "expected 2 frames"},
@@ -112,7 +112,7 @@ TEST(WireServer, MalformedFramesGetErrorRepliesNamingTheProblem) {
       {{std::string("CN\x01\x2a", 4), hb}, "unknown message type 42"},
       {{TypeFrame(MessageType::kWelcome), Encode(Welcome{"x", 1, 1})}, "does not accept Welcome"},
       {{TypeFrame(MessageType::kHeartbeat), hb.substr(0, 8)}, "Heartbeat"},
-      {{TypeFrame(MessageType::kHeartbeat), std::string(4096, 'A')}, "exceeds the limit"},
+      {{TypeFrame(MessageType::kHeartbeat), std::string(64 * 1024, 'A')}, "exceeds the limit"},
       {{TypeFrame(MessageType::kHeartbeat), ""}, "empty Heartbeat payload"},
   };
   for (const auto& tc : cases) {
