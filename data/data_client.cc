@@ -26,6 +26,12 @@ Status FromResponse(const httplib::Result& r, const std::string& what) {
   }
 }
 
+StatusCode CodeOf(const Status& s) { return s.code(); }
+template <typename U>
+StatusCode CodeOf(const StatusOr<U>& s) {
+  return s.status().code();
+}
+
 }  // namespace
 
 DataClient::DataClient(const std::string& host, int port, const std::string& cache_dir)
@@ -42,10 +48,41 @@ DataClient::DataClient(const std::string& host, int port, const std::string& cac
 
 DataClient::~DataClient() = default;
 
+void DataClient::SetRetry(const Clock* clock, int64_t budget_ms) {
+  clock_ = clock;
+  retry_budget_ms_ = budget_ms;
+}
+
+template <typename T, typename F>
+T DataClient::Retrying(F call) {
+  T result = call();
+  if (clock_ == nullptr || retry_budget_ms_ <= 0) return result;
+  const int64_t deadline = clock_->MonotonicNanos() / 1'000'000 + retry_budget_ms_;
+  int64_t wait_ms = 200;
+  while (CodeOf(result) == StatusCode::kUnavailable) {
+    const int64_t left = deadline - clock_->MonotonicNanos() / 1'000'000;
+    if (left <= 0) break;
+    clock_->SleepFor(std::chrono::milliseconds(std::min(wait_ms, left)));
+    wait_ms = std::min<int64_t>(wait_ms * 2, 5000);
+    result = call();
+  }
+  return result;
+}
+
+StatusOr<std::string> DataClient::GetJson(const std::string& path) {
+  return Retrying<StatusOr<std::string>>([&]() -> StatusOr<std::string> {
+    auto r = http_->Get(path);
+    RETURN_IF_ERROR(FromResponse(r, "GET " + path + " at " + where_));
+    return std::move(r->body);
+  });
+}
+
 Status DataClient::PutBlob(const std::string& bytes) {
   const std::string hex = HexEncode(DigestView(Sha256(bytes)));
-  auto r = http_->Put("/blobs/" + hex, bytes, "application/octet-stream");
-  return FromResponse(r, "upload to " + where_);
+  return Retrying<Status>([&] {
+    auto r = http_->Put("/blobs/" + hex, bytes, "application/octet-stream");
+    return FromResponse(r, "upload to " + where_);
+  });
 }
 
 Status DataClient::UploadAll(const std::vector<std::string>& blobs,
@@ -72,8 +109,11 @@ StatusOr<std::string> DataClient::GetBlob(const Sha256Digest& hash) {
       return cached;
     }  // a damaged cache entry is fetched again below
   }
-  auto r = http_->Get("/blobs/" + HexEncode(DigestView(hash)));
-  RETURN_IF_ERROR(FromResponse(r, "fetch from " + where_));
+  httplib::Result r;
+  RETURN_IF_ERROR(Retrying<Status>([&] {
+    r = http_->Get("/blobs/" + HexEncode(DigestView(hash)));
+    return FromResponse(r, "fetch from " + where_);
+  }));
   if (Sha256(r->body) != hash) {
     return DataLossError("blob " + HexEncode(DigestView(hash)) + " from " + where_ + " does not match its hash");
   }
@@ -93,8 +133,11 @@ StatusOr<uint64_t> DataClient::Register(const Manifest& manifest, const std::str
 }
 
 StatusOr<Manifest> DataClient::GetManifest(const std::string& name_or_id) {
-  auto r = http_->Get("/datasets/" + name_or_id);
-  RETURN_IF_ERROR(FromResponse(r, "dataset '" + name_or_id + "' at " + where_));
+  httplib::Result r;
+  RETURN_IF_ERROR(Retrying<Status>([&] {
+    r = http_->Get("/datasets/" + name_or_id);
+    return FromResponse(r, "dataset '" + name_or_id + "' at " + where_);
+  }));
   return ParseManifest(r->body);  // checks the Merkle root
 }
 

@@ -16,6 +16,7 @@
 
 #include "data/blob_store.h"
 #include "data/manifest.h"
+#include "runtime/base/clock.h"
 
 namespace httplib { class Client; }
 
@@ -26,6 +27,18 @@ class DataClient {
   // host:port of the coordinator's HTTP port; cache_dir may be empty (no cache).
   DataClient(const std::string& host, int port, const std::string& cache_dir);
   ~DataClient();
+
+  // Reads (GETs, and blob uploads, which are idempotent by content) that
+  // fail with Unavailable — the coordinator restarting, a network blip — are
+  // tried again with backoff (0.2 s doubling to 5 s) for up to `budget_ms`
+  // of `clock` time; then the Unavailable error is returned. 0 (the
+  // default): no retries.
+  void SetRetry(const Clock* clock, int64_t budget_ms);
+
+  // A JSON document from the coordinator's HTTP port (e.g.
+  // "/jobs/ID/checkpoint"): the body, or the reply's error as a Status
+  // (404 NotFound, 503 Unavailable, ...).
+  StatusOr<std::string> GetJson(const std::string& path);
 
   // Uploads the blobs the server lacks. progress(done, total, bytes_sent).
   Status UploadAll(const std::vector<std::string>& blobs,
@@ -44,7 +57,14 @@ class DataClient {
   uint64_t cache_hits() const { return cache_hits_; }
 
  private:
+  // Runs `call` until it returns anything but Unavailable or the retry
+  // budget is spent.
+  template <typename T, typename F>
+  T Retrying(F call);
+
   std::unique_ptr<httplib::Client> http_;
+  const Clock* clock_ = nullptr;
+  int64_t retry_budget_ms_ = 0;
   std::string where_;
   std::optional<BlobStore> cache_;
   uint64_t bytes_fetched_ = 0, cache_hits_ = 0;

@@ -1,14 +1,21 @@
+// Workers: joins, heartbeats, reconciliation, liveness, placement and
+// top-ups. Jobs' own transitions are in cluster_jobs.cc.
 #include "scheduler/cluster.h"
 
 #include <algorithm>
 
 namespace cairn::scheduler {
 namespace {
-// Elastic jobs lose and gain workers without a restart: multi-worker
-// training (ddp, diloco) and serving (each worker is an independent replica).
+
 bool IsElastic(const JobRecord& j) {
   return (j.spec.kind == JobKind::kTrain && j.spec.strategy != Strategy::kSingle) || j.spec.kind == JobKind::kServe;
 }
+
+bool Holds(const JobRecord& j, const std::string& worker) {
+  return j.state == JobState::kRunning && std::find(j.workers.begin(), j.workers.end(), worker) != j.workers.end() &&
+         !j.finished.count(worker);
+}
+
 }  // namespace
 
 const char* JobStateName(JobState s) {
@@ -22,168 +29,118 @@ const char* JobStateName(JobState s) {
   return "unknown";
 }
 
-std::vector<ClusterEvent> Cluster::Join(const WorkerState& worker) {
+bool IsTransient(StatusCode code) {
+  return code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded || code == StatusCode::kAborted;
+}
+
+std::vector<ClusterEvent> Cluster::Join(const WorkerState& worker, const std::vector<HeldTask>& held) {
   std::vector<ClusterEvent> events;
-  auto it = workers_.find(worker.id);
-  if (it != workers_.end() && !it->second.jobs.empty()) RevokeJobsOf(worker.id, "worker restarted", &events);
-  workers_[worker.id] = WorkerRecord{worker, NowMs(), true, {}};
+  WorkerRecord& w = workers_[worker.id];
+  w.state = worker;
+  w.last_seen_mono_ms = NowMs();
+  w.alive = true;
+  // What it holds, as far as we know (after a coordinator restart: the
+  // restored placements that name it).
+  w.jobs.clear();
+  for (const auto& [id, j] : jobs_) {
+    if (Holds(j, worker.id)) w.jobs.insert(id);
+  }
+  Reconcile(worker.id, held, &events);
   return events;
 }
 
-Status Cluster::Heartbeat(const std::string& worker_id) {
+StatusOr<std::vector<ClusterEvent>> Cluster::Heartbeat(const std::string& worker_id, const std::vector<HeldTask>& held) {
   auto it = workers_.find(worker_id);
   if (it == workers_.end() || !it->second.alive) {
     return NotFoundError("worker " + worker_id + " is not registered; it must send a hello first");
   }
   it->second.last_seen_mono_ms = NowMs();
-  return OkStatus();
+  std::vector<ClusterEvent> events;
+  Reconcile(worker_id, held, &events);
+  return events;
+}
+
+void Cluster::Reconcile(const std::string& worker_id, const std::vector<HeldTask>& held,
+                        std::vector<ClusterEvent>* events) {
+  std::set<std::pair<std::string, uint32_t>> listed;
+  for (const HeldTask& h : held) {
+    listed.insert({h.job_id, h.attempt});
+    auto it = jobs_.find(h.job_id);
+    const bool wanted = it != jobs_.end() && it->second.attempt == h.attempt && Holds(it->second, worker_id);
+    if (wanted) {
+      if (!h.finished && it->second.acked.insert(worker_id).second) dirty_.insert(h.job_id);
+    } else if (!h.finished) {
+      // Running something we do not want it to: stop it (again).
+      events->push_back({ClusterEvent::kRevoked, h.job_id, worker_id, {}, h.attempt, 0,
+                         "this worker does not hold attempt " + std::to_string(h.attempt) + " of " + h.job_id});
+    }
+  }
+  const std::set<std::string> holds = workers_[worker_id].jobs;  // copy: LoseTask edits it
+  for (const std::string& id : holds) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || !Holds(it->second, worker_id)) continue;
+    JobRecord& j = it->second;
+    if (listed.count({id, j.attempt})) continue;
+    if (j.acked.count(worker_id)) {
+      LoseTask(j, worker_id, "the worker no longer runs its task (it restarted)", events);
+    } else {
+      events->push_back({ClusterEvent::kAssign, id, worker_id, {}, j.attempt, 0, ""});
+    }
+  }
 }
 
 std::vector<ClusterEvent> Cluster::Leave(const std::string& worker_id) {
   std::vector<ClusterEvent> events;
-  if (workers_.count(worker_id) && workers_[worker_id].alive) LoseWorker(worker_id, "worker left", &events);
+  auto it = workers_.find(worker_id);
+  if (it != workers_.end() && it->second.alive) LoseWorker(worker_id, "worker left", &events);
   return events;
 }
 
-StatusOr<std::string> Cluster::Submit(const JobSpec& spec, const std::string& submitter, const std::string& given_id) {
-  std::string id = given_id.empty() ? spec.name + "-" + std::to_string(++name_counts_[spec.name]) : given_id;
-  if (jobs_.count(id)) return AlreadyExistsError("job " + id + " already exists");
-  JobRecord j;
-  j.id = id;
-  j.spec = spec;
-  j.submitter = submitter;
-  j.sequence = next_sequence_++;
-  j.submitted_unix_ms = clock_->NowUnixMillis();
-  jobs_[id] = std::move(j);
-  return id;
-}
-
-Status Cluster::Restore(JobRecord job) {
-  if (jobs_.count(job.id)) return AlreadyExistsError("job " + job.id + " already exists");
-  if (job.state == JobState::kRunning) {
-    job.state = JobState::kQueued;
-    job.message = "requeued: the coordinator restarted";
-  }
-  job.workers.clear();
-  job.finished.clear();
-  next_sequence_ = std::max(next_sequence_, job.sequence + 1);
-  jobs_[job.id] = std::move(job);
-  return OkStatus();
-}
-
-void Cluster::ReleaseJob(JobRecord& job) {
-  for (const std::string& w : job.workers) {
-    auto it = workers_.find(w);
-    if (it != workers_.end()) it->second.jobs.erase(job.id);
-  }
-  job.workers.clear();
-  job.finished.clear();
-}
-
-Status Cluster::Cancel(const std::string& job_id) {
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return NotFoundError("no job " + job_id);
-  JobRecord& j = it->second;
-  if (j.state != JobState::kQueued && j.state != JobState::kRunning) {
-    return FailedPreconditionError("job " + job_id + " already " + JobStateName(j.state));
-  }
-  ReleaseJob(j);
-  j.state = JobState::kCancelled;
-  j.message = "cancelled";
-  return OkStatus();
-}
-
-Status Cluster::TaskFinished(const std::string& job_id, const std::string& worker_id, bool ok,
-                             const std::string& message) {
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return NotFoundError("no job " + job_id);
-  JobRecord& j = it->second;
-  if (j.state != JobState::kRunning) {
-    return FailedPreconditionError("job " + job_id + " is " + JobStateName(j.state) + ", not running");
-  }
-  if (std::find(j.workers.begin(), j.workers.end(), worker_id) == j.workers.end()) {
-    return PermissionDeniedError("worker " + worker_id + " holds no lease on job " + job_id);
-  }
-  if (!ok && IsElastic(j) && j.workers.size() > 1) {
-    std::vector<ClusterEvent> ignored;  // the caller logs the task's own message
-    DropFromElastic(j, worker_id, "its task failed: " + message, &ignored);
-    return OkStatus();
-  }
-  if (!ok) {
-    ReleaseJob(j);
-    j.state = JobState::kFailed;
-    j.message = "task failed on " + worker_id + ": " + message;
-    return OkStatus();
-  }
-  j.finished.insert(worker_id);
-  workers_[worker_id].jobs.erase(job_id);
-  if (j.finished.size() == j.workers.size()) {
-    ReleaseJob(j);
-    j.state = JobState::kSucceeded;
-    j.message = message;
-  }
-  return OkStatus();
-}
-
-Status Cluster::CheckpointCommitted(const std::string& job_id, uint64_t round) {
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return NotFoundError("no job " + job_id);
-  it->second.checkpoint_round = std::max(it->second.checkpoint_round, round);
-  return OkStatus();
-}
-
 void Cluster::LoseWorker(const std::string& worker_id, const std::string& why, std::vector<ClusterEvent>* events) {
-  workers_[worker_id].alive = false;
+  WorkerRecord& w = workers_[worker_id];
+  w.alive = false;
   events->push_back({ClusterEvent::kWorkerDied, "", worker_id, {}, 0, 0, why});
-  RevokeJobsOf(worker_id, why, events);
+  const std::set<std::string> held = w.jobs;
+  for (const std::string& id : held) {
+    auto it = jobs_.find(id);
+    if (it != jobs_.end() && Holds(it->second, worker_id)) LoseTask(it->second, worker_id, why, events);
+  }
+  w.jobs.clear();
 }
 
-void Cluster::RevokeJobsOf(const std::string& worker_id, const std::string& why, std::vector<ClusterEvent>* events) {
-  WorkerRecord& w = workers_[worker_id];
-  std::set<std::string> held = std::move(w.jobs);
-  w.jobs.clear();
-  for (const std::string& job_id : held) {
-    JobRecord& j = jobs_[job_id];
-    if (j.state != JobState::kRunning) continue;
-    // Elastic training (ddp, diloco) goes on without the lost worker: the
-    // survivors re-form their group at the round (train/membership.h).
-    if (IsElastic(j) && j.workers.size() > 1 &&
-        std::find(j.workers.begin(), j.workers.end(), worker_id) != j.workers.end()) {
-      DropFromElastic(j, worker_id, why, events);
+void Cluster::LoseTask(JobRecord& j, const std::string& worker_id, const std::string& why,
+                       std::vector<ClusterEvent>* events) {
+  // Elastic jobs go on without the lost worker: training survivors re-form
+  // their group at the round (train/membership.h); serving keeps the others.
+  if (IsElastic(j) && j.workers.size() > 1) {
+    DropFromElastic(j, worker_id, why, events);
+    return;
+  }
+  EndAttempt(j, "lost worker " + worker_id + " (" + why + ")", /*retry=*/true, 0, events);
+}
+
+void Cluster::ExpireAdoptions(std::vector<ClusterEvent>* events) {
+  const int64_t now = NowMs();
+  for (auto& [id, j] : jobs_) {
+    if (j.adopt_deadline_mono_ms == 0 || j.state != JobState::kRunning) continue;
+    bool all_back = true;
+    for (const std::string& w : j.workers) {
+      auto it = workers_.find(w);
+      all_back = all_back && it != workers_.end() && it->second.alive;
+    }
+    if (all_back) {
+      j.adopt_deadline_mono_ms = 0;
       continue;
     }
-    // The whole gang stops: the others' leases are revoked too.
-    for (const std::string& other : j.workers) {
-      events->push_back({ClusterEvent::kRevoked, job_id, other, {}, j.attempt, 0, why});
+    if (now < j.adopt_deadline_mono_ms) continue;
+    j.adopt_deadline_mono_ms = 0;
+    const std::vector<std::string> placed = j.workers;
+    for (const std::string& w : placed) {
+      auto it = workers_.find(w);
+      if ((it == workers_.end() || !it->second.alive) && Holds(j, w)) {
+        LoseTask(j, w, "it did not come back after the coordinator restarted", events);
+      }
     }
-    ReleaseJob(j);
-    if (j.retries_used >= j.spec.max_retries) {
-      j.state = JobState::kFailed;
-      j.message = "lost worker " + worker_id + " (" + why + ") after " + std::to_string(j.retries_used) + " retries";
-      events->push_back({ClusterEvent::kJobFailed, job_id, worker_id, {}, j.attempt, 0, j.message});
-    } else {
-      ++j.retries_used;
-      j.state = JobState::kQueued;
-      j.message = "requeued: lost worker " + worker_id + " (" + why + ")";
-      events->push_back({ClusterEvent::kJobRequeued, job_id, worker_id, {}, j.attempt, j.checkpoint_round, j.message});
-    }
-  }
-}
-
-void Cluster::DropFromElastic(JobRecord& j, const std::string& worker_id, const std::string& why,
-                              std::vector<ClusterEvent>* events) {
-  auto lost = std::find(j.workers.begin(), j.workers.end(), worker_id);
-  if (lost == j.workers.end()) return;
-  const size_t at = static_cast<size_t>(lost - j.workers.begin());
-  j.workers.erase(lost);
-  if (at < j.uids.size()) j.uids.erase(j.uids.begin() + static_cast<std::ptrdiff_t>(at));
-  j.finished.erase(worker_id);
-  workers_[worker_id].jobs.erase(j.id);
-  j.message = "continuing on " + std::to_string(j.workers.size()) + " worker(s): lost " + worker_id + " (" + why + ")";
-  events->push_back({ClusterEvent::kWorkerDropped, j.id, worker_id, {}, j.attempt, 0, j.message});
-  if (!j.finished.empty() && j.finished.size() == j.workers.size()) {
-    ReleaseJob(j);
-    j.state = JobState::kSucceeded;
   }
 }
 
@@ -199,9 +156,36 @@ std::vector<WorkerState> Cluster::FreeWorkers() const {
   return out;
 }
 
+void Cluster::PlaceQueued(std::vector<ClusterEvent>* events) {
+  const int64_t now = NowMs();
+  std::vector<JobDemand> queue;
+  for (const auto& [id, j] : jobs_) {
+    if (j.state == JobState::kQueued && j.not_before_mono_ms <= now) queue.push_back(DemandOf(j.spec, id, j.sequence));
+  }
+  Placer placer(FreeWorkers());
+  for (Assignment& a : placer.PlaceAll(std::move(queue))) {
+    JobRecord& j = jobs_[a.job_id];
+    j.state = JobState::kRunning;
+    ++j.attempt;
+    j.workers = a.workers;
+    j.uids.clear();
+    for (uint32_t r = 0; r < a.workers.size(); ++r) j.uids.push_back(r);
+    j.next_uid = j.initial_world = static_cast<uint32_t>(a.workers.size());
+    j.finished.clear();
+    j.acked.clear();
+    j.attempt_resume_round = j.checkpoint_round;
+    j.rendezvous = workers_[a.workers[0]].state.rendezvous;
+    j.adopt_deadline_mono_ms = 0;
+    for (const std::string& w : a.workers) workers_[w].jobs.insert(a.job_id);
+    dirty_.insert(a.job_id);
+    events->push_back({ClusterEvent::kPlaced, a.job_id, "", a.workers, j.attempt, j.checkpoint_round, ""});
+  }
+}
+
 void Cluster::TopUpElasticJobs(std::vector<ClusterEvent>* events) {
   for (auto& [id, j] : jobs_) {
-    if (j.state != JobState::kRunning || !IsElastic(j) || !j.finished.empty()) continue;
+    if (j.state != JobState::kRunning || !IsElastic(j) || !j.finished.empty() || j.adopt_deadline_mono_ms != 0) continue;
+    if (j.spec.kind == JobKind::kTrain && j.rendezvous.empty()) continue;
     while (j.workers.size() < j.spec.workers) {
       // One at a time, never a worker the job already has.
       std::vector<WorkerState> free;
@@ -217,6 +201,7 @@ void Cluster::TopUpElasticJobs(std::vector<ClusterEvent>* events) {
       j.workers.push_back(w);
       j.uids.push_back(j.next_uid);
       workers_[w].jobs.insert(id);
+      dirty_.insert(id);
       j.message = "adding " + w + " to continue on " + std::to_string(j.workers.size()) + " worker(s)";
       ClusterEvent e{ClusterEvent::kJoined, id, w, {w}, j.attempt, 0, j.message};
       e.uid = j.next_uid++;
@@ -227,32 +212,42 @@ void Cluster::TopUpElasticJobs(std::vector<ClusterEvent>* events) {
 
 std::vector<ClusterEvent> Cluster::Tick() {
   std::vector<ClusterEvent> events;
-  int64_t deadline = NowMs() - options_.heartbeat_interval_ms * options_.liveness;
+  const int64_t deadline = NowMs() - options_.heartbeat_interval_ms * options_.liveness;
   for (auto& [id, w] : workers_) {
     if (w.alive && w.last_seen_mono_ms < deadline) {
       LoseWorker(id, "silent for " + std::to_string(NowMs() - w.last_seen_mono_ms) + " ms", &events);
     }
   }
-  std::vector<JobDemand> queue;
-  for (const auto& [id, j] : jobs_) {
-    if (j.state == JobState::kQueued) queue.push_back(DemandOf(j.spec, id, j.sequence));
-  }
-  Placer placer(FreeWorkers());
-  for (Assignment& a : placer.PlaceAll(std::move(queue))) {
-    JobRecord& j = jobs_[a.job_id];
-    j.state = JobState::kRunning;
-    ++j.attempt;
-    j.workers = a.workers;
-    j.uids.clear();
-    for (uint32_t r = 0; r < a.workers.size(); ++r) j.uids.push_back(r);
-    j.next_uid = static_cast<uint32_t>(a.workers.size());
-    j.finished.clear();
-    for (const std::string& w : a.workers) workers_[w].jobs.insert(a.job_id);
-    events.push_back({ClusterEvent::kPlaced, a.job_id, "", a.workers, j.attempt, j.checkpoint_round, ""});
-  }
+  ExpireAdoptions(&events);
+  PlaceQueued(&events);
   // Queued jobs first; then running elastic jobs get back what they lost.
   TopUpElasticJobs(&events);
   return events;
+}
+
+StatusOr<TaskPlan> Cluster::PlanFor(const std::string& job_id, const std::string& worker_id) const {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return NotFoundError("no job " + job_id);
+  const JobRecord& j = it->second;
+  auto w = std::find(j.workers.begin(), j.workers.end(), worker_id);
+  if (j.state != JobState::kRunning || w == j.workers.end()) {
+    return FailedPreconditionError("worker " + worker_id + " holds no task of " + job_id);
+  }
+  const size_t at = static_cast<size_t>(w - j.workers.begin());
+  TaskPlan p;
+  p.rank = at < j.uids.size() ? j.uids[at] : static_cast<uint32_t>(at);
+  p.joining = p.rank >= j.initial_world;
+  p.world = j.spec.kind == JobKind::kServe ? 1 : (p.joining ? std::max(j.spec.workers, 2u) : j.initial_world);
+  if (j.spec.kind == JobKind::kServe) p.rank = 0, p.joining = false;
+  p.resume_round = p.joining ? 0 : j.attempt_resume_round;
+  p.rendezvous = p.world > 1 && j.spec.kind == JobKind::kTrain ? j.rendezvous : "";
+  return p;
+}
+
+std::set<std::string> Cluster::TakeDirty() {
+  std::set<std::string> out;
+  out.swap(dirty_);
+  return out;
 }
 
 StatusOr<JobRecord> Cluster::Job(const std::string& id) const {

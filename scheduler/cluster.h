@@ -1,17 +1,35 @@
 // Cluster: the coordinator's control state as a pure state machine over an
-// injected clock — workers and their liveness, the job queue, leases, and
-// what happens when a worker vanishes. The coordinator process feeds it
+// injected clock — workers and their liveness, the job queue, leases,
+// reconciliation of what workers run against what they were assigned, and
+// what happens when a worker or a task is lost. The coordinator feeds it
 // messages and the time, and carries out the events it returns; tests drive
 // it with a FakeClock and no sockets.
 //
 // Liveness (Paranoid Pirate): a worker is dead once silent for
 // heartbeat_interval x liveness (default 1 s x 3). Its leases are revoked on
-// the next Tick, i.e. within 3 heartbeat intervals plus one tick. A job that
-// loses a worker goes back to the queue to resume from its last checkpoint,
-// up to its max_retries; then it fails.
+// the next Tick. A job that loses a worker goes on without it if it is
+// elastic (multi-worker training, serving) and has others; otherwise it goes
+// back to the queue to resume from its last checkpoint, up to max_retries;
+// then it fails.
+//
+// Reconciliation (level-triggered, as Kubernetes controllers): every hello
+// and heartbeat lists what the worker holds. An assignment the worker does
+// not list yet is sent again (kAssign) until it does; once listed it is
+// "acked", and an acked task the worker stops listing was lost (the worker
+// restarted): handled as a lost worker for that job. A listed task the
+// worker should not run is revoked again (kRevoked).
+//
+// Task results carry a StatusCode: a failure with a transient code
+// (Unavailable, DeadlineExceeded, Aborted) is retried within max_retries
+// after a backoff (retry_backoff_ms doubling, capped); any other code fails
+// the job at once with the task's message.
+//
+// A coordinator restart re-adopts running jobs (Restore): their workers
+// have adopt_grace_ms to say hello again listing the task; whoever does not
+// is treated as lost.
 //
 // Job states: queued -> running -> succeeded | failed | cancelled
-//             running -> queued (a worker was lost; attempt + 1)
+//             running -> queued (a worker was lost, or a transient failure; attempt + 1)
 // Thread safety: none; the coordinator calls it from its one event loop.
 #ifndef CAIRN_SCHEDULER_CLUSTER_H_
 #define CAIRN_SCHEDULER_CLUSTER_H_
@@ -21,18 +39,24 @@
 #include <string>
 #include <vector>
 
-#include "runtime/base/clock.h"
 #include "jobspec/job_spec.h"
+#include "runtime/base/clock.h"
+#include "runtime/base/status.h"
 #include "scheduler/placement.h"
 
 namespace cairn::scheduler {
 
 enum class JobState { kQueued, kRunning, kSucceeded, kFailed, kCancelled };
 const char* JobStateName(JobState s);
+// The codes a task may fail with and be retried: the retry is expected to help.
+bool IsTransient(StatusCode code);
 
 struct ClusterOptions {
   int64_t heartbeat_interval_ms = 1000;
   int liveness = 3;
+  int64_t adopt_grace_ms = 15'000;     // after a coordinator restart
+  int64_t retry_backoff_ms = 1000;     // first retry after a transient failure; doubles
+  int64_t max_retry_backoff_ms = 30'000;
 };
 
 struct JobRecord {
@@ -44,12 +68,18 @@ struct JobRecord {
   uint32_t attempt = 0;          // 0 before the first placement
   uint32_t retries_used = 0;
   uint64_t checkpoint_round = 0;  // resume point
+  uint64_t attempt_resume_round = 0;  // where the current attempt started
   std::vector<std::string> workers;  // current placement (elastic jobs: uids in `uids`)
   std::vector<uint32_t> uids;        // each worker's rank in the attempt (joiners: above the first placement's)
   uint32_t next_uid = 0;             // the uid the next joiner gets
+  uint32_t initial_world = 0;        // ranks of the attempt's placement; uids from here on joined later
   std::set<std::string> finished;    // workers whose task finished this attempt
+  std::set<std::string> acked;       // workers that listed this attempt's task in a heartbeat
+  std::string rendezvous;            // host:port of the attempt's store (rank 0's), multi-worker training
   std::string message;               // why it failed / was requeued
   int64_t submitted_unix_ms = 0;
+  int64_t not_before_mono_ms = 0;    // a retry waits for its backoff
+  int64_t adopt_deadline_mono_ms = 0;  // restored: workers not back by then are lost
 };
 
 struct WorkerRecord {
@@ -59,12 +89,30 @@ struct WorkerRecord {
   std::set<std::string> jobs;   // jobs it holds leases for
 };
 
-// What the coordinator must do after a Tick.
+// What a worker says it holds (hello, heartbeat).
+struct HeldTask {
+  std::string job_id;
+  uint32_t attempt = 0;
+  bool finished = false;  // ended; the result is on its way
+};
+
+// How a worker runs its part of a job's current attempt.
+struct TaskPlan {
+  uint32_t rank = 0, world = 1;  // joiners: rank is its uid (>= world)
+  bool joining = false;
+  uint64_t resume_round = 0;
+  std::string rendezvous;
+};
+
+// What the coordinator must do.
 struct ClusterEvent {
-  // kWorkerDropped: an elastic job lost a worker and goes on without it.
-  // kJoined: a worker is added to a running elastic job that had lost some
-  // (workers = {it}, uid its rank); it comes in at the next round boundary.
-  enum Kind { kPlaced, kRevoked, kJobRequeued, kJobFailed, kWorkerDied, kWorkerDropped, kJoined } kind;
+  // kPlaced: an attempt starts on `workers` (rank = position): record it,
+  //   then assign each. kJoined: `worker_id` is added to a running elastic
+  //   job (uid `uid`); record it, then assign it.
+  // kAssign: (re)send `worker_id` its assignment for `job_id` / `attempt`.
+  // kRevoked: tell `worker_id` to stop `job_id` / `attempt`.
+  // kWorkerDropped: an elastic job goes on without `worker_id`.
+  enum Kind { kPlaced, kRevoked, kJobRequeued, kJobFailed, kWorkerDied, kWorkerDropped, kJoined, kAssign } kind;
   std::string job_id;
   std::string worker_id;
   std::vector<std::string> workers;  // kPlaced: rank = position
@@ -78,36 +126,42 @@ class Cluster {
  public:
   Cluster(const Clock* clock, ClusterOptions options) : clock_(clock), options_(options) {}
 
-  // A worker joins, or rejoins with the same identity after a restart: it is
-  // alive again, and whatever it held before is treated as lost (requeued).
-  std::vector<ClusterEvent> Join(const WorkerState& worker);
-  // Liveness; NotFound for a worker that never joined (it must say hello).
-  Status Heartbeat(const std::string& worker_id);
+  // A worker (re)registers, listing what it holds: it is alive again and
+  // its leases are reconciled against `held`.
+  std::vector<ClusterEvent> Join(const WorkerState& worker, const std::vector<HeldTask>& held = {});
+  // Liveness and reconciliation. NotFound for a worker that never joined
+  // (it must say hello).
+  StatusOr<std::vector<ClusterEvent>> Heartbeat(const std::string& worker_id, const std::vector<HeldTask>& held = {});
   // A clean departure (Ctrl-C): leases handed back now, as if it had died.
   std::vector<ClusterEvent> Leave(const std::string& worker_id);
 
   // Queues a job under `id` (AlreadyExists if taken); an empty id picks
   // "<name>-<n>". Returns the id.
   StatusOr<std::string> Submit(const JobSpec& spec, const std::string& submitter, const std::string& id = "");
-  // FailedPrecondition if the job already ended.
-  Status Cancel(const std::string& job_id);
-  // Restores a job after a coordinator restart. A job that was running is
-  // queued again (its workers are unknown now); its attempt count is kept so
-  // that stale reports from the old attempt are recognised.
+  // FailedPrecondition if the job already ended. Revokes its tasks.
+  StatusOr<std::vector<ClusterEvent>> Cancel(const std::string& job_id);
+  // Restores a job after a coordinator restart. A running job stays running
+  // on its workers, which have adopt_grace_ms to come back.
   Status Restore(JobRecord job);
-  // A worker reports its task for the current attempt done (or failed).
-  // When every rank has succeeded the job succeeds; a failure fails it,
-  // except in an elastic job that has other workers: it goes on without
-  // the failed one.
-  Status TaskFinished(const std::string& job_id, const std::string& worker_id, bool ok, const std::string& message);
+  // A worker reports how its task of `attempt` ended. Idempotent: a report
+  // for another attempt, an ended job, or a worker already counted or no
+  // longer placed changes nothing (the caller checks, from the ledger, that
+  // the worker was ever placed on the job).
+  StatusOr<std::vector<ClusterEvent>> TaskFinished(const std::string& job_id, const std::string& worker_id,
+                                                   uint32_t attempt, const Status& result, const std::string& message);
   // A checkpoint at `round` was committed: a requeued job resumes there.
   Status CheckpointCommitted(const std::string& job_id, uint64_t round);
 
-  // Expires silent workers (revoking their leases, requeueing or failing
-  // their jobs), places queued jobs, then tops up running elastic training
-  // jobs that lost workers with free ones (kJoined). Call at least once per
-  // heartbeat interval.
+  // Expires silent workers and unadopted restored tasks, places queued jobs
+  // (whose backoff passed), then tops up running elastic training jobs that
+  // lost workers with free ones (kJoined). Call at least once per heartbeat
+  // interval.
   std::vector<ClusterEvent> Tick();
+
+  // The assignment `worker_id` gets for `job_id`'s current attempt.
+  StatusOr<TaskPlan> PlanFor(const std::string& job_id, const std::string& worker_id) const;
+  // Jobs changed since the last call (for the coordinator to persist).
+  std::set<std::string> TakeDirty();
 
   const std::map<std::string, JobRecord>& jobs() const { return jobs_; }
   const std::map<std::string, WorkerRecord>& workers() const { return workers_; }
@@ -116,11 +170,19 @@ class Cluster {
 
  private:
   int64_t NowMs() const { return clock_->MonotonicNanos() / 1'000'000; }
+  void Reconcile(const std::string& worker_id, const std::vector<HeldTask>& held, std::vector<ClusterEvent>* events);
   void LoseWorker(const std::string& worker_id, const std::string& why, std::vector<ClusterEvent>* events);
-  void RevokeJobsOf(const std::string& worker_id, const std::string& why, std::vector<ClusterEvent>* events);
+  // `worker_id` no longer runs its part of `job`: elastic jobs go on
+  // without it, others end the attempt (requeue or fail).
+  void LoseTask(JobRecord& job, const std::string& worker_id, const std::string& why, std::vector<ClusterEvent>* events);
+  // Ends the current attempt: revokes every worker's task, then requeues
+  // (after `backoff_ms`) while retries remain, else fails with `why`.
+  void EndAttempt(JobRecord& job, const std::string& why, bool retry, int64_t backoff_ms, std::vector<ClusterEvent>* events);
   void ReleaseJob(JobRecord& job);
   void DropFromElastic(JobRecord& job, const std::string& worker_id, const std::string& why,
                        std::vector<ClusterEvent>* events);
+  void ExpireAdoptions(std::vector<ClusterEvent>* events);
+  void PlaceQueued(std::vector<ClusterEvent>* events);
   void TopUpElasticJobs(std::vector<ClusterEvent>* events);
   std::vector<WorkerState> FreeWorkers() const;
 
@@ -129,6 +191,7 @@ class Cluster {
   std::map<std::string, WorkerRecord> workers_;
   std::map<std::string, JobRecord> jobs_;
   std::map<std::string, uint64_t> name_counts_;
+  std::set<std::string> dirty_;
   uint64_t next_sequence_ = 1;
 };
 

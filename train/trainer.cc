@@ -111,6 +111,7 @@ struct RoundContext {
   uint64_t seed;
   kernels::AdamWOptions adam;
   int64_t total_steps = 1;
+  const std::atomic<bool>* cancel = nullptr;  // checked before every step
 };
 
 // flat <- the mean of every rank's flat, through a ring all-reduce.
@@ -128,6 +129,7 @@ Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep
   const TrainConfig& cfg = *c.cfg;
   State& st = *c.st;
   for (int64_t s = 0; s < steps; ++s) {
+    if (c.cancel && c.cancel->load()) return CancelledError("training cancelled");
     auto [x, y] = c.data->Batch(Mix(Mix(Mix(c.seed, round), static_cast<uint64_t>(s)), c.rank), cfg.batch_size, used);
     for (auto& p : st.params) p.mutable_grad() = torch::Tensor();
     auto logits = c.model->Forward(x);
@@ -306,6 +308,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   ctx.adam.lr = cfg.lr;
   ctx.adam.weight_decay = cfg.weight_decay;
   ctx.total_steps = total_steps;
+  ctx.cancel = hooks.cancel;
   TrainResult result;
   result.rounds = rounds;
   const Sha256Digest dataset_id = data::DatasetId(task.dataset);

@@ -3,210 +3,351 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
+#include <set>
 #include <thread>
 
-#include "runtime/base/clock.h"
 #include "runtime/base/log.h"
+#include "runtime/base/mutex.h"
 #include "runtime/wire/client.h"
 #include "runtime/wire/hello.h"
 
 namespace cairn::worker {
 namespace {
 
-int64_t NowMs() { return Clock::System()->MonotonicNanos() / 1'000'000; }
+using TaskKey = std::pair<std::string, uint32_t>;  // (job, attempt)
 
-// One running task: its thread and its cancel flag.
+// One task thread and what the bus thread needs to know about it.
 struct Running {
   wire::TaskAssign task;
   std::atomic<bool> cancel{false};
   std::atomic<bool> done{false};
+  bool revoked = false;  // bus thread
+  Mutex mu;
+  std::string serving_endpoint GUARDED_BY(mu), serving_task GUARDED_BY(mu);
   std::thread thread;
 };
 
-// Messages from task threads to the bus thread.
-class Outbox {
+// Log lines from task threads, sent best effort by the bus thread.
+class LogQueue {
  public:
+  explicit LogQueue(size_t max) : max_(max) {}
   void Push(wire::TaskUpdate u) {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(std::move(u));
+    MutexLock lock(&mu_);
+    if (lines_.size() >= max_) lines_.pop_front();
+    lines_.push_back(std::move(u));
   }
   std::deque<wire::TaskUpdate> Take() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     std::deque<wire::TaskUpdate> out;
-    out.swap(queue_);
+    out.swap(lines_);
     return out;
   }
 
  private:
-  std::mutex mu_;
-  std::deque<wire::TaskUpdate> queue_;
+  const size_t max_;
+  Mutex mu_;
+  std::deque<wire::TaskUpdate> lines_ GUARDED_BY(mu_);
 };
+
+std::string Describe(const wire::TaskUpdate& u) {
+  if (std::holds_alternative<wire::TaskReceipt>(u.body)) return "signed entry";
+  if (std::holds_alternative<wire::TaskFinished>(u.body)) return "task result";
+  if (std::holds_alternative<wire::TaskServing>(u.body)) return "serving notice";
+  return "message";
+}
 
 }  // namespace
 
-WorkerAgent::WorkerAgent(Ed25519PrivateKey identity, AgentOptions options, TaskRunner runner)
-    : identity_(std::move(identity)), options_(std::move(options)), runner_(std::move(runner)) {}
+// The bus thread's state for one Run().
+struct WorkerAgent::Loop {
+  WorkerAgent* agent;
+  const Clock* clock;
+  std::unique_ptr<wire::WireClient> client;
+  LogQueue logs;
+  std::map<TaskKey, std::unique_ptr<Running>> tasks;  // running, or revoked and still stopping
+  std::set<TaskKey> ended;                            // finished or revoked: a re-sent assign is ignored
+  std::deque<TaskKey> ended_order;
+  bool registered = false;
+  bool stopping = false;     // no new tasks once Run() is winding down
+  int64_t interval_ms = 1000, liveness = 3;
+  int64_t last_heard = 0, next_beat = 0, hello_at = -1'000'000'000;
+  uint64_t beat_seq = 0;
+  uint64_t inflight = 0;     // outbox sequence sent and not yet acked
+  int64_t inflight_at = 0;
+  int64_t retry_after = 0;   // an Unavailable ack: wait before the next send
 
-AgentStats WorkerAgent::stats() const { return AgentStats{connects_.load(), started_.load(), finished_.load()}; }
+  explicit Loop(WorkerAgent* a) : agent(a), clock(a->options_.clock), logs(a->options_.max_log_lines) {}
+  int64_t Now() const { return clock->MonotonicNanos() / 1'000'000; }
 
-Status WorkerAgent::Run(const std::atomic<bool>& stop) {
-  ASSIGN_OR_RETURN(auto context, wire::WireContext::Create(wire::Enrollment::kOpen));
-  ASSIGN_OR_RETURN(wire::CurveKeyPair keys, wire::CurveKeysOf(identity_));
-  Outbox outbox;
-  std::map<std::string, std::unique_ptr<Running>> running;  // by job id
-  int backoff_ms = 1000;
+  void Remember(const TaskKey& k) {
+    if (!ended.insert(k).second) return;
+    ended_order.push_back(k);
+    if (ended_order.size() > 4096) {
+      ended.erase(ended_order.front());
+      ended_order.pop_front();
+    }
+  }
 
-  // Joins finished task threads (all of them, cancelling first, if `all`).
-  auto reap = [&](bool all) {
-    for (auto it = running.begin(); it != running.end();) {
-      if (all) it->second->cancel = true;
-      if (all || it->second->done) {
-        if (it->second->thread.joinable()) it->second->thread.join();
-        it = running.erase(it);
+  std::vector<wire::TaskRef> Held() {
+    std::vector<wire::TaskRef> out;
+    const auto finished = agent->outbox_->UnackedFinished();
+    for (const auto& [key, r] : tasks) {
+      if (r->revoked || finished.count(key)) continue;
+      wire::TaskRef ref{key.first, key.second, false, "", ""};
+      {
+        MutexLock lock(&r->mu);
+        ref.serving_endpoint = r->serving_endpoint;
+        ref.serving_task = r->serving_task;
+      }
+      out.push_back(std::move(ref));
+    }
+    for (const auto& [job, attempt] : finished) out.push_back(wire::TaskRef{job, attempt, true, "", ""});
+    if (out.size() > 64) out.resize(64);
+    return out;
+  }
+
+  void SendHello() {
+    const AgentOptions& o = agent->options_;
+    wire::WorkerHello hello;
+    hello.name = o.name;
+    hello.region = o.region;
+    hello.price_per_hour_micros = o.price_per_hour_micros;
+    hello.max_tasks = o.max_tasks;
+    hello.devices = o.devices;
+    hello.measured_tflops = o.measured_tflops;
+    hello.sent_unix_millis = clock->NowUnixMillis();
+    hello.rendezvous = o.rendezvous;
+    hello.tasks = Held();
+    if (wire::SignWorkerHello(agent->identity_, &hello).ok()) (void)client->Send(hello);
+    hello_at = Now();
+  }
+
+  void Reap() {
+    for (auto it = tasks.begin(); it != tasks.end();) {
+      if (it->second->done) {
+        if (it->second->thread.joinable()) it->second->thread.join();  // it has returned: no wait
+        it = tasks.erase(it);
       } else {
         ++it;
       }
     }
-  };
-
-  while (!stop) {
-    ASSIGN_OR_RETURN(auto client, wire::WireClient::Connect(context.get(), wire::ClientOptions{options_.coordinator,
-                                                                                                options_.coordinator_key,
-                                                                                                keys}));
-    connects_.fetch_add(1);
-    bool registered = false;
-    int64_t interval = 1000, liveness = 3;
-    int64_t last_heard = NowMs(), next_beat = 0, hello_at = -1;
-    uint64_t seq = 0;
-    auto send_hello = [&] {
-      wire::WorkerHello hello;
-      hello.name = options_.name;
-      hello.region = options_.region;
-      hello.price_per_hour_micros = options_.price_per_hour_micros;
-      hello.max_tasks = options_.max_tasks;
-      hello.devices = options_.devices;
-      hello.measured_tflops = options_.measured_tflops;
-      hello.sent_unix_millis = Clock::System()->NowUnixMillis();
-      if (wire::SignWorkerHello(identity_, &hello).ok()) (void)client->Send(hello);
-      hello_at = NowMs();
-      registered = false;
-    };
-    send_hello();
-    while (!stop) {
-      int64_t now = NowMs();
-      if (!registered && now - hello_at > 3000) break;           // no welcome: reconnect
-      if (registered && now - last_heard > interval * liveness) {  // coordinator silent
-        CAIRN_LOG_WARN("coordinator silent for {} ms; reconnecting", now - last_heard);
-        break;
-      }
-      if (registered && now >= next_beat) {
-        uint32_t n = 0;
-        for (const auto& [id, r] : running) n += !r->done;
-        (void)client->Send(wire::Heartbeat{++seq, Clock::System()->NowUnixMillis(), n});
-        next_beat = now + interval;
-      }
-      for (wire::TaskUpdate& u : outbox.Take()) (void)client->Send(u);
-      auto in = client->Receive(50);
-      if (!in.ok()) continue;
-      last_heard = NowMs();
-      switch (in->type) {
-        case wire::MessageType::kWelcome: {
-          auto w = wire::Decode<wire::Welcome>(in->payload);
-          if (!w.ok()) break;
-          registered = true;
-          backoff_ms = 1000;
-          // A (re)registration: the coordinator treats whatever this worker
-          // ran before as lost and requeues it, so stop those tasks now
-          // rather than let them hold slots it believes are free.
-          if (!running.empty()) {
-            CAIRN_LOG_INFO("re-registered: stopping {} task(s) from before", running.size());
-            reap(true);
-          }
-          interval = std::max<int64_t>(50, w->heartbeat_interval_millis);
-          liveness = std::max<int64_t>(1, w->heartbeat_liveness);
-          CAIRN_LOG_INFO("registered with the coordinator as {}", w->worker_id);
-          break;
-        }
-        case wire::MessageType::kError: {
-          auto e = wire::Decode<wire::ErrorReply>(in->payload);
-          if (e.ok() && e->code == static_cast<uint16_t>(StatusCode::kNotFound)) {
-            send_hello();  // the coordinator restarted and forgot us
-          } else if (e.ok()) {
-            CAIRN_LOG_WARN("coordinator: {}", wire::StatusFromErrorReply(*e).ToString());
-          }
-          break;
-        }
-        case wire::MessageType::kTaskAssign: {
-          auto t = wire::Decode<wire::TaskAssign>(in->payload);
-          if (!t.ok()) break;
-          reap(false);
-          // A new attempt of a job this worker still runs (the coordinator
-          // restarted, or requeued it here): the old attempt stops first.
-          if (auto old = running.find(t->job_id); old != running.end() && old->second->task.attempt != t->attempt) {
-            old->second->cancel = true;
-            if (old->second->thread.joinable()) old->second->thread.join();
-            running.erase(old);
-          }
-          if (running.count(t->job_id) || running.size() >= options_.max_tasks) {
-            outbox.Push(wire::TaskUpdate{t->job_id, t->attempt, wire::TaskFinished{false, "worker is at capacity"}});
-            break;
-          }
-          auto r = std::make_unique<Running>();
-          r->task = *t;
-          Running* raw = r.get();
-          started_.fetch_add(1);
-          CAIRN_LOG_INFO("task {} rank {}/{} (attempt {})", t->job_id, t->rank, t->world_size, t->attempt);
-          raw->thread = std::thread([this, raw, &outbox] {
-            const wire::TaskAssign& task = raw->task;
-            TaskIo io;
-            io.log = [&](const std::string& line) {
-              outbox.Push(wire::TaskUpdate{task.job_id, task.attempt, wire::TaskLogLine{line}});
-            };
-            io.receipt = [&](const std::string& entry) {
-              outbox.Push(wire::TaskUpdate{task.job_id, task.attempt, wire::TaskReceipt{entry}});
-            };
-            io.serving = [&](const std::string& endpoint, const std::string& what) {
-              outbox.Push(wire::TaskUpdate{task.job_id, task.attempt, wire::TaskServing{endpoint, what}});
-            };
-            auto result = runner_(task, raw->cancel, io);
-            if (!raw->cancel) {
-              outbox.Push(wire::TaskUpdate{task.job_id, task.attempt,
-                                           wire::TaskFinished{result.ok(), result.ok() ? *result : result.status().ToString()}});
-            }
-            finished_.fetch_add(1);
-            raw->done = true;
-          });
-          running[t->job_id] = std::move(r);
-          break;
-        }
-        case wire::MessageType::kTaskRevoke: {
-          auto rv = wire::Decode<wire::TaskRevoke>(in->payload);
-          if (!rv.ok()) break;
-          auto it = running.find(rv->job_id);
-          if (it != running.end()) {
-            CAIRN_LOG_INFO("task {} revoked: {}", rv->job_id, rv->reason);
-            it->second->cancel = true;
-            if (it->second->thread.joinable()) it->second->thread.join();
-            running.erase(it);
-          }
-          break;
-        }
-        default:
-          break;
-      }
-    }
-    if (stop) {
-      reap(true);
-      (void)client->Send(wire::Goodbye{"worker stopping"});
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the goodbye leave
-      break;
-    }
-    // Reconnect after a backoff; tasks keep running meanwhile.
-    for (int waited = 0; waited < backoff_ms && !stop; waited += 50) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    backoff_ms = std::min(backoff_ms * 2, options_.max_backoff_ms);
   }
-  reap(true);
+
+  void Start(const wire::TaskAssign& t) {
+    const TaskKey key{t.job_id, t.attempt};
+    if (stopping) return;  // not listed in our heartbeats: the coordinator sees we did not take it
+    if (tasks.count(key) || ended.count(key) || agent->outbox_->UnackedFinished().count(key)) {
+      agent->dup_.fetch_add(1);  // a resend: this worker has it, had it, or was told to drop it
+      return;
+    }
+    // A new attempt of a job this worker still runs: the old one stops first.
+    for (auto& [k, r] : tasks) {
+      if (k.first == t.job_id && !r->revoked) {
+        r->cancel = true;
+        r->revoked = true;
+        Remember(k);
+      }
+    }
+    uint32_t busy = 0;
+    for (const auto& [k, r] : tasks) busy += !r->revoked && !r->done;
+    if (busy >= agent->options_.max_tasks) {
+      Remember(key);
+      (void)agent->outbox_->Push(
+          wire::TaskUpdate{t.job_id, t.attempt, wire::TaskFinished{false, "worker is at capacity", static_cast<uint16_t>(StatusCode::kAborted)}, 0});
+      return;
+    }
+    auto r = std::make_unique<Running>();
+    r->task = t;
+    Running* raw = r.get();
+    agent->started_.fetch_add(1);
+    CAIRN_LOG_INFO("task {} rank {}/{} (attempt {})", t.job_id, t.rank, t.world_size, t.attempt);
+    WorkerAgent* a = agent;
+    LogQueue* log_queue = &logs;
+    raw->thread = std::thread([a, raw, log_queue] {
+      const wire::TaskAssign& task = raw->task;
+      TaskIo io;
+      io.log = [&](const std::string& line) {
+        log_queue->Push(wire::TaskUpdate{task.job_id, task.attempt, wire::TaskLogLine{line.substr(0, 4000)}, 0});
+      };
+      io.receipt = [&](const std::string& entry, std::string blob) -> Status {
+        return a->outbox_->Push(wire::TaskUpdate{task.job_id, task.attempt, wire::TaskReceipt{entry}, 0}, std::move(blob)).status();
+      };
+      io.serving = [&](const std::string& endpoint, const std::string& what) -> Status {
+        {
+          MutexLock lock(&raw->mu);
+          raw->serving_endpoint = endpoint;
+          raw->serving_task = what;
+        }
+        return a->outbox_->Push(wire::TaskUpdate{task.job_id, task.attempt, wire::TaskServing{endpoint, what}, 0}).status();
+      };
+      StatusOr<std::string> result = InternalError("the task runner did not return");
+      try {  // the exception barrier: nothing a task throws reaches the worker
+        result = a->runner_(task, raw->cancel, io);
+      } catch (const std::exception& e) {
+        result = InternalError(std::string("the task threw: ") + e.what());
+      } catch (...) {
+        result = InternalError("the task threw a non-standard exception");
+      }
+      if (!raw->cancel) {
+        wire::TaskFinished f{result.ok(), result.ok() ? *result : std::string(result.status().message()),
+                             static_cast<uint16_t>(result.status().code())};
+        f.message = f.message.substr(0, 4000);
+        Status pushed = a->outbox_->Push(wire::TaskUpdate{task.job_id, task.attempt, f, 0}).status();
+        if (!pushed.ok()) CAIRN_LOG_ERROR("task {}: cannot record its result: {}", task.job_id, pushed.ToString());
+      }
+      a->finished_.fetch_add(1);
+      raw->done = true;
+    });
+    tasks[key] = std::move(r);
+  }
+
+  void Revoke(const wire::TaskRevoke& rv) {
+    for (auto& [k, r] : tasks) {
+      if (k.first != rv.job_id || (rv.attempt != 0 && k.second != rv.attempt) || r->revoked) continue;
+      CAIRN_LOG_INFO("task {} (attempt {}) revoked: {}", k.first, k.second, rv.reason);
+      r->cancel = true;  // the thread returns on its own; Reap() joins it
+      r->revoked = true;
+      Remember(k);
+    }
+    if (rv.attempt != 0) Remember({rv.job_id, rv.attempt});
+  }
+
+  void OnAck(const wire::Ack& ack) {
+    if (ack.code == static_cast<uint16_t>(StatusCode::kUnavailable)) {
+      retry_after = Now() + agent->options_.resend_ms;  // not now: same record again later
+      if (ack.sequence == inflight) inflight = 0;
+      return;
+    }
+    if (ack.code != 0) {
+      agent->refused_.fetch_add(1);
+      CAIRN_LOG_WARN("the coordinator refused outbox record {}: {}", ack.sequence, ack.message);
+    }
+    Status s = agent->outbox_->Ack(ack.sequence, ack.code, ack.message);
+    if (!s.ok()) CAIRN_LOG_ERROR("outbox: {}", s.ToString());
+    agent->acked_.fetch_add(1);
+    if (ack.sequence == inflight) inflight = 0;
+  }
+
+  // Stop-and-wait: the head goes out once, and again only if unacknowledged
+  // for resend_ms.
+  void Drain() {
+    const int64_t now = Now();
+    if (!registered || now < retry_after) return;
+    if (inflight != 0 && now - inflight_at < agent->options_.resend_ms) return;
+    auto head = agent->outbox_->Head();
+    if (!head) return;
+    if (client->Send(head->update).ok()) {
+      if (inflight == head->sequence) CAIRN_LOG_INFO("outbox: sending {} {} again", Describe(head->update), head->sequence);
+      inflight = head->sequence;
+      inflight_at = now;
+      agent->sent_.fetch_add(1);
+    }
+  }
+
+  void Handle(const wire::Incoming& in) {
+    switch (in.type) {
+      case wire::MessageType::kWelcome: {
+        auto w = wire::Decode<wire::Welcome>(in.payload);
+        if (!w.ok()) return;
+        registered = true;
+        inflight = 0;  // whatever was in flight went to the coordinator before: send it again
+        retry_after = 0;
+        interval_ms = std::max<int64_t>(50, w->heartbeat_interval_millis);
+        liveness = std::max<int64_t>(1, w->heartbeat_liveness);
+        next_beat = 0;
+        agent->registrations_.fetch_add(1);
+        CAIRN_LOG_INFO("registered with the coordinator as {} ({} task(s) held, {} record(s) to deliver)", w->worker_id,
+                       tasks.size(), agent->outbox_->pending());
+        return;
+      }
+      case wire::MessageType::kError: {
+        auto e = wire::Decode<wire::ErrorReply>(in.payload);
+        if (e.ok() && e->code == static_cast<uint16_t>(StatusCode::kNotFound)) {
+          registered = false;  // the coordinator restarted and forgot us
+          SendHello();
+        } else if (e.ok()) {
+          CAIRN_LOG_WARN("coordinator: {}", wire::StatusFromErrorReply(*e).ToString());
+        }
+        return;
+      }
+      case wire::MessageType::kAck: {
+        auto a = wire::Decode<wire::Ack>(in.payload);
+        if (a.ok()) OnAck(*a);
+        return;
+      }
+      case wire::MessageType::kTaskAssign: {
+        auto t = wire::Decode<wire::TaskAssign>(in.payload);
+        if (!t.ok()) return;
+        Reap();
+        Start(*t);
+        return;
+      }
+      case wire::MessageType::kTaskRevoke: {
+        auto rv = wire::Decode<wire::TaskRevoke>(in.payload);
+        if (rv.ok()) Revoke(*rv);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  void Step() {
+    const int64_t now = Now();
+    if (!registered && now - hello_at >= agent->options_.hello_retry_ms) SendHello();
+    if (registered && now - last_heard > interval_ms * liveness) {
+      CAIRN_LOG_WARN("coordinator silent for {} ms; registering again", now - last_heard);
+      registered = false;
+      SendHello();
+    }
+    Reap();
+    if (registered && now >= next_beat) {
+      auto held = Held();
+      uint32_t running = 0;
+      for (const auto& t : held) running += !t.finished;
+      (void)client->Send(wire::Heartbeat{++beat_seq, clock->NowUnixMillis(), running, std::move(held)});
+      next_beat = now + interval_ms;
+    }
+    if (registered) {
+      for (wire::TaskUpdate& u : logs.Take()) (void)client->Send(u);
+    }
+    Drain();
+    auto in = client->Receive(20);
+    if (!in.ok()) return;
+    last_heard = Now();
+    Handle(*in);
+  }
+};
+
+WorkerAgent::WorkerAgent(Ed25519PrivateKey identity, AgentOptions options, Outbox* outbox, TaskRunner runner)
+    : identity_(std::move(identity)), options_(std::move(options)), outbox_(outbox), runner_(std::move(runner)) {}
+
+AgentStats WorkerAgent::stats() const {
+  return AgentStats{registrations_.load(), started_.load(), finished_.load(), sent_.load(),
+                    acked_.load(),         refused_.load(), dup_.load()};
+}
+
+Status WorkerAgent::Run(const std::atomic<bool>& stop) {
+  ASSIGN_OR_RETURN(auto context, wire::WireContext::Create(wire::Enrollment::kOpen));
+  ASSIGN_OR_RETURN(wire::CurveKeyPair keys, wire::CurveKeysOf(identity_));
+  Loop loop(this);
+  ASSIGN_OR_RETURN(loop.client, wire::WireClient::Connect(context.get(), wire::ClientOptions{options_.coordinator,
+                                                                                              options_.coordinator_key,
+                                                                                              keys}));
+  loop.last_heard = loop.Now();
+  while (!stop) loop.Step();
+
+  // Stopping: tasks first (they return within a step), then what they left
+  // in the outbox, then goodbye, which hands the leases back at once.
+  loop.stopping = true;
+  for (auto& [k, r] : loop.tasks) r->cancel = true;
+  const int64_t until = loop.Now() + options_.drain_ms;
+  while (loop.Now() < until && outbox_->pending() > 0 && loop.registered) loop.Step();
+  (void)loop.client->Send(wire::Goodbye{"worker stopping"});
+  (void)loop.client->Receive(100);  // let the goodbye leave before the socket closes
+  for (auto& [k, r] : loop.tasks) {
+    if (r->thread.joinable()) r->thread.join();
+  }
   return OkStatus();
 }
 

@@ -1,13 +1,29 @@
 // WorkerAgent: the worker side of the bus protocol (docs/wire.md). It says
-// hello with the worker's signed identity, heartbeats, reconnects with
-// exponential backoff when the coordinator goes silent (Paranoid Pirate),
-// runs each assigned task on its own thread through a TaskRunner, streams
-// the task's log lines, and reports how it ended. On stop it cancels its
-// tasks and says goodbye, which hands its leases back at once.
+// hello with the worker's signed identity, heartbeats, and re-registers when
+// the coordinator goes silent or forgets it (Paranoid Pirate); the ZeroMQ
+// socket reconnects by itself. Each assigned task runs on its own thread
+// through a TaskRunner.
 //
-// The agent knows the protocol, not the workloads: the TaskRunner (given by
-// `cairn worker`) decides what a task does.
-// Thread safety: Run() blocks its caller; `stop` may be set from any thread.
+// Delivery (docs/wire.md, "Delivery"):
+//  - Worker -> coordinator: everything that carries money or state goes
+//    through the durable Outbox and is sent stop-and-wait until the
+//    coordinator acknowledges it, across reconnects and restarts of either
+//    side. Log lines are best effort.
+//  - Coordinator -> worker: every hello and heartbeat lists the tasks this
+//    worker holds (running, or ended with the TaskFinished unacknowledged).
+//    The coordinator reconciles against that list: an assignment not listed
+//    is sent again, a listed task it does not want is revoked again. So
+//    assignments and revocations are acknowledged by the next heartbeat and
+//    retried until they are. Duplicates are harmless here: an assignment of
+//    a (job, attempt) this worker runs, ran or was told to drop is ignored.
+//  - A coordinator restart does not stop tasks: the new hello lists them and
+//    the coordinator re-adopts what it still wants.
+//
+// The bus thread never blocks on a task: revoking sets its cancel flag and
+// the thread is reaped once it has returned. Any exception a runner throws
+// becomes an Internal status in its TaskFinished.
+// Thread safety: Run() blocks its caller; `stop` may be set from any thread;
+// stats() from any thread.
 #ifndef CAIRN_WORKER_AGENT_H_
 #define CAIRN_WORKER_AGENT_H_
 
@@ -16,24 +32,29 @@
 #include <string>
 #include <vector>
 
+#include "runtime/base/clock.h"
 #include "runtime/crypto/ed25519.h"
 #include "runtime/wire/messages.h"
+#include "worker/outbox.h"
 
 namespace cairn::worker {
 
-// What a running task may send to the coordinator, from the task's thread:
-// log lines (for `cairn logs`) and ledger entries it signed (receipts,
-// checkpoints, models) for the coordinator to check and append.
+// What a running task may send, from the task's thread.
 struct TaskIo {
+  // A line for `cairn logs` (best effort).
   std::function<void(const std::string& line)> log;
-  std::function<void(const std::string& signed_entry)> receipt;
-  // A serve task tells the gateway where its replica listens.
-  std::function<void(const std::string& endpoint, const std::string& task)> serving;
+  // A ledger entry this worker signed (receipt, checkpoint, model) for the
+  // coordinator to check and append; `blob` (may be empty) is uploaded to
+  // the coordinator's blob store first. Durable once this returns OK.
+  std::function<Status(const std::string& signed_entry, std::string blob)> receipt;
+  // A serve task's replica listens at `endpoint` (host:port), serving `task`.
+  std::function<Status(const std::string& endpoint, const std::string& task)> serving;
 };
 
 // Runs one task to the end. `cancel` becomes true when the lease is revoked
-// or the worker stops. Returns the message for TaskFinished (OK) or why it
-// failed.
+// or the worker stops; the runner should return soon after (a training
+// task: within one step). Returns the message for TaskFinished (OK) or why
+// it failed, with a code the scheduler decides retries from.
 using TaskRunner =
     std::function<StatusOr<std::string>(const wire::TaskAssign& task, const std::atomic<bool>& cancel, const TaskIo& io)>;
 
@@ -46,28 +67,42 @@ struct AgentOptions {
   uint32_t max_tasks = 1;
   std::vector<wire::Device> devices;
   double measured_tflops = 0;
-  int max_backoff_ms = 32'000;
+  std::string rendezvous;       // host:port of this worker's c10d store ("" none)
+  const Clock* clock = Clock::System();
+  int hello_retry_ms = 1000;    // hello again while no Welcome came
+  int resend_ms = 2000;         // the outbox head is sent again when unacknowledged this long
+  int drain_ms = 2000;          // on stop: time to deliver what the outbox holds before saying goodbye
+  size_t max_log_lines = 10000; // log lines queued while the coordinator is away (older ones are dropped)
 };
 
 struct AgentStats {
-  uint64_t connects = 0;
+  uint64_t registrations = 0;   // Welcomes received
   uint64_t tasks_started = 0;
   uint64_t tasks_finished = 0;
+  uint64_t outbox_sent = 0;     // sends of outbox records (resends included)
+  uint64_t outbox_acked = 0;
+  uint64_t outbox_refused = 0;  // acked with a permanent error
+  uint64_t duplicate_assigns = 0;
 };
 
 class WorkerAgent {
  public:
-  WorkerAgent(Ed25519PrivateKey identity, AgentOptions options, TaskRunner runner);
-  // Serves until `stop` is true. Errors only for what retrying cannot fix
-  // (bad keys); a lost coordinator is retried forever.
+  // `outbox` outlives the agent.
+  WorkerAgent(Ed25519PrivateKey identity, AgentOptions options, Outbox* outbox, TaskRunner runner);
+  // Serves until `stop` is true, then cancels its tasks, drains the outbox
+  // for up to drain_ms, says goodbye and waits for the task threads. Errors
+  // only for what retrying cannot fix (bad keys); a lost coordinator is
+  // retried forever.
   Status Run(const std::atomic<bool>& stop);
   AgentStats stats() const;
 
  private:
+  struct Loop;
   Ed25519PrivateKey identity_;
   AgentOptions options_;
+  Outbox* outbox_;
   TaskRunner runner_;
-  std::atomic<uint64_t> connects_{0}, started_{0}, finished_{0};
+  std::atomic<uint64_t> registrations_{0}, started_{0}, finished_{0}, sent_{0}, acked_{0}, refused_{0}, dup_{0};
 };
 
 }  // namespace cairn::worker

@@ -1,5 +1,7 @@
 #include "runtime/base/files.h"
 
+#include <filesystem>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -34,6 +36,14 @@ Status WriteFileAtomically(const std::string& path, const std::string& contents)
     ::unlink(tmp.c_str());
     return UnavailableError("cannot write " + path);
   }
+  return OkStatus();
+}
+
+Status MakeDirs(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return UnavailableError("cannot create " + dir + ": " + ec.message());
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace, ec);
   return OkStatus();
 }
 

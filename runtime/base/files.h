@@ -15,6 +15,9 @@ StatusOr<std::string> ReadFileToString(const std::string& path);
 // readers see the old file or the new one, never a torn one.
 Status WriteFileAtomically(const std::string& path, const std::string& contents);
 
+// Creates `dir` and its missing parents (mode 0700). OK if it exists.
+Status MakeDirs(const std::string& dir);
+
 }  // namespace cairn
 
 #endif  // CAIRN_RUNTIME_BASE_FILES_H_

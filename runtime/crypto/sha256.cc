@@ -1,5 +1,9 @@
 #include "runtime/crypto/sha256.h"
 
+#include <algorithm>
+
+#include "runtime/base/encoding.h"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -55,6 +59,25 @@ Sha256Digest Sha256Hasher::Finish() {
   EVP_DigestFinal_ex(ctx_, d.data(), &len);
   MustInit(ctx_);
   return d;
+}
+
+StatusOr<Sha256Digest> DigestFromBytes(std::string_view raw, std::string_view what) {
+  if (raw.size() != 32) {
+    return InvalidArgumentError(std::string(what) + ": a SHA-256 digest is 32 bytes, got " + std::to_string(raw.size()));
+  }
+  Sha256Digest d;
+  std::copy(raw.begin(), raw.end(), reinterpret_cast<char*>(d.data()));
+  return d;
+}
+
+StatusOr<Sha256Digest> DigestFromHex(std::string_view hex, std::string_view what) {
+  if (hex.substr(0, 7) == "sha256:") hex.remove_prefix(7);
+  auto raw = HexDecode(hex);
+  if (!raw.ok() || raw->size() != 32) {
+    return InvalidArgumentError(std::string(what) + ": expected a SHA-256 digest (64 hex digits), got '" +
+                                std::string(hex.substr(0, 80)) + "'");
+  }
+  return DigestFromBytes(*raw, what);
 }
 
 }  // namespace cairn

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "runtime/base/statusor.h"
+
 typedef struct evp_md_ctx_st EVP_MD_CTX;
 
 namespace cairn {
@@ -23,6 +25,12 @@ std::string Sha256Bytes(std::string_view data);
 inline std::string_view DigestView(const Sha256Digest& d) {
   return {reinterpret_cast<const char*>(d.data()), d.size()};
 }
+
+// The one parser of SHA-256 digests written as text or carried as bytes:
+// 64 hex digits (either case; an optional "sha256:" prefix) or exactly 32
+// raw bytes. InvalidArgument naming `what` and what was wrong otherwise.
+StatusOr<Sha256Digest> DigestFromHex(std::string_view hex, std::string_view what = "digest");
+StatusOr<Sha256Digest> DigestFromBytes(std::string_view raw, std::string_view what = "digest");
 
 // Incremental hashing; Finish() returns the digest and resets the hasher so
 // it can be reused for a new message.

@@ -1,0 +1,39 @@
+#include "worker/coordinator_http.h"
+
+#include <nlohmann/json.hpp>
+
+namespace cairn::worker {
+
+CoordinatorHttp::CoordinatorHttp(const CoordinatorHttpOptions& o) : data_(o.host, o.port, o.cache_dir) {
+  data_.SetRetry(o.clock, o.retry_budget_ms);
+}
+
+StatusOr<Sha256Digest> CoordinatorHttp::BlobOf(const std::string& json, const std::string& what) {
+  nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+  if (!j.is_object() || !j.contains("blob") || !j["blob"].is_string()) {
+    return InternalError("unexpected reply for " + what + ": " + json.substr(0, 200));
+  }
+  return DigestFromHex(j["blob"].get<std::string>(), what + ".blob");
+}
+
+StatusOr<std::string> CoordinatorHttp::LatestCheckpoint(const std::string& job_id) {
+  auto reply = data_.GetJson("/jobs/" + job_id + "/checkpoint");
+  if (reply.status().code() == StatusCode::kNotFound) return NotFoundError("the coordinator has no checkpoint for " + job_id);
+  RETURN_IF_ERROR(reply.status());
+  ASSIGN_OR_RETURN(Sha256Digest hash, BlobOf(*reply, "the checkpoint of " + job_id));
+  return data_.GetBlob(hash);
+}
+
+StatusOr<RegisteredModel> CoordinatorHttp::Model(const std::string& name) {
+  auto reply = data_.GetJson("/models/" + name);
+  if (reply.status().code() == StatusCode::kNotFound) {
+    return NotFoundError("model '" + name + "' is not registered (cairn models list)");
+  }
+  RETURN_IF_ERROR(reply.status());
+  RegisteredModel m;
+  ASSIGN_OR_RETURN(m.hash, BlobOf(*reply, "model '" + name + "'"));
+  ASSIGN_OR_RETURN(m.torchscript, data_.GetBlob(m.hash));
+  return m;
+}
+
+}  // namespace cairn::worker

@@ -1,0 +1,87 @@
+#include "worker/receipts.h"
+
+#include "ledger/entry.h"
+#include "runtime/base/encoding.h"
+
+namespace cairn::worker {
+namespace {
+
+std::string Raw(const kernels::Digest256& d) { return std::string(reinterpret_cast<const char*>(d.data()), d.size()); }
+
+}  // namespace
+
+StatusOr<std::string> ReceiptSigner::StepReceipt(const train::RoundReport& r) const {
+  return ledger::MakeEntry(*key_, clock_->NowUnixMillis(), [&](ledger::schema::LedgerEntry::Body::Builder b) {
+    auto s = b.initStepReceipt();
+    s.setJobId(job_id_);
+    s.setAttempt(attempt_);
+    s.setRound(r.round);
+    s.setSteps(r.steps);
+    s.setStartUnixMillis(r.start_unix_ms);
+    s.setEndUnixMillis(r.end_unix_ms);
+    auto used = s.initConsumed(static_cast<unsigned>(r.consumed.size()));
+    for (unsigned i = 0; i < r.consumed.size(); ++i) {
+      used[i].setDatasetId(ledger::AsData(std::string(DigestView(r.consumed[i].dataset))));
+      used[i].setChunk(r.consumed[i].chunk);
+      used[i].setSamples(r.consumed[i].samples);
+    }
+    s.setFingerprintBefore(ledger::AsData(Raw(r.fingerprint_before)));
+    s.setFingerprintAfter(ledger::AsData(Raw(r.fingerprint_after)));
+    s.setLoss(r.loss);
+  });
+}
+
+StatusOr<std::string> ReceiptSigner::CheckpointCommitted(uint64_t round, const Sha256Digest& blob_hash, uint64_t size_bytes,
+                                                         const kernels::Digest256& fingerprint) const {
+  return ledger::MakeEntry(*key_, clock_->NowUnixMillis(), [&](ledger::schema::LedgerEntry::Body::Builder b) {
+    auto c = b.initCheckpointCommitted();
+    c.setJobId(job_id_);
+    c.setAttempt(attempt_);
+    c.setRound(round);
+    c.setBlobHash(ledger::AsData(std::string(DigestView(blob_hash))));
+    c.setFingerprint(ledger::AsData(Raw(fingerprint)));
+    c.setSizeBytes(size_bytes);
+  });
+}
+
+StatusOr<std::string> ReceiptSigner::ModelRegistered(const ModelRegistration& model) const {
+  std::string author;
+  if (!model.author_hex.empty()) ASSIGN_OR_RETURN(author, DecodeAccount(model.author_hex));
+  std::map<std::string, uint32_t> shares;
+  for (const auto& [hex, bp] : model.shares) {
+    ASSIGN_OR_RETURN(std::string account, DecodeAccount(hex));
+    shares[account] += bp;
+  }
+  return ledger::MakeEntry(*key_, clock_->NowUnixMillis(), [&](ledger::schema::LedgerEntry::Body::Builder b) {
+    auto m = b.initModelRegistered();
+    m.setName(model.name);
+    m.setModelHash(ledger::AsData(std::string(DigestView(model.model_hash))));
+    m.setJobId(job_id_);
+    m.setParentModel(ledger::AsData(model.parent_hash));
+    if (!model.dataset_id.empty()) m.initDatasets(1).set(0, ledger::AsData(model.dataset_id));
+    m.setLicense(model.license.empty() ? "proprietary" : model.license);
+    m.setAuthor(ledger::AsData(author));
+    auto list = m.initShares(static_cast<unsigned>(shares.size()));
+    unsigned i = 0;
+    for (const auto& [account, bp] : shares) {
+      list[i].setAccount(ledger::AsData(account));
+      list[i].setBasisPoints(bp);
+      ++i;
+    }
+  });
+}
+
+ModelRegistration RegistrationFor(const jobspec::JobSpec& spec, const Sha256Digest& model_hash,
+                                  const std::string& parent_hash, const std::string& dataset_id) {
+  ModelRegistration m;
+  m.name = spec.output_model.empty() ? spec.name : spec.output_model;
+  m.model_hash = model_hash;
+  m.parent_hash = parent_hash;
+  m.dataset_id = dataset_id;
+  m.license = spec.output_license;
+  m.author_hex = spec.output_author;
+  m.shares = spec.output_shares;
+  return m;
+}
+
+}  // namespace cairn::worker
