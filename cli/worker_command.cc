@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/coordinator_client.h"
+#include "runtime/crypto/key_file.h"
 #include "worker/worker.h"
 
 namespace cairn::cli {

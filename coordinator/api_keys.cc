@@ -1,13 +1,8 @@
 #include "coordinator/api_keys.h"
 
-#include <chrono>
-#include <sys/stat.h>
-
-#include <nlohmann/json.hpp>
 #include <openssl/rand.h>
 
 #include "runtime/base/encoding.h"
-#include "runtime/base/files.h"
 #include "runtime/crypto/sha256.h"
 
 namespace cairn::coordinator {
@@ -20,21 +15,11 @@ std::string HashOf(const std::string& key) { return HexEncode(DigestView(Sha256(
 
 }  // namespace
 
-StatusOr<std::unique_ptr<ApiKeys>> ApiKeys::Open(const std::string& path) {
-  std::unique_ptr<ApiKeys> keys(new ApiKeys(path));
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return keys;
-  ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_array()) return DataLossError(path + " is not a JSON list of API keys");
+StatusOr<std::unique_ptr<ApiKeys>> ApiKeys::Open(StateStore* store, const Clock* clock) {
+  std::unique_ptr<ApiKeys> keys(new ApiKeys(store, clock));
+  ASSIGN_OR_RETURN(auto stored, store->LoadApiKeys());
   MutexLock l(&keys->mu_);
-  for (const auto& e : j) {
-    auto account = HexDecode(e.value("account", ""));
-    if (!account.ok() || account->size() != 32 || e.value("hash", "").size() != 64) {
-      return DataLossError(path + " holds a malformed API key record");
-    }
-    keys->by_hash_[e["hash"]] = ApiKeyRecord{*account, e.value("name", ""), e.value("created_unix_ms", int64_t{0})};
-  }
+  for (const StoredApiKey& k : stored) keys->by_hash_[k.hash_hex] = ApiKeyRecord{k.account, k.name, k.created_unix_ms};
   return keys;
 }
 
@@ -44,15 +29,11 @@ StatusOr<std::string> ApiKeys::Create(const std::string& account, const std::str
   unsigned char secret[kSecretBytes];
   if (RAND_bytes(secret, sizeof(secret)) != 1) return InternalError("no randomness for an API key");
   const std::string key = kPrefix + HexEncode(std::string_view(reinterpret_cast<const char*>(secret), sizeof(secret)));
-  const int64_t now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const ApiKeyRecord record{account, name, clock_->NowUnixMillis()};
+  // Durable before it is shown: a key the user saw is never forgotten.
+  RETURN_IF_ERROR(store_->PutApiKey(StoredApiKey{HashOf(key), account, name, record.created_unix_ms}));
   MutexLock l(&mu_);
-  by_hash_[HashOf(key)] = ApiKeyRecord{account, name, now};
-  Status s = SaveLocked();
-  if (!s.ok()) {
-    by_hash_.erase(HashOf(key));
-    return s;
-  }
+  by_hash_[HashOf(key)] = record;
   return key;
 }
 
@@ -69,14 +50,6 @@ StatusOr<ApiKeyRecord> ApiKeys::Lookup(const std::string& key) const {
 size_t ApiKeys::size() const {
   MutexLock l(&mu_);
   return by_hash_.size();
-}
-
-Status ApiKeys::SaveLocked() const {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& [hash, r] : by_hash_) {
-    j.push_back({{"hash", hash}, {"account", HexEncode(r.account)}, {"name", r.name}, {"created_unix_ms", r.created_unix_ms}});
-  }
-  return WriteFileAtomically(path_, j.dump(1) + "\n");
 }
 
 }  // namespace cairn::coordinator

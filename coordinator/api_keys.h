@@ -1,7 +1,7 @@
 // API keys for the inference gateway: `cairn keys api new` asks the
 // coordinator (a request signed by the account) for a key; the key is shown
-// once and only its SHA-256 is kept, in DIR/api_keys.json (written
-// atomically). Each request's `Authorization: Bearer KEY` names the account
+// once and only its SHA-256 is kept, in the coordinator's state store
+// (coordinator/state_store.h). Each request's `Authorization: Bearer KEY` names the account
 // charged for it. Keys look like "cairn-sk-" + 48 hex digits.
 // Thread safety: all methods may be called from any thread.
 #ifndef CAIRN_COORDINATOR_API_KEYS_H_
@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "coordinator/state_store.h"
+#include "runtime/base/clock.h"
 #include "runtime/base/mutex.h"
 #include "runtime/base/statusor.h"
 
@@ -24,7 +26,8 @@ struct ApiKeyRecord {
 
 class ApiKeys {
  public:
-  static StatusOr<std::unique_ptr<ApiKeys>> Open(const std::string& path);
+  // Loads the keys kept in `store`; `store` and `clock` outlive this.
+  static StatusOr<std::unique_ptr<ApiKeys>> Open(StateStore* store, const Clock* clock = Clock::System());
   // A new key for `account`; the key itself is returned once.
   StatusOr<std::string> Create(const std::string& account, const std::string& name);
   // NotFound for an unknown key; InvalidArgument for one not shaped like a key.
@@ -32,10 +35,10 @@ class ApiKeys {
   size_t size() const;
 
  private:
-  explicit ApiKeys(std::string path) : path_(std::move(path)) {}
-  Status SaveLocked() const EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ApiKeys(StateStore* store, const Clock* clock) : store_(store), clock_(clock) {}
 
-  const std::string path_;
+  StateStore* const store_;
+  const Clock* const clock_;
   mutable Mutex mu_;
   std::map<std::string, ApiKeyRecord> by_hash_ GUARDED_BY(mu_);  // hex SHA-256 of the key
 };

@@ -2,35 +2,50 @@
 
 #include "ledger/log_reader.h"
 #include "ledger/verify.h"
+#include "runtime/base/log.h"
 
 namespace cairn::coordinator {
 
-Status Balances::Load(ledger::Log& log, const std::string& dir) {
-  auto reader = ledger::NewStoreReader(&log.store(), dir);
+Status Balances::Load(ledger::Log& log, const std::string& where) {
+  auto reader = ledger::NewStoreReader(&log.store(), where);
   auto report = ledger::VerifyLog(*reader, log.verifier());
   if (!report.ok()) return Status(report.status().code(), "the ledger does not verify: " + report.status().message());
   MutexLock l(&mu_);
-  engine_ = std::move(report->payouts);
-  next_index_ = report->checkpoint.size;
+  admitted_ = std::make_unique<ledger::PayoutEngine>(*report->payouts);
+  committed_ = std::move(report->payouts);
+  next_admit_ = report->checkpoint.size;
   return OkStatus();
 }
 
 Status Balances::Admit(std::string_view entry) {
   MutexLock l(&mu_);
-  if (!engine_) return OkStatus();
-  RETURN_IF_ERROR(engine_->Apply(next_index_, entry));
-  ++next_index_;
+  if (!admitted_) return OkStatus();
+  RETURN_IF_ERROR(admitted_->Apply(next_admit_, entry));
+  ++next_admit_;
   return OkStatus();
+}
+
+void Balances::Commit(uint64_t index, std::string_view entry) {
+  MutexLock l(&mu_);
+  if (!committed_) return;
+  Status s = committed_->Apply(index, entry);
+  // The admitting engine accepted it at this position; disagreement is a bug.
+  if (!s.ok()) CAIRN_LOG_ERROR("balances: committed entry {} does not apply: {}", index, s.ToString());
 }
 
 int64_t Balances::Available(const std::string& account) const {
   MutexLock l(&mu_);
-  return engine_ ? engine_->Available(account) : 0;
+  return committed_ ? committed_->Available(account) : 0;
 }
 
 std::vector<ledger::Earning> Balances::Earnings() const {
   MutexLock l(&mu_);
-  return engine_ ? engine_->earnings() : std::vector<ledger::Earning>{};
+  return committed_ ? committed_->earnings() : std::vector<ledger::Earning>{};
+}
+
+std::unique_ptr<ledger::PayoutEngine> Balances::Snapshot() const {
+  MutexLock l(&mu_);
+  return committed_ ? std::make_unique<ledger::PayoutEngine>(*committed_) : nullptr;
 }
 
 }  // namespace cairn::coordinator

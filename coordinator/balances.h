@@ -1,9 +1,15 @@
-// The coordinator's live view of the ledger's balances: the payout engine
-// (ledger/payouts.h) replayed from the log at start, then fed every entry
-// as the log admits it, in log order. Entries that would break a payout
-// rule (spending credits one does not have, usage of an unknown model) are
-// refused before they are appended, so `cairn ledger verify` never finds
-// one. The gateway asks it for a consumer's available credits.
+// Balances: the coordinator's payout engines (ledger/payouts.h), replayed
+// from the verified log at start.
+//  - Admit() is the log's admission policy: it applies each entry, in queue
+//    (= log) order, to an engine that runs ahead of the store, and refuses
+//    what would break a payout rule (spending credits one does not have,
+//    usage of an unknown model, a receipt from a worker never placed), so
+//    `cairn ledger verify` never finds such an entry.
+//  - Commit() applies each entry once the log has made it durable (the
+//    log's on_commit hook), to the engine everything reads: balances shown
+//    and spent never include an entry a failed write lost. After a store
+//    failure the admitting engine is ahead for good, but the log accepts
+//    nothing more (fail-stop) and a restart replays what was stored.
 // Thread safety: all methods may be called from any thread.
 #ifndef CAIRN_COORDINATOR_BALANCES_H_
 #define CAIRN_COORDINATOR_BALANCES_H_
@@ -11,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ledger/log.h"
 #include "ledger/payouts.h"
@@ -20,19 +27,23 @@ namespace cairn::coordinator {
 
 class Balances {
  public:
-  // Replays the log in `dir` (verifying it) and starts admitting. Until
-  // then Admit lets everything through (nothing appends before Start ends).
-  Status Load(ledger::Log& log, const std::string& dir);
-  // The policy for LogOptions::admit.
+  // Verifies the log in `log`'s store and replays it into both engines.
+  // Until then Admit lets everything through (nothing appends before the
+  // coordinator has started).
+  Status Load(ledger::Log& log, const std::string& where);
   Status Admit(std::string_view entry);
+  void Commit(uint64_t index, std::string_view entry);
+  // Committed balances.
   int64_t Available(const std::string& account) const;
-  // Every payment so far, in log order (entry index, account, amount, why).
   std::vector<ledger::Earning> Earnings() const;
+  // A copy of the committed engine (tests compare it with a fresh replay).
+  std::unique_ptr<ledger::PayoutEngine> Snapshot() const;
 
  private:
   mutable Mutex mu_;
-  std::unique_ptr<ledger::PayoutEngine> engine_ GUARDED_BY(mu_);
-  uint64_t next_index_ GUARDED_BY(mu_) = 0;
+  std::unique_ptr<ledger::PayoutEngine> admitted_ GUARDED_BY(mu_);
+  std::unique_ptr<ledger::PayoutEngine> committed_ GUARDED_BY(mu_);
+  uint64_t next_admit_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace cairn::coordinator

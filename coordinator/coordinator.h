@@ -1,61 +1,77 @@
 // Coordinator: the control-plane service. One bus (a CURVE ROUTER on
-// ZeroMQ) for workers and clients, the Cluster state machine, and the
-// ledger, which records every submission and placement.
+// ZeroMQ) for workers and clients, the Cluster state machine, the ledger
+// and what is derived from it, and the dataset registry. The HTTP side is
+// assembled by CoordinatorServer (coordinator/coordinator_server.h).
+//
+// The contract, for the money path (docs/control-plane.md, "Delivery"):
+//  - Workers' signed entries (receipts, checkpoints, models) are checked
+//    (coordinator/receipt_policy.h) and appended idempotently: one already
+//    in the ledger is acknowledged without a second entry; a different
+//    receipt for the same (job, attempt, round, worker) is refused. The Ack
+//    goes out only once the entry is durable, so a worker never forgets
+//    something the ledger does not hold.
+//  - Balances, checkpoints, models, datasets and receipt identities change
+//    only after the log committed (its on_commit hook), and all of them are
+//    rebuilt from the ledger at start (LedgerView, Balances).
+//  - Fail-stop: when the ledger's store fails, the log refuses every append
+//    (ledger/log.h); the coordinator keeps answering reads, acknowledges
+//    nothing new ("try again later"), and ready() reports the error
+//    (/readyz 503). A restart reloads what the store holds.
+//  - A job is queued once its jobSubmitted entry is durable; workers get an
+//    assignment only once its jobPlaced entry is. Assignments and
+//    revocations are reconciled against every heartbeat (scheduler/cluster.h).
+//  - A restart re-adopts running jobs from DIR/state.db: workers keep
+//    training through a coordinator restart.
 //
 // Threads: the bus thread runs every handler and the Cluster tick (so the
-// Cluster needs no locks); ledger appends are asynchronous (the Log's
-// committer thread). Stats are atomics, readable from any thread.
-//
-// Jobs and their logs are kept in DIR/state.db (JobStore): a restarted
-// coordinator requeues the jobs that were running and carries on.
+// Cluster needs no locks); ledger commits arrive on the log's committer
+// thread and are handed to the bus thread (WireServer::Post). Public
+// methods are safe from any thread unless noted.
 #ifndef CAIRN_COORDINATOR_COORDINATOR_H_
 #define CAIRN_COORDINATOR_COORDINATOR_H_
 
 #include <atomic>
+#include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "ledger/log.h"
-#include "runtime/base/histogram.h"
-#include "runtime/wire/base_handlers.h"
-#include "scheduler/cluster.h"
-#include "coordinator/job_store.h"
-#include "coordinator/artifact_index.h"
 #include "coordinator/api_keys.h"
 #include "coordinator/balances.h"
-#include "scheduler/gateway.h"
-#include "coordinator/rendezvous.h"
+#include "coordinator/ledger_view.h"
+#include "coordinator/state_store.h"
+#include "data/dataset_registry.h"
+#include "ledger/log.h"
+#include "runtime/base/clock.h"
+#include "runtime/base/histogram.h"
 #include "runtime/base/mutex.h"
+#include "runtime/wire/base_handlers.h"
+#include "scheduler/cluster.h"
+#include "scheduler/gateway.h"
 
 namespace cairn::coordinator {
 
 using scheduler::Cluster;
 using scheduler::ClusterEvent;
 using scheduler::ClusterOptions;
-using scheduler::Device;
 using scheduler::Gateway;
 using scheduler::JobKind;
-using scheduler::JobKindName;
-using scheduler::JobRecord;
 using scheduler::JobSpec;
-using scheduler::JobState;
-using scheduler::JobStateName;
-using scheduler::ParseJobSpec;
-using scheduler::ReplicaInfo;
-using scheduler::Usage;
-using scheduler::WorkerState;
 
 struct CoordinatorOptions {
-  std::string data_dir;                     // ledger (created if absent) and the coordinator's key
+  std::string data_dir;                     // ledger (created if absent), state.db, blobs/
   std::string bus = "tcp://127.0.0.1:0";    // where workers and clients connect
   wire::Enrollment enrollment = wire::Enrollment::kOpen;
   std::vector<std::string> allow;           // Ed25519 public keys (raw) for the allow-list
   ClusterOptions cluster;
   int tick_ms = 250;
+  const Clock* clock = Clock::System();     // leases, heartbeats, entry timestamps, the gateway
+  // Tests: wraps the ledger's store (fault injection).
+  std::function<std::unique_ptr<ledger::LedgerStore>(std::unique_ptr<ledger::LedgerStore>)> wrap_store;
 };
 
 struct CoordinatorStats {
@@ -64,6 +80,9 @@ struct CoordinatorStats {
   uint64_t workers_alive = 0;
   uint64_t workers_dead = 0;
   uint64_t queue_depth = 0;
+  uint64_t entries_acked = 0;       // worker entries acknowledged (appended now or before)
+  uint64_t entries_duplicate = 0;   // of those, resends of entries already in the ledger
+  uint64_t entries_refused = 0;
 };
 
 class Coordinator {
@@ -75,79 +94,90 @@ class Coordinator {
   // The coordinator's CURVE public key (raw), which clients pin.
   const std::string& curve_public_key() const { return server_->public_key(); }
   ledger::Log& ledger() { return *log_; }
+  // OK while the ledger accepts entries; its sticky error after a store failure.
+  Status ready() const { return log_->health(); }
   CoordinatorStats stats() const;
-  // Checkpoints (where a requeued job resumes) and registered models, as
-  // workers reported them in their signed entries. Any thread.
-  ArtifactIndex& artifacts() { return *artifacts_; }
-  // The inference gateway: serve tasks' replicas, routes for the HTTP port.
-  Gateway& gateway() { return gateway_; }
-  // Balances replayed from the ledger and kept current (payout rules are
-  // checked before an entry is appended).
+  const LedgerView& view() const { return view_; }
   const Balances& balances() const { return balances_; }
+  data::DatasetRegistry& datasets() { return *datasets_; }
+  Gateway& gateway() { return *gateway_; }
+  ApiKeys& api_keys() { return *api_keys_; }
+  const Clock* clock() const { return options_.clock; }
   // The operator credits an account: an accountCredited entry signed with
-  // the log key, appended before this returns (its index). Any thread.
+  // the log key, appended before this returns (its index).
   StatusOr<uint64_t> Credit(const std::string& account, uint64_t micros, const std::string& memo);
   // The operator's (log key's) public key, raw.
   const std::string& operator_key() const { return key_->public_key().bytes(); }
-  ApiKeys& api_keys() { return *api_keys_; }
-  // Training progress from accepted step receipts, in Prometheus text
-  // (cairn_train_round, cairn_train_loss, cairn_train_samples_total per
-  // job, cairn_step_receipts_total). Any thread.
-  std::string TrainingMetrics() const;
   // Time of each scheduling pass that placed at least one job (seconds).
   const Histogram& placement_latency() const { return placement_latency_; }
 
  private:
-  struct JobLog {
-    std::vector<std::string> lines;
+  // A worker entry being appended: whom to answer once it is durable.
+  struct PendingEntry {
+    std::string worker, job_id, hash;
+    uint64_t sequence = 0;
+    std::optional<ReceiptId> receipt;  // a step receipt's identity
+    uint64_t checkpoint_round = 0;     // a checkpoint's round
   };
   explicit Coordinator(CoordinatorOptions options) : options_(std::move(options)) {}
+  Status OpenLedger();
+  Status RestoreJobs();
+  void InstallHandlers();
+
+  // Bus thread.
   Status OnHello(const wire::Peer& peer, const wire::WorkerHello& hello, const std::string& id);
-  Status OnHeartbeat(const std::string& id);
+  Status OnHeartbeat(const wire::Heartbeat& hb, const std::string& id);
   wire::HandlerResult OnClient(const wire::Peer& peer, const wire::ClientRequest& req);
+  wire::HandlerResult OnSubmit(const wire::Peer& peer, uint64_t request_id, const wire::SubmitBody& submit);
   wire::HandlerResult OnTaskUpdate(const wire::Peer& peer, const wire::TaskUpdate& update);
   wire::HandlerResult OnGoodbye(const wire::Peer& peer, const wire::Goodbye& bye);
-  // Checks a worker-signed ledger entry (signer, type, job, placement) and
-  // appends it; a checkpoint also becomes the job's resume point.
-  Status AcceptReceipt(const std::string& worker, const std::string& job_id, const std::string& entry);
+  // A worker-signed entry: acked now (already in the ledger), later (once
+  // appended), or refused. Returns the Ack to send now, if any.
+  std::optional<wire::Ack> AcceptWorkerEntry(const std::string& worker, const wire::TaskUpdate& update,
+                                             const std::string& entry);
+  void OnEntryCommitted(const PendingEntry& pending, const Status& result);
   void Tick();
   void FlushUsage();
-  void Apply(const std::vector<ClusterEvent>& events);
-  void Record(const std::string& what, const ledger::BodyFiller& fill);
+  void Apply(std::vector<ClusterEvent> events);
+  void Place(const ClusterEvent& e, const std::vector<std::string>& workers, uint32_t first_rank);
+  void SendAssign(const std::string& job_id, const std::string& worker);
+  void SendTo(const std::string& worker, const wire::Outgoing& message);
+  void Ack(const std::string& worker, const wire::Ack& ack);
+  // Appends an entry signed with the log key; `done` (optional) runs on the
+  // bus thread once it is durable, or with the error.
+  Status Record(const ledger::BodyFiller& fill, std::function<void(StatusOr<uint64_t>)> done = {});
   void Log(const std::string& job_id, const std::string& line);
-  void Persist(const std::string& job_id);
-  wire::JobInfo Info(const JobRecord& j) const;
+  void PersistDirty();
+  wire::JobInfo Info(const scheduler::JobRecord& j) const;
 
   CoordinatorOptions options_;
   std::optional<Ed25519PrivateKey> key_;  // the data dir's log.key, set by Start
-  Balances balances_;                      // the log's admission policy: outlives it
+  LedgerView view_;                        // committed entries, in log order
+  Balances balances_;                      // the log's admission policy and committed balances
+  std::unique_ptr<data::DatasetRegistry> datasets_;
   std::unique_ptr<ledger::Log> log_;
   std::unique_ptr<wire::WireContext> context_;
   std::unique_ptr<wire::WireServer> server_;
   std::unique_ptr<wire::BaseHandlers> base_;
   std::unique_ptr<Cluster> cluster_;
-  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<StateStore> store_;
+  std::unique_ptr<ApiKeys> api_keys_;
+  std::unique_ptr<Gateway> gateway_;
   std::thread bus_thread_;
 
   // Bus-thread state.
   std::map<std::string, std::string> routing_by_worker_;
   std::map<std::string, std::string> name_by_worker_;
   std::map<std::string, std::string> key_by_worker_;  // id -> Ed25519 public key (the ledger account)
-  std::map<std::string, JobLog> logs_;
-  std::map<std::string, std::string> spec_text_;  // job id -> YAML
+  std::map<std::string, std::vector<std::string>> logs_;
+  std::map<std::string, std::string> spec_text_;      // job id -> YAML
+  std::set<std::string> pending_hashes_;               // worker entries appended, not yet committed
+  std::set<ReceiptId> pending_receipts_;
+  std::set<std::tuple<std::string, uint32_t, std::string>> pending_placements_;  // (job, attempt, worker id)
+  int64_t last_usage_flush_ms_ = 0;
 
-  RendezvousHost rendezvous_;
-  std::unique_ptr<ArtifactIndex> artifacts_;
-  Gateway gateway_;
-  std::unique_ptr<ApiKeys> api_keys_;
-  int64_t last_usage_flush_ms_ = 0;  // bus thread
-  struct Progress {
-    uint64_t round = 0, samples = 0, receipts = 0;
-    double loss = 0;
-  };
-  mutable Mutex progress_mu_;
-  std::map<std::string, Progress> progress_ GUARDED_BY(progress_mu_);
   std::atomic<uint64_t> heartbeats_{0}, placements_{0}, alive_{0}, dead_{0}, queue_{0};
+  std::atomic<uint64_t> acked_{0}, duplicates_{0}, refused_{0};
   Histogram placement_latency_{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
 };
 

@@ -109,17 +109,17 @@ StatusOr<std::string> DataClient::GetBlob(const Sha256Digest& hash) {
       return cached;
     }  // a damaged cache entry is fetched again below
   }
-  httplib::Result r;
-  RETURN_IF_ERROR(Retrying<Status>([&] {
-    r = http_->Get("/blobs/" + HexEncode(DigestView(hash)));
-    return FromResponse(r, "fetch from " + where_);
+  ASSIGN_OR_RETURN(std::string body, Retrying<StatusOr<std::string>>([&]() -> StatusOr<std::string> {
+    auto r = http_->Get("/blobs/" + HexEncode(DigestView(hash)));
+    RETURN_IF_ERROR(FromResponse(r, "fetch from " + where_));
+    return std::move(r->body);
   }));
-  if (Sha256(r->body) != hash) {
+  if (Sha256(body) != hash) {
     return DataLossError("blob " + HexEncode(DigestView(hash)) + " from " + where_ + " does not match its hash");
   }
-  bytes_fetched_ += r->body.size();
-  if (cache_) (void)cache_->PutExpecting(hash, r->body);  // a full disk only costs a refetch
-  return std::move(r->body);
+  bytes_fetched_ += body.size();
+  if (cache_) (void)cache_->PutExpecting(hash, body);  // a full disk only costs a refetch
+  return body;
 }
 
 StatusOr<uint64_t> DataClient::Register(const Manifest& manifest, const std::string& signed_entry) {
@@ -133,12 +133,12 @@ StatusOr<uint64_t> DataClient::Register(const Manifest& manifest, const std::str
 }
 
 StatusOr<Manifest> DataClient::GetManifest(const std::string& name_or_id) {
-  httplib::Result r;
-  RETURN_IF_ERROR(Retrying<Status>([&] {
-    r = http_->Get("/datasets/" + name_or_id);
-    return FromResponse(r, "dataset '" + name_or_id + "' at " + where_);
+  ASSIGN_OR_RETURN(std::string body, Retrying<StatusOr<std::string>>([&]() -> StatusOr<std::string> {
+    auto r = http_->Get("/datasets/" + name_or_id);
+    RETURN_IF_ERROR(FromResponse(r, "dataset '" + name_or_id + "' at " + where_));
+    return std::move(r->body);
   }));
-  return ParseManifest(r->body);  // checks the Merkle root
+  return ParseManifest(body);  // checks the Merkle root
 }
 
 StatusOr<std::string> DataClient::ListJson() {

@@ -153,10 +153,16 @@ TEST_F(DataPlane, UploadRegisterFetchVerifyAndCache) {
   EXPECT_TRUE(worker.GetBlob(got->splits[0].chunks[1].hash).ok());
   EXPECT_EQ(worker.cache_hits(), 1u);
   EXPECT_EQ(worker.bytes_fetched(), built->chunks[1].size());
-  // A registry reopened from disk still knows the name.
-  auto reopened = DatasetRegistry::Open(dir_path_ + "/coord", log_);
+  // A registry rebuilt from the ledger (a restart) knows the name again, and
+  // finds its manifest by the hash the entry names.
+  auto reopened = DatasetRegistry::Open(dir_path_ + "/coord");
   ASSERT_TRUE(reopened.ok());
-  EXPECT_TRUE((*reopened)->Find("shakespeare").ok());
+  EXPECT_EQ((*reopened)->Find("shakespeare").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE((*reopened)->Rebuild(log_->store()).ok());
+  ASSERT_TRUE((*reopened)->Find("shakespeare").ok());
+  auto manifest = (*reopened)->LoadManifest("shakespeare");
+  ASSERT_TRUE(manifest.ok()) << manifest.status();
+  EXPECT_EQ(DatasetId(*manifest), DatasetId(m));
 }
 
 TEST_F(DataPlane, MalformedRequestsGetClearErrors) {

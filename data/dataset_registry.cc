@@ -1,25 +1,11 @@
 #include "data/dataset_registry.h"
 
-#include <nlohmann/json.hpp>
-
-#include <filesystem>
-
 #include "ledger/entry.h"
 #include "runtime/base/encoding.h"
-#include "runtime/base/files.h"
+#include "runtime/crypto/sha256.h"
 
 namespace cairn::data {
-namespace {
 
-StatusOr<Sha256Digest> DigestFromHex(const std::string& hex) {
-  auto raw = HexDecode(hex);
-  if (!raw.ok() || raw->size() != 32) return InvalidArgumentError("not a 64-digit hex hash: " + hex);
-  Sha256Digest d;
-  std::copy(raw->begin(), raw->end(), d.begin());
-  return d;
-}
-
-}  // namespace
 
 StatusOr<std::string> SignDatasetRegistration(const Ed25519PrivateKey& contributor, const Manifest& m,
                                               int64_t timestamp_unix_millis) {
@@ -34,40 +20,36 @@ StatusOr<std::string> SignDatasetRegistration(const Ed25519PrivateKey& contribut
     d.setSamples(m.TotalSamples());
     d.setLicense(m.license);
     d.setPricePer1kSamplesMicros(m.price_per_1k_micros);
+    d.setManifestHash(ledger::AsData(Sha256Bytes(ManifestToJson(m))));
   });
 }
 
-StatusOr<std::unique_ptr<DatasetRegistry>> DatasetRegistry::Open(const std::string& dir, ledger::Log* log) {
+StatusOr<std::unique_ptr<DatasetRegistry>> DatasetRegistry::Open(const std::string& dir) {
   ASSIGN_OR_RETURN(BlobStore blobs, BlobStore::Open(dir + "/blobs"));
-  std::unique_ptr<DatasetRegistry> r(new DatasetRegistry(std::move(blobs), dir + "/datasets.json", log));
-  if (std::filesystem::exists(r->index_path_)) {
-    ASSIGN_OR_RETURN(std::string text, ReadFileToString(r->index_path_));
-    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_array()) return DataLossError(r->index_path_ + " is not a JSON array");
-    MutexLock lock(&r->mu_);
-    for (const auto& e : j) {
-      RegisteredDataset d;
-      d.name = e.value("name", "");
-      ASSIGN_OR_RETURN(d.id, DigestFromHex(e.value("id", "")));
-      ASSIGN_OR_RETURN(d.manifest_hash, DigestFromHex(e.value("manifest", "")));
-      auto contributor = HexDecode(e.value("contributor", ""));
-      if (!contributor.ok()) return DataLossError(r->index_path_ + ": bad contributor");
-      d.contributor = *contributor;
-      d.ledger_index = e.value("ledger_index", uint64_t{0});
-      r->by_name_[d.name] = d;
-    }
-  }
-  return r;
+  return std::unique_ptr<DatasetRegistry>(new DatasetRegistry(std::move(blobs)));
 }
 
-Status DatasetRegistry::SaveIndex() const {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& [name, d] : by_name_) {
-    j.push_back({{"name", d.name}, {"id", HexEncode(DigestView(d.id))},
-                 {"manifest", HexEncode(DigestView(d.manifest_hash))}, {"contributor", HexEncode(d.contributor)},
-                 {"ledger_index", d.ledger_index}});
+void DatasetRegistry::ApplyCommitted(uint64_t index, std::string_view entry) {
+  auto reader = ledger::EntryReader::Open(entry);
+  if (!reader.ok()) return;
+  auto body = reader->root().getBody();
+  if (body.which() != ledger::schema::LedgerEntry::Body::DATASET_REGISTERED) return;
+  auto d = body.getDatasetRegistered();
+  auto id = DigestFromBytes(ledger::FromData(d.getDatasetId()));
+  auto manifest = DigestFromBytes(ledger::FromData(d.getManifestHash()));
+  if (!id.ok() || !manifest.ok()) return;  // registered before manifests were named: not indexable
+  RegisteredDataset r{d.getName().cStr(), *id, *manifest, ledger::FromData(reader->root().getActor()), index};
+  MutexLock lock(&mu_);
+  by_name_.emplace(r.name, std::move(r));
+}
+
+Status DatasetRegistry::Rebuild(const ledger::LedgerStore& store) {
+  ASSIGN_OR_RETURN(uint64_t size, store.Size());
+  for (uint64_t first = 0; first < size; first += 4096) {
+    ASSIGN_OR_RETURN(auto entries, store.Entries(first, 4096));
+    for (size_t i = 0; i < entries.size(); ++i) ApplyCommitted(first + i, entries[i]);
   }
-  return WriteFileAtomically(index_path_, j.dump(1));
+  return OkStatus();
 }
 
 StatusOr<RegisteredDataset> DatasetRegistry::Register(const Manifest& manifest, const std::string& entry) {
@@ -93,6 +75,12 @@ StatusOr<RegisteredDataset> DatasetRegistry::Register(const Manifest& manifest, 
   if (body.getPricePer1kSamplesMicros() != manifest.price_per_1k_micros) {
     return InvalidArgumentError("entry.pricePer1kSamplesMicros differs from the manifest's");
   }
+  const std::string manifest_json = ManifestToJson(manifest);
+  if (ledger::FromData(body.getManifestHash()) != Sha256Bytes(manifest_json)) {
+    return InvalidArgumentError("entry.manifestHash is not the SHA-256 of the manifest");
+  }
+  if (log_ == nullptr) return FailedPreconditionError("the registry has no ledger to register in");
+  MutexLock registering(&register_mu_);
   if (manifest.name.empty() || manifest.name.size() > 63) return InvalidArgumentError("dataset name must be 1-63 characters");
   {
     MutexLock lock(&mu_);
@@ -111,13 +99,10 @@ StatusOr<RegisteredDataset> DatasetRegistry::Register(const Manifest& manifest, 
       }
     }
   }
-  ASSIGN_OR_RETURN(Sha256Digest manifest_hash, blobs_.Put(ManifestToJson(manifest)));
+  ASSIGN_OR_RETURN(Sha256Digest manifest_hash, blobs_.Put(manifest_json));
   ASSIGN_OR_RETURN(uint64_t index, log_->Append(entry));
-  RegisteredDataset d{manifest.name, id, manifest_hash, header.actor, index};
-  MutexLock lock(&mu_);
-  by_name_[d.name] = d;
-  RETURN_IF_ERROR(SaveIndex());
-  return d;
+  ApplyCommitted(index, entry);  // durable now; a no-op if the log's on_commit already indexed it
+  return RegisteredDataset{manifest.name, id, manifest_hash, header.actor, index};
 }
 
 StatusOr<RegisteredDataset> DatasetRegistry::Find(const std::string& key) const {

@@ -1,9 +1,11 @@
 // The coordinator's dataset registry: the blob store holding chunks and
 // manifests, and the index of registered names. Registration checks a
 // contributor's signed datasetRegistered entry against the manifest (same
-// id, name, format, sizes), checks every chunk is already uploaded, appends
-// the entry to the ledger, and only then indexes the name. The index
-// (DIR/datasets.json) is rewritten atomically; the ledger stays the record.
+// id, name, format, sizes, manifest hash), checks every chunk is already
+// uploaded and appends the entry to the ledger. The index is a view of the
+// ledger: ApplyCommitted() is fed every committed entry in log order (at
+// start by a replay, then by the log's on_commit), so it is rebuilt from the
+// ledger on every start and never holds a registration the ledger lost.
 // Thread safety: all methods may be called from any thread.
 #ifndef CAIRN_DATA_DATASET_REGISTRY_H_
 #define CAIRN_DATA_DATASET_REGISTRY_H_
@@ -27,14 +29,23 @@ struct RegisteredDataset {
   uint64_t ledger_index = 0;
 };
 
-// The datasetRegistered entry for `m`, signed by its contributor.
+// The datasetRegistered entry for `m`, signed by its contributor. It names
+// the manifest by hash (of ManifestToJson(m)), so the index can be rebuilt
+// from the ledger.
 StatusOr<std::string> SignDatasetRegistration(const Ed25519PrivateKey& contributor, const Manifest& m,
                                               int64_t timestamp_unix_millis);
 
 class DatasetRegistry {
  public:
-  // `dir` holds blobs/ and datasets.json; `log` outlives the registry.
-  static StatusOr<std::unique_ptr<DatasetRegistry>> Open(const std::string& dir, ledger::Log* log);
+  // `dir` holds blobs/. Register() needs SetLedger() first.
+  static StatusOr<std::unique_ptr<DatasetRegistry>> Open(const std::string& dir);
+  // The log registrations are appended to; it outlives the registry.
+  void SetLedger(ledger::Log* log) { log_ = log; }
+  // A committed ledger entry, in log order; datasetRegistered ones are
+  // indexed (the first registration of a name keeps it).
+  void ApplyCommitted(uint64_t index, std::string_view entry);
+  // Indexes every entry `store` holds (what a restart does).
+  Status Rebuild(const ledger::LedgerStore& store);
 
   BlobStore& blobs() { return blobs_; }
 
@@ -51,13 +62,11 @@ class DatasetRegistry {
   std::vector<RegisteredDataset> List() const;
 
  private:
-  DatasetRegistry(BlobStore blobs, std::string index_path, ledger::Log* log)
-      : blobs_(std::move(blobs)), index_path_(std::move(index_path)), log_(log) {}
-  Status SaveIndex() const EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  explicit DatasetRegistry(BlobStore blobs) : blobs_(std::move(blobs)) {}
 
   BlobStore blobs_;
-  const std::string index_path_;
-  ledger::Log* const log_;
+  ledger::Log* log_ = nullptr;
+  Mutex register_mu_;  // one registration at a time: the name check and the append are one step
   mutable Mutex mu_;
   std::map<std::string, RegisteredDataset> by_name_ GUARDED_BY(mu_);
 };

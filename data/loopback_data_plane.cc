@@ -26,9 +26,10 @@ LoopbackDataPlane::LoopbackDataPlane() {
   auto log = ledger::OpenDataDir(dir_.path() + "/ledger");
   Check(log.status(), "open ledger");
   log_ = std::move(*log);
-  auto reg = DatasetRegistry::Open(dir_.path() + "/coord", log_.get());
+  auto reg = DatasetRegistry::Open(dir_.path() + "/coord");
   Check(reg.status(), "open registry");
   registry_ = std::move(*reg);
+  registry_->SetLedger(log_.get());
   InstallDataApi(&server_, registry_.get());
   port_ = server_.bind_to_any_port("127.0.0.1");
   thread_ = std::thread([this] { server_.listen_after_bind(); });

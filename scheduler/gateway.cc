@@ -57,7 +57,9 @@ namespace {
 std::vector<double> LatencyBounds() { return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}; }
 }  // namespace
 
-Gateway::Gateway() : openai_latency_(LatencyBounds()), kserve_latency_(LatencyBounds()) {}
+Gateway::Gateway() : Gateway(GatewayOptions{}) {}
+Gateway::Gateway(GatewayOptions options)
+    : options_(options), openai_latency_(LatencyBounds()), kserve_latency_(LatencyBounds()) {}
 
 void Gateway::SetAccounting(Authenticator authenticate, CreditsOf credits) {
   authenticate_ = std::move(authenticate);
@@ -137,7 +139,7 @@ void Gateway::Charge(const Upstream* u, const std::string& consumer, uint64_t to
   if (!u) return;
   const uint64_t charge = ChargeFor(tokens, u->info.per_request_micros, u->info.per_1k_tokens_micros);
   const uint64_t worker = charge * u->info.worker_share_bps / 10000;
-  meter_.Record(u->info.model_hash, consumer, u->info.worker_key, tokens, charge, worker, Clock::System()->NowUnixMillis());
+  meter_.Record(u->info.model_hash, consumer, u->info.worker_key, tokens, charge, worker, options_.clock->NowUnixMillis());
 }
 Gateway::~Gateway() = default;
 
@@ -164,6 +166,15 @@ void Gateway::RemoveJob(const std::string& job_id) {
   MutexLock l(&mu_);
   for (auto& [model, list] : models_) {
     list.erase(std::remove_if(list.begin(), list.end(), [&](const auto& e) { return e->info.job_id == job_id; }), list.end());
+  }
+}
+
+void Gateway::RemoveReplica(const std::string& job_id, const std::string& worker_id) {
+  MutexLock l(&mu_);
+  for (auto& [model, list] : models_) {
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [&](const auto& e) { return e->info.job_id == job_id && e->info.worker_id == worker_id; }),
+               list.end());
   }
 }
 

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/base/clock.h"
 #include "runtime/base/histogram.h"
 #include "runtime/base/mutex.h"
 #include "runtime/base/statusor.h"
@@ -52,13 +53,20 @@ struct GatewayStats {
   uint64_t requests = 0, errors = 0, retries = 0, replicas_dropped = 0;
 };
 
+struct GatewayOptions {
+  const Clock* clock = Clock::System();  // request timestamps for metering
+};
+
 class Gateway {
  public:
   Gateway();
+  explicit Gateway(GatewayOptions options);
   ~Gateway();
   void AddReplica(const ReplicaInfo& replica);
   void RemoveWorker(const std::string& worker_id);
   void RemoveJob(const std::string& job_id);
+  // The replica `worker_id` serves for `job_id`, if any.
+  void RemoveReplica(const std::string& job_id, const std::string& worker_id);
   std::vector<ReplicaInfo> Replicas() const;
   // Registers the routes on the coordinator's HTTP server, and sets it up for
   // many kept-alive connections (thread pool, keep-alive, TCP_NODELAY).
@@ -94,6 +102,7 @@ class Gateway {
   void Charge(const Upstream* u, const std::string& consumer, uint64_t tokens, uint64_t held);
   void Observe(Api api, int status, double seconds);
 
+  GatewayOptions options_;
   mutable Mutex mu_;
   std::map<std::string, std::vector<std::shared_ptr<Upstream>>> models_ GUARDED_BY(mu_);
   Authenticator authenticate_;

@@ -46,7 +46,9 @@ StatusOr<std::string> ReceiptSigner::CheckpointCommitted(uint64_t round, const S
 
 StatusOr<std::string> ReceiptSigner::ModelRegistered(const ModelRegistration& model) const {
   std::string author;
-  if (!model.author_hex.empty()) ASSIGN_OR_RETURN(author, DecodeAccount(model.author_hex));
+  if (!model.author_hex.empty()) {
+    ASSIGN_OR_RETURN(author, DecodeAccount(model.author_hex));
+  }
   std::map<std::string, uint32_t> shares;
   for (const auto& [hex, bp] : model.shares) {
     ASSIGN_OR_RETURN(std::string account, DecodeAccount(hex));

@@ -19,9 +19,9 @@ Clock* Clock::System() {
 
 int64_t SystemClock::NowUnixNanos() const { return ReadClock(CLOCK_REALTIME); }
 int64_t SystemClock::MonotonicNanos() const { return ReadClock(CLOCK_MONOTONIC); }
-void SystemClock::SleepFor(Duration d) { std::this_thread::sleep_for(d); }
+void SystemClock::SleepFor(Duration d) const { std::this_thread::sleep_for(d); }
 
-void FakeClock::Advance(Duration d) {
+void FakeClock::AdvanceBy(Duration d) const {
   if (d.count() <= 0) return;
   unix_nanos_.fetch_add(d.count());
   mono_nanos_.fetch_add(d.count());

@@ -25,7 +25,7 @@ class Clock {
   // Nanoseconds from an arbitrary fixed origin; never decreases.
   virtual int64_t MonotonicNanos() const = 0;
   // Blocks the calling thread for `d` (a fake clock advances instead).
-  virtual void SleepFor(Duration d) = 0;
+  virtual void SleepFor(Duration d) const = 0;
 
   int64_t NowUnixMillis() const { return NowUnixNanos() / 1'000'000; }
 
@@ -38,7 +38,7 @@ class SystemClock final : public Clock {
  public:
   int64_t NowUnixNanos() const override;
   int64_t MonotonicNanos() const override;
-  void SleepFor(Duration d) override;
+  void SleepFor(Duration d) const override;
 };
 
 // Time that moves only when told to. SleepFor advances it immediately, so
@@ -49,15 +49,17 @@ class FakeClock final : public Clock {
       : unix_nanos_(start_unix_nanos) {}
   int64_t NowUnixNanos() const override { return unix_nanos_.load(); }
   int64_t MonotonicNanos() const override { return mono_nanos_.load(); }
-  void SleepFor(Duration d) override { Advance(d); }
+  void SleepFor(Duration d) const override { AdvanceBy(d); }
   // Moves both clocks forward by `d` (negative durations are ignored).
-  void Advance(Duration d);
+  void Advance(Duration d) { AdvanceBy(d); }
   // Sets wall time (may go backwards, as NTP can); monotonic time is unchanged.
   void SetUnixNanos(int64_t t) { unix_nanos_.store(t); }
 
  private:
-  std::atomic<int64_t> unix_nanos_;
-  std::atomic<int64_t> mono_nanos_{0};
+  void AdvanceBy(Duration d) const;
+  // Mutable: time passes for a const Clock too (SleepFor).
+  mutable std::atomic<int64_t> unix_nanos_;
+  mutable std::atomic<int64_t> mono_nanos_{0};
 };
 
 }  // namespace cairn

@@ -103,7 +103,7 @@ TEST(Codec, RejectsTruncatedTrailingAndOversized) {
   auto trailing = Decode<WorkerHello>(bytes + std::string(8, '\0'));
   ASSERT_FALSE(trailing.ok());
   EXPECT_NE(trailing.status().message().find("trailing"), std::string::npos);
-  auto big = Decode<Heartbeat>(std::string(1024, '\0'));
+  auto big = Decode<Heartbeat>(std::string(64 * 1024, '\0'));
   EXPECT_EQ(big.status().code(), StatusCode::kOutOfRange);
 }
 

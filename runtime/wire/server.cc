@@ -51,7 +51,7 @@ Status WireServer::Run() {
 
 StatusOr<bool> WireServer::ServeOnce(int timeout_ms) {
   if (tick_ && tick_interval_ms_ > 0) {
-    int64_t now = Clock::System()->MonotonicNanos() / 1'000'000;
+    int64_t now = options_.clock->MonotonicNanos() / 1'000'000;
     if (now >= next_tick_) {
       tick_();
       next_tick_ = now + tick_interval_ms_;

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 
+#include "runtime/base/clock.h"
 #include "runtime/wire/codec.h"
 #include "runtime/wire/context.h"
 #include "runtime/wire/socket.h"
@@ -34,6 +35,7 @@ struct ServerOptions {
   CurveKeyPair keys;                        // the server's CURVE identity
   int64_t max_message_bytes = 4 << 20;      // ZMQ_MAXMSGSIZE per frame
   int high_water_mark = 10000;              // messages queued per peer
+  const Clock* clock = Clock::System();     // times OnTick (a fake clock: ticks as it advances)
 };
 
 // Who sent a message: the ROUTER routing id of the connection and what the

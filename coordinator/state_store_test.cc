@@ -1,4 +1,4 @@
-#include "coordinator/job_store.h"
+#include "coordinator/state_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -8,15 +8,15 @@
 namespace cairn::coordinator {
 namespace {
 
-TEST(JobStore, JobsAndLogsSurviveReopen) {
-  ScopedTempDir dir("cairn-jobstore");
+TEST(StateStore, JobsAndLogsSurviveReopen) {
+  ScopedTempDir dir("cairn-statestore");
   std::string path = dir.path() + "/state.db";
   std::string yaml = "name: bench\nkind: benchmark\nresources: {workers: 2}\n";
   {
-    auto store = JobStore::Open(path).value();
+    auto store = StateStore::Open(path).value();
     JobRecord j;
     j.id = "bench-abc";
-    j.spec = ParseJobSpec(yaml, "x").value();
+    j.spec = jobspec::ParseJobSpec(yaml, "x").value();
     j.sequence = 7;
     j.state = JobState::kRunning;
     j.attempt = 2;
@@ -29,7 +29,7 @@ TEST(JobStore, JobsAndLogsSurviveReopen) {
     ASSERT_TRUE(store->AppendLog("bench-abc", "first").ok());
     ASSERT_TRUE(store->AppendLog("bench-abc", "second").ok());
   }
-  auto store = JobStore::Open(path).value();
+  auto store = StateStore::Open(path).value();
   auto jobs = store->LoadJobs().value();
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0].record.id, "bench-abc");
@@ -42,14 +42,14 @@ TEST(JobStore, JobsAndLogsSurviveReopen) {
   EXPECT_TRUE(store->LoadLog("nope").value().empty());
 }
 
-TEST(JobStore, RefusesForeignDatabases) {
-  ScopedTempDir dir("cairn-jobstore");
+TEST(StateStore, RefusesForeignDatabases) {
+  ScopedTempDir dir("cairn-statestore");
   std::string path = dir.path() + "/other.db";
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t (x)", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
-  EXPECT_EQ(JobStore::Open(path).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(StateStore::Open(path).status().code(), StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -1,0 +1,153 @@
+// The client verbs on the bus (`cairn submit`, `jobs`, `status`, `logs`,
+// `cancel`, `workers`).
+#include <openssl/rand.h>
+
+#include "coordinator/coordinator.h"
+#include "runtime/base/encoding.h"
+#include "runtime/base/log.h"
+#include "runtime/crypto/sha256.h"
+
+namespace cairn::coordinator {
+namespace {
+
+using wire::ClientReply;
+using wire::ErrorReply;
+using wire::HandlerResult;
+using wire::MakeOutgoing;
+
+wire::Outgoing ReplyOf(uint64_t id, decltype(ClientReply::body) body) { return MakeOutgoing(ClientReply{id, std::move(body)}); }
+HandlerResult Reply(uint64_t id, decltype(ClientReply::body) body) {
+  return std::optional<wire::Outgoing>(ReplyOf(id, std::move(body)));
+}
+HandlerResult ErrorFor(uint64_t id, const Status& s) {
+  return Reply(id, ErrorReply{static_cast<uint16_t>(s.code()), s.message(), id});
+}
+
+std::string RandomSuffix() {
+  unsigned char b[3];
+  RAND_bytes(b, sizeof(b));
+  return HexEncode(std::string_view(reinterpret_cast<char*>(b), sizeof(b)));
+}
+
+}  // namespace
+
+wire::JobInfo Coordinator::Info(const scheduler::JobRecord& j) const {
+  wire::JobInfo info;
+  info.id = j.id;
+  info.name = j.spec.name;
+  info.kind = JobKindName(j.spec.kind);
+  info.state = JobStateName(j.state);
+  info.attempt = j.attempt;
+  info.retries = j.retries_used;
+  info.workers_wanted = j.spec.workers;
+  info.workers = j.workers;
+  info.message = j.message.substr(0, wire::kMaxErrorMessageBytes);
+  info.submitter = j.submitter;
+  info.submitted_unix_millis = j.submitted_unix_ms;
+  return info;
+}
+
+// The job is kept (state.db) first, then its jobSubmitted entry appended;
+// the reply goes out once that is durable. A submission the ledger refuses
+// fails the job and answers the error.
+HandlerResult Coordinator::OnSubmit(const wire::Peer& peer, uint64_t rid, const wire::SubmitBody& sub) {
+  auto spec = jobspec::ParseJobSpec(sub.spec, sub.source.empty() ? "job.yaml" : sub.source);
+  if (!spec.ok()) return ErrorFor(rid, spec.status());
+  RETURN_IF_ERROR(log_->health());  // stopped: refuse before anything is kept
+  const std::string submitter = base_->IdentityOf(peer);
+  auto id = cluster_->Submit(*spec, submitter, spec->name + "-" + RandomSuffix());
+  if (!id.ok()) return ErrorFor(rid, id.status());
+  spec_text_[*id] = sub.spec;
+  PersistDirty();
+  const std::string job_id = *id;
+  const std::string routing = peer.routing_id;
+  const std::string spec_hash = Sha256Bytes(sub.spec);
+  Log(job_id, "submitted by " + submitter + " (" + std::to_string(spec->workers) + " " + JobKindName(spec->kind) +
+                  " workers wanted)");
+  Status recorded = Record(
+      [&](ledger::schema::LedgerEntry::Body::Builder b) {
+        auto j = b.initJobSubmitted();
+        j.setJobId(job_id);
+        j.setSpecHash(ledger::AsData(spec_hash));
+      },
+      [this, job_id, rid, routing](StatusOr<uint64_t> index) {
+        if (index.ok()) {
+          (void)server_->SendTo(routing, ReplyOf(rid, wire::SubmittedBody{job_id}));
+          return;
+        }
+        Apply(cluster_->Cancel(job_id).value_or(std::vector<ClusterEvent>{}));
+        Log(job_id, "not accepted: the ledger did not record the submission: " + index.status().ToString());
+        PersistDirty();
+        (void)server_->SendTo(routing, ReplyOf(rid, ErrorReply{static_cast<uint16_t>(index.status().code()),
+                                                               index.status().message(), rid}));
+      });
+  if (!recorded.ok()) {
+    Apply(cluster_->Cancel(job_id).value_or(std::vector<ClusterEvent>{}));
+    PersistDirty();
+    return ErrorFor(rid, recorded);
+  }
+  return std::optional<wire::Outgoing>();  // answered once durable
+}
+
+HandlerResult Coordinator::OnClient(const wire::Peer& peer, const wire::ClientRequest& req) {
+  uint64_t rid = req.request_id;
+  if (const auto* sub = std::get_if<wire::SubmitBody>(&req.body)) {
+    auto r = OnSubmit(peer, rid, *sub);
+    if (!r.ok()) return ErrorFor(rid, r.status());
+    return r;
+  }
+  if (std::holds_alternative<wire::ListJobsBody>(req.body)) {
+    wire::JobsBody body;
+    for (const auto& [id, j] : cluster_->jobs()) body.jobs.push_back(Info(j));
+    if (body.jobs.size() > wire::kMaxListItems) body.jobs.erase(body.jobs.begin(), body.jobs.end() - wire::kMaxListItems);
+    return Reply(rid, std::move(body));
+  }
+  if (const auto* st = std::get_if<wire::JobStatusBody>(&req.body)) {
+    auto j = cluster_->Job(st->job_id);
+    if (!j.ok()) return ErrorFor(rid, j.status());
+    return Reply(rid, Info(*j));
+  }
+  if (const auto* lq = std::get_if<wire::JobLogsBody>(&req.body)) {
+    auto j = cluster_->Job(lq->job_id);
+    if (!j.ok()) return ErrorFor(rid, j.status());
+    wire::LogsChunk chunk;
+    const auto& lines = logs_[lq->job_id];
+    for (uint64_t i = lq->from_line; i < lines.size() && chunk.lines.size() < 1000; ++i) {
+      chunk.lines.push_back(lines[i].substr(0, wire::kMaxLogLineBytes));
+    }
+    chunk.next_line = lq->from_line + chunk.lines.size();
+    chunk.finished = (j->state != JobState::kQueued && j->state != JobState::kRunning) && chunk.next_line >= lines.size();
+    return Reply(rid, std::move(chunk));
+  }
+  if (const auto* c = std::get_if<wire::CancelBody>(&req.body)) {
+    auto events = cluster_->Cancel(c->job_id);
+    if (!events.ok()) return ErrorFor(rid, events.status());
+    gateway_->RemoveJob(c->job_id);
+    Apply(std::move(*events));
+    Log(c->job_id, "cancelled by " + base_->IdentityOf(peer));
+    PersistDirty();
+    return Reply(rid, wire::CancelledBody{c->job_id});
+  }
+  if (std::holds_alternative<wire::ListWorkersBody>(req.body)) {
+    wire::WorkersBody body;
+    const int64_t now = options_.clock->MonotonicNanos() / 1'000'000;
+    for (const auto& [id, w] : cluster_->workers()) {
+      wire::WorkerInfo info;
+      info.id = id;
+      info.name = name_by_worker_[id];
+      info.region = w.state.region;
+      info.device = w.state.device == scheduler::Device::kCuda ? "cuda" : "cpu";
+      info.alive = w.alive;
+      info.slots = w.state.free_slots;
+      info.used = static_cast<uint32_t>(w.jobs.size());
+      info.tflops = w.state.tflops;
+      info.price_per_hour_micros = w.state.price_per_hour_micros;
+      info.last_seen_millis_ago = now - w.last_seen_mono_ms;
+      body.workers.push_back(std::move(info));
+    }
+    return Reply(rid, std::move(body));
+  }
+  return ErrorFor(rid, UnimplementedError("unknown request"));
+}
+
+}  // namespace cairn::coordinator

@@ -1,0 +1,118 @@
+#include "coordinator/ledger_view.h"
+
+#include "ledger/entry.h"
+#include "runtime/crypto/sha256.h"
+
+namespace cairn::coordinator {
+
+void LedgerView::Apply(uint64_t index, std::string_view entry) {
+  auto reader = ledger::EntryReader::Open(entry);
+  const std::string hash = Sha256Bytes(entry);
+  MutexLock lock(&mu_);
+  applied_ = index + 1;
+  hashes_.insert(hash);
+  if (!reader.ok()) return;
+  auto root = reader->root();
+  const std::string actor = ledger::FromData(root.getActor());
+  auto body = root.getBody();
+  using B = ledger::schema::LedgerEntry::Body;
+  switch (body.which()) {
+    case B::JOB_SUBMITTED:
+      submitted_.insert(body.getJobSubmitted().getJobId().cStr());
+      break;
+    case B::JOB_PLACED: {
+      auto p = body.getJobPlaced();
+      for (auto w : p.getWorkers()) placed_.insert({p.getJobId().cStr(), p.getAttempt(), ledger::FromData(w.getWorker())});
+      break;
+    }
+    case B::STEP_RECEIPT: {
+      auto r = body.getStepReceipt();
+      const std::string job = r.getJobId().cStr();
+      receipts_.emplace(ReceiptId{job, r.getAttempt(), r.getRound(), actor}, hash);
+      JobProgress& p = progress_[job];
+      p.round = std::max<uint64_t>(p.round, r.getRound());
+      p.loss = r.getLoss();
+      for (auto u : r.getConsumed()) p.samples += u.getSamples();
+      ++p.receipts;
+      break;
+    }
+    case B::CHECKPOINT_COMMITTED: {
+      auto c = body.getCheckpointCommitted();
+      CheckpointRef ref{c.getRound(), c.getAttempt(), ledger::FromData(c.getBlobHash())};
+      auto [it, fresh] = checkpoints_.emplace(c.getJobId().cStr(), ref);
+      // The furthest one wins; a late copy from an older attempt never
+      // moves a job's resume point back.
+      if (!fresh && std::make_pair(ref.round, ref.attempt) >= std::make_pair(it->second.round, it->second.attempt)) {
+        it->second = ref;
+      }
+      break;
+    }
+    case B::MODEL_REGISTERED: {
+      auto m = body.getModelRegistered();
+      ModelRef ref{m.getName().cStr(), ledger::FromData(m.getModelHash()), m.getJobId().cStr(),
+                   m.getAuthor().size() == 32 ? ledger::FromData(m.getAuthor()) : actor, {},
+                   ledger::FromData(m.getParentModel()), m.getLicense().cStr(), index};
+      for (auto d : m.getDatasets()) ref.datasets.push_back(ledger::FromData(d));
+      models_[ref.name] = std::move(ref);  // a later registration under a name replaces the earlier
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+uint64_t LedgerView::applied() const {
+  MutexLock lock(&mu_);
+  return applied_;
+}
+
+bool LedgerView::Contains(std::string_view entry) const {
+  const std::string hash = Sha256Bytes(entry);
+  MutexLock lock(&mu_);
+  return hashes_.count(hash) > 0;
+}
+
+std::optional<std::string> LedgerView::Receipt(const ReceiptId& id) const {
+  MutexLock lock(&mu_);
+  auto it = receipts_.find(id);
+  if (it == receipts_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool LedgerView::Submitted(const std::string& job_id) const {
+  MutexLock lock(&mu_);
+  return submitted_.count(job_id) > 0;
+}
+
+bool LedgerView::Placed(const std::string& job_id, uint32_t attempt, const std::string& worker_key) const {
+  MutexLock lock(&mu_);
+  return placed_.count({job_id, attempt, worker_key}) > 0;
+}
+
+std::optional<CheckpointRef> LedgerView::Checkpoint(const std::string& job_id) const {
+  MutexLock lock(&mu_);
+  auto it = checkpoints_.find(job_id);
+  if (it == checkpoints_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<ModelRef> LedgerView::Model(const std::string& name) const {
+  MutexLock lock(&mu_);
+  auto it = models_.find(name);
+  if (it == models_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<ModelRef> LedgerView::Models() const {
+  MutexLock lock(&mu_);
+  std::vector<ModelRef> out;
+  for (const auto& [name, m] : models_) out.push_back(m);
+  return out;
+}
+
+std::map<std::string, JobProgress> LedgerView::Progress() const {
+  MutexLock lock(&mu_);
+  return progress_;
+}
+
+}  // namespace cairn::coordinator

@@ -1,0 +1,90 @@
+// LedgerView: what the coordinator looks up in its ledger, kept current
+// from committed entries only — replayed from the whole log at start, then
+// fed by the log's on_commit hook in log order (ledger/log.h). Nothing
+// here changes before an entry is durable, and all of it is rebuilt from
+// the ledger on every start, so it never drifts from the record:
+//  - every entry's hash, and each step receipt's identity (job, attempt,
+//    round, signer): how a resent receipt is recognised and acknowledged
+//    without a second entry (at-least-once delivery, applied exactly once);
+//  - placements: which worker keys were placed on which (job, attempt);
+//  - each job's latest checkpoint (where a requeued job resumes) and each
+//    registered model by name (what `cairn models pull` and serving load);
+//  - training progress per job (for /metrics).
+// Thread safety: all methods may be called from any thread.
+#ifndef CAIRN_COORDINATOR_LEDGER_VIEW_H_
+#define CAIRN_COORDINATOR_LEDGER_VIEW_H_
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "runtime/base/mutex.h"
+#include "runtime/base/statusor.h"
+
+namespace cairn::coordinator {
+
+struct CheckpointRef {
+  uint64_t round = 0;
+  uint32_t attempt = 0;
+  std::string blob;  // SHA-256, raw
+};
+
+struct ModelRef {
+  std::string name;
+  std::string blob;          // SHA-256 of the TorchScript file, raw
+  std::string job_id;
+  std::string author;        // royalties' payee (raw key); the signer when the entry names none
+  std::vector<std::string> datasets;  // ids, raw
+  std::string parent;        // model hash, raw ("" for none)
+  std::string license;
+  uint64_t ledger_index = 0;
+};
+
+struct JobProgress {
+  uint64_t round = 0, samples = 0, receipts = 0;
+  double loss = 0;
+};
+
+// A step receipt's identity: at most one per (job, attempt, round, signer).
+using ReceiptId = std::tuple<std::string, uint32_t, uint64_t, std::string>;
+
+class LedgerView {
+ public:
+  // Applies the committed entry at `index` (indices increase). Entries that
+  // do not decode are ignored (the log validated them on the way in).
+  void Apply(uint64_t index, std::string_view entry);
+  uint64_t applied() const;
+
+  // Whether an entry with exactly these bytes is in the ledger.
+  bool Contains(std::string_view entry) const;
+  // The hash (SHA-256 of the bytes) of the receipt with this identity.
+  std::optional<std::string> Receipt(const ReceiptId& id) const;
+  // Whether the job's jobSubmitted entry is in the ledger.
+  bool Submitted(const std::string& job_id) const;
+  // Whether `worker_key` was placed on (job, attempt) by a jobPlaced entry.
+  bool Placed(const std::string& job_id, uint32_t attempt, const std::string& worker_key) const;
+
+  std::optional<CheckpointRef> Checkpoint(const std::string& job_id) const;
+  std::optional<ModelRef> Model(const std::string& name) const;
+  std::vector<ModelRef> Models() const;
+  std::map<std::string, JobProgress> Progress() const;
+
+ private:
+  mutable Mutex mu_;
+  uint64_t applied_ GUARDED_BY(mu_) = 0;
+  std::set<std::string> hashes_ GUARDED_BY(mu_);
+  std::map<ReceiptId, std::string> receipts_ GUARDED_BY(mu_);
+  std::set<std::string> submitted_ GUARDED_BY(mu_);
+  std::set<std::tuple<std::string, uint32_t, std::string>> placed_ GUARDED_BY(mu_);
+  std::map<std::string, CheckpointRef> checkpoints_ GUARDED_BY(mu_);
+  std::map<std::string, ModelRef> models_ GUARDED_BY(mu_);
+  std::map<std::string, JobProgress> progress_ GUARDED_BY(mu_);
+};
+
+}  // namespace cairn::coordinator
+
+#endif  // CAIRN_COORDINATOR_LEDGER_VIEW_H_
