@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <thread>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "coordinator/coordinator_server.h"
@@ -53,6 +54,12 @@ Status Run(const CoordinatorCmd& o) {
   opts.coordinator.cluster.liveness = o.liveness;
   opts.coordinator.cluster.adopt_grace_ms = static_cast<int64_t>(o.adopt_grace_seconds * 1000);
   opts.http = o.http;
+  // The rendezvous store in its own process, which outlives a crash of this
+  // one: a restarted coordinator finds training groups still meeting there.
+  opts.coordinator.rendezvous.mode = coordinator::RendezvousOptions::kDetached;
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  opts.coordinator.rendezvous.binary = n > 0 ? std::string(self, static_cast<size_t>(n)) : "cairn";
   if (!o.allow_file.empty()) {
     ASSIGN_OR_RETURN(opts.coordinator.allow, ReadAllowList(o.allow_file));
     opts.coordinator.enrollment = wire::Enrollment::kAllowList;
@@ -72,7 +79,27 @@ Status Run(const CoordinatorCmd& o) {
 
 }  // namespace
 
+struct RendezvousHostCmd {
+  std::string data_dir;
+  int port = 0;
+  int linger_seconds = 60;
+};
+
+void RegisterRendezvousHostCommand(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<RendezvousHostCmd>();
+  CLI::App* r = app.add_subcommand("rendezvous-host", "The rendezvous store a coordinator starts for itself (internal)");
+  r->group("");  // not listed in --help: the coordinator runs it
+  r->add_option("--data-dir", o->data_dir, "The coordinator's data directory")->required();
+  r->add_option("--port", o->port, "Port (0: any free port)")->capture_default_str();
+  r->add_option("--linger-seconds", o->linger_seconds, "Exit once the coordinator has been gone this long")
+      ->capture_default_str();
+  r->callback([o, exit_code] {
+    *exit_code = ReportStatus(coordinator::RunRendezvousHost(o->data_dir, o->port, o->linger_seconds));
+  });
+}
+
 void RegisterCoordinatorCommand(CLI::App& app, int* exit_code) {
+  RegisterRendezvousHostCommand(app, exit_code);
   auto o = std::make_shared<CoordinatorCmd>();
   CLI::App* c = app.add_subcommand("coordinator", "Run the coordinator: scheduler, ledger and bus for workers and clients");
   c->add_option("--data-dir", o->data_dir, "State and ledger directory (created if needed)")->required();

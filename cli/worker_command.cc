@@ -24,7 +24,6 @@ struct WorkerCmd {
   int threads = 0;
   std::string state_dir;
   std::string cache_dir;
-  int rendezvous_port = 0;
   double http_retry_seconds = 60;
 };
 
@@ -52,15 +51,14 @@ Status Run(const WorkerCmd& o) {
   wo.threads = o.threads;
   wo.state_dir = o.state_dir.empty() ? CairnHome() : o.state_dir;
   wo.cache_dir = o.cache_dir.empty() ? CairnHome() + "/cache" : o.cache_dir;
-  wo.rendezvous_port = o.rendezvous_port;
   wo.http_retry_budget_ms = static_cast<int64_t>(o.http_retry_seconds * 1000);
   if (o.measure_seconds > 0) std::fprintf(stderr, "measuring this machine for %.1f s...\n", o.measure_seconds);
   ASSIGN_OR_RETURN(auto worker, worker::Worker::Create(std::move(identity), wo));
   std::printf("worker %s ('%s') -> %s\n  devices: %zu x %s; %u task slot(s); %.3f TFLOP/s measured; %.2f credits/hour\n"
-              "  rendezvous %s; outbox %s/outbox.db (%zu record(s) to deliver)\n",
+              "  outbox %s/outbox.db (%zu record(s) to deliver)\n",
               worker->id().c_str(), wo.name.c_str(), endpoint.c_str(), worker->devices().size(),
               worker->cuda() ? "cuda" : "cpu", wo.max_tasks, worker->measured_tflops(), o.price_per_hour,
-              worker->rendezvous().c_str(), wo.state_dir.c_str(), worker->outbox().pending());
+              wo.state_dir.c_str(), worker->outbox().pending());
   std::fflush(stdout);
   std::signal(SIGINT, OnWorkerSignal);
   std::signal(SIGTERM, OnWorkerSignal);
@@ -81,8 +79,6 @@ void RegisterWorkerCommand(CLI::App& app, int* exit_code) {
   w->add_option("--threads", o->threads, "Threads per task for training (0: all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
   w->add_option("--state-dir", o->state_dir, "Where the worker keeps its outbox (default: $CAIRN_HOME)");
   w->add_option("--cache-dir", o->cache_dir, "Dataset chunk cache (default: $CAIRN_HOME/cache)");
-  w->add_option("--rendezvous-port", o->rendezvous_port, "Port of the store multi-worker jobs meet at (0: any free port)")
-      ->capture_default_str()->check(CLI::Range(0, 65535));
   w->add_option("--http-retry-seconds", o->http_retry_seconds,
                 "How long reads from the coordinator's HTTP port are retried before a task fails (Unavailable)")
       ->capture_default_str()->check(CLI::Range(0.0, 3600.0));

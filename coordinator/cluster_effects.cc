@@ -77,8 +77,9 @@ void Coordinator::SendAssign(const std::string& job_id, const std::string& worke
     Place(e, {worker}, plan->rank);
     return;
   }
+  const bool meets = plan->world > 1 && job->spec.kind == JobKind::kTrain;
   wire::TaskAssign a{job_id, job->attempt, plan->rank, plan->world, spec_text_[job_id], plan->resume_round, {},
-                     plan->rendezvous, plan->joining};
+                     meets ? ":" + std::to_string(rendezvous_->port()) : "", plan->joining};
   SendTo(worker, MakeOutgoing(a));
 }
 

@@ -41,6 +41,9 @@ StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(CoordinatorOptions opt
         },
         [balances](const std::string& account) { return balances->Available(account); });
   }
+  RendezvousOptions ro = c->options_.rendezvous;
+  if (ro.data_dir.empty()) ro.data_dir = dir;
+  ASSIGN_OR_RETURN(c->rendezvous_, RendezvousHost::Start(ro));
   RETURN_IF_ERROR(c->RestoreJobs());
   c->InstallHandlers();
   Coordinator* self = c.get();
@@ -132,6 +135,7 @@ void Coordinator::InstallHandlers() {
 Coordinator::~Coordinator() {
   if (server_) server_->Stop();
   if (bus_thread_.joinable()) bus_thread_.join();
+  if (rendezvous_) rendezvous_->Stop();  // a clean shutdown: nothing meets here any more
   base_.reset();
   server_.reset();
   context_.reset();
@@ -178,7 +182,6 @@ Status Coordinator::OnHello(const wire::Peer& peer, const wire::WorkerHello& hel
   w.free_slots = hello.max_tasks;
   w.tflops = hello.measured_tflops;
   w.price_per_hour_micros = hello.price_per_hour_micros;
-  w.rendezvous = hello.rendezvous;
   for (const auto& d : hello.devices) {
     if (d.kind == wire::DeviceKind::kCuda) w.device = scheduler::Device::kCuda;
     w.memory_bytes = std::max(w.memory_bytes, d.memory_bytes);
@@ -227,6 +230,7 @@ wire::HandlerResult Coordinator::OnGoodbye(const wire::Peer& peer, const wire::G
 }
 
 void Coordinator::Tick() {
+  rendezvous_->Touch();
   FlushUsage();
   const int64_t start = options_.clock->MonotonicNanos();
   auto events = cluster_->Tick();

@@ -43,6 +43,7 @@
 #include "coordinator/api_keys.h"
 #include "coordinator/balances.h"
 #include "coordinator/ledger_view.h"
+#include "coordinator/rendezvous_host.h"
 #include "coordinator/state_store.h"
 #include "data/dataset_registry.h"
 #include "ledger/log.h"
@@ -70,6 +71,7 @@ struct CoordinatorOptions {
   ClusterOptions cluster;
   int tick_ms = 250;
   const Clock* clock = Clock::System();     // leases, heartbeats, entry timestamps, the gateway
+  RendezvousOptions rendezvous;             // where multi-worker jobs meet (in this process by default)
   // Tests: wraps the ledger's store (fault injection).
   std::function<std::unique_ptr<ledger::LedgerStore>(std::unique_ptr<ledger::LedgerStore>)> wrap_store;
 };
@@ -163,6 +165,7 @@ class Coordinator {
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<ApiKeys> api_keys_;
   std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<RendezvousHost> rendezvous_;
   std::thread bus_thread_;
 
   // Bus-thread state.

@@ -27,7 +27,6 @@ std::string PlacementJson(const JobRecord& j) {
                    {"initial_world", j.initial_world},
                    {"finished", j.finished},
                    {"acked", j.acked},
-                   {"rendezvous", j.rendezvous},
                    {"attempt_resume_round", j.attempt_resume_round}};
   return p.dump();
 }
@@ -43,7 +42,6 @@ Status ReadPlacement(const std::string& text, JobRecord* j) {
     j->initial_world = p.value("initial_world", 0u);
     j->finished = p.value("finished", std::set<std::string>{});
     j->acked = p.value("acked", std::set<std::string>{});
-    j->rendezvous = p.value("rendezvous", std::string());
     j->attempt_resume_round = p.value("attempt_resume_round", uint64_t{0});
   } catch (const nlohmann::json::exception& e) {
     return DataLossError("job " + j->id + ": its stored placement is malformed: " + e.what());

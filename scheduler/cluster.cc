@@ -174,7 +174,6 @@ void Cluster::PlaceQueued(std::vector<ClusterEvent>* events) {
     j.finished.clear();
     j.acked.clear();
     j.attempt_resume_round = j.checkpoint_round;
-    j.rendezvous = workers_[a.workers[0]].state.rendezvous;
     j.adopt_deadline_mono_ms = 0;
     for (const std::string& w : a.workers) workers_[w].jobs.insert(a.job_id);
     dirty_.insert(a.job_id);
@@ -185,7 +184,6 @@ void Cluster::PlaceQueued(std::vector<ClusterEvent>* events) {
 void Cluster::TopUpElasticJobs(std::vector<ClusterEvent>* events) {
   for (auto& [id, j] : jobs_) {
     if (j.state != JobState::kRunning || !IsElastic(j) || !j.finished.empty() || j.adopt_deadline_mono_ms != 0) continue;
-    if (j.spec.kind == JobKind::kTrain && j.rendezvous.empty()) continue;
     while (j.workers.size() < j.spec.workers) {
       // One at a time, never a worker the job already has.
       std::vector<WorkerState> free;
@@ -240,7 +238,6 @@ StatusOr<TaskPlan> Cluster::PlanFor(const std::string& job_id, const std::string
   p.world = j.spec.kind == JobKind::kServe ? 1 : (p.joining ? std::max(j.spec.workers, 2u) : j.initial_world);
   if (j.spec.kind == JobKind::kServe) p.rank = 0, p.joining = false;
   p.resume_round = p.joining ? 0 : j.attempt_resume_round;
-  p.rendezvous = p.world > 1 && j.spec.kind == JobKind::kTrain ? j.rendezvous : "";
   return p;
 }
 

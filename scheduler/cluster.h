@@ -75,7 +75,6 @@ struct JobRecord {
   uint32_t initial_world = 0;        // ranks of the attempt's placement; uids from here on joined later
   std::set<std::string> finished;    // workers whose task finished this attempt
   std::set<std::string> acked;       // workers that listed this attempt's task in a heartbeat
-  std::string rendezvous;            // host:port of the attempt's store (rank 0's), multi-worker training
   std::string message;               // why it failed / was requeued
   int64_t submitted_unix_ms = 0;
   int64_t not_before_mono_ms = 0;    // a retry waits for its backoff
@@ -101,7 +100,6 @@ struct TaskPlan {
   uint32_t rank = 0, world = 1;  // joiners: rank is its uid (>= world)
   bool joining = false;
   uint64_t resume_round = 0;
-  std::string rendezvous;
 };
 
 // What the coordinator must do.

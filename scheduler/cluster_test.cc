@@ -19,7 +19,6 @@ WorkerState Worker(const std::string& id, uint32_t slots = 1, double tflops = 1)
   w.tflops = tflops;
   w.memory_bytes = 8ull << 30;
   w.price_per_hour_micros = 1'000'000;
-  w.rendezvous = id + ":29500";
   return w;
 }
 
@@ -250,7 +249,6 @@ TEST_F(ClusterTest, ARestartedCoordinatorReadoptsRunningJobs) {
   Run(500);
   JobRecord saved = cluster_.Job(id).value();
   ASSERT_EQ(saved.acked.size(), 2u);
-  EXPECT_EQ(saved.rendezvous, saved.workers[0] + ":29500");
 
   // A new coordinator: the same job, restored from its state store.
   Cluster restarted(&clock_, ClusterOptions{1000, 3, 5000, 1000, 8000});
@@ -337,7 +335,6 @@ TEST_F(ClusterTest, ElasticTrainingTakesInAFreshWorker) {
   ASSERT_EQ(placed.size(), 2u);
   EXPECT_EQ(cluster_.Job(id)->uids, (std::vector<uint32_t>{0, 1}));
   EXPECT_EQ(cluster_.PlanFor(id, placed[1])->rank, 1u);
-  EXPECT_EQ(cluster_.PlanFor(id, placed[1])->rendezvous, placed[0] + ":29500");
   // b dies; no free worker yet, so the job runs on one.
   auto ev = Run(3500, placed[1]);
   EXPECT_EQ(Count(ev, ClusterEvent::kWorkerDropped), 1);
@@ -354,7 +351,6 @@ TEST_F(ClusterTest, ElasticTrainingTakesInAFreshWorker) {
   auto plan = cluster_.PlanFor(id, "c").value();
   EXPECT_TRUE(plan.joining);
   EXPECT_EQ(plan.rank, 2u);
-  EXPECT_EQ(plan.rendezvous, placed[0] + ":29500");
   auto j = cluster_.Job(id);
   EXPECT_EQ(j->workers, (std::vector<std::string>{placed[0], "c"}));
   EXPECT_EQ(Count(Tick(), ClusterEvent::kJoined), 0) << "the job is whole again";

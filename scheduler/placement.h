@@ -49,7 +49,6 @@ struct WorkerState {
   double tflops = 0;
   uint64_t price_per_hour_micros = 0;
   double reputation = 1.0;  // 0..1
-  std::string rendezvous;   // host:port of its c10d store, where the jobs it leads meet
 };
 
 struct JobDemand {

@@ -40,12 +40,12 @@ class ControlPlane : public ::testing::Test, public testing::LocalCluster {
     EXPECT_EQ(sub.code, 0) << sub.out;
     if (sub.code != 0) return {{"id", ""}};
     std::string id = Json(sub.out)["id"];
-    nlohmann::json st;
-    for (int i = 0; i < 100 && (st = Status(id))["state"] != "running"; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    st = Status(id);
+    // Running for a moment: both ranks have reported a measurement.
+    EXPECT_TRUE(WaitLogs(id, [](const std::string& log) {
+      const size_t first = log.find(" 1.0 s: ");
+      return first != std::string::npos && log.find(" 1.0 s: ", first + 1) != std::string::npos;
+    }, 30));
+    nlohmann::json st = Status(id);
     EXPECT_EQ(st["state"], "running") << "the job is not running mid-job; a kill now would show nothing";
     st["id"] = id;
     return st;
@@ -86,7 +86,7 @@ TEST_F(ControlPlane, JobsCompleteAndSurviveAKilledWorker) {
   st = Status(id);
   EXPECT_EQ(st["state"], "succeeded") << follow.out;
   EXPECT_EQ(st["attempt"], 2);
-  EXPECT_NE(follow.out.find("requeued: lost worker"), std::string::npos) << follow.out;
+  EXPECT_NE(follow.out.find("requeued (retry 1 of 3): lost worker"), std::string::npos) << follow.out;
 
   // Prometheus metrics on the coordinator's HTTP port.
   httplib::Client http("127.0.0.1", http_port_);

@@ -116,7 +116,6 @@ struct WorkerAgent::Loop {
     hello.devices = o.devices;
     hello.measured_tflops = o.measured_tflops;
     hello.sent_unix_millis = clock->NowUnixMillis();
-    hello.rendezvous = o.rendezvous;
     hello.tasks = Held();
     if (wire::SignWorkerHello(agent->identity_, &hello).ok()) (void)client->Send(hello);
     hello_at = Now();

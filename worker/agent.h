@@ -67,7 +67,6 @@ struct AgentOptions {
   uint32_t max_tasks = 1;
   std::vector<wire::Device> devices;
   double measured_tflops = 0;
-  std::string rendezvous;       // host:port of this worker's c10d store ("" none)
   const Clock* clock = Clock::System();
   int hello_retry_ms = 1000;    // hello again while no Welcome came
   int resend_ms = 2000;         // the outbox head is sent again when unacknowledged this long

@@ -10,13 +10,13 @@
 namespace cairn::worker {
 namespace {
 
-// "host:port" of the attempt's rendezvous store.
-Status ParseRendezvous(const std::string& where, std::string* host, int* port) {
+// "[host]:port" of the attempt's rendezvous store; no host: the coordinator's.
+Status ParseRendezvous(const std::string& where, const std::string& coordinator_host, std::string* host, int* port) {
   const size_t colon = where.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 >= where.size()) {
-    return InvalidArgumentError("multi-worker task without a rendezvous HOST:PORT from the coordinator (got '" + where + "')");
+  if (colon == std::string::npos || colon + 1 >= where.size()) {
+    return InvalidArgumentError("multi-worker task without a rendezvous [HOST]:PORT from the coordinator (got '" + where + "')");
   }
-  *host = where.substr(0, colon);
+  *host = colon == 0 ? coordinator_host : where.substr(0, colon);
   *port = std::atoi(where.c_str() + colon + 1);
   if (*port <= 0 || *port > 65535) return InvalidArgumentError("rendezvous port out of range in '" + where + "'");
   return OkStatus();
@@ -37,7 +37,9 @@ StatusOr<std::string> RunTrainTask(const TaskContext& c) {
   t.world = task.world_size;
   t.joining = task.joining;
   t.gloo_host = LocalAddressToward(c.env.coordinator_host);  // "" (the host name's address) if unknown
-  if (task.world_size > 1) RETURN_IF_ERROR(ParseRendezvous(task.rendezvous, &t.store_host, &t.store_port));
+  if (task.world_size > 1) {
+    RETURN_IF_ERROR(ParseRendezvous(task.rendezvous, c.env.coordinator_host, &t.store_host, &t.store_port));
+  }
   CoordinatorHttp http(c.env.Http());
   ASSIGN_OR_RETURN(t.dataset, http.data().GetManifest(spec.datasets[0]));
   if (t.config.model == "torchscript") {

@@ -25,9 +25,6 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(Ed25519PrivateKey identity, Wor
     w->tflops_ = m->tflops;
   }
   ASSIGN_OR_RETURN(w->outbox_, Outbox::Open(options.state_dir + "/outbox.db", options.clock));
-  ASSIGN_OR_RETURN(w->store_, RendezvousStore::Start(options.rendezvous_port));
-  const std::string local = LocalAddressToward(options.coordinator_host);
-  w->rendezvous_ = (local.empty() ? std::string("127.0.0.1") : local) + ":" + std::to_string(w->store_->port());
 
   w->env_.identity = &w->identity_;
   w->env_.clock = options.clock;
@@ -47,7 +44,6 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(Ed25519PrivateKey identity, Wor
   ao.max_tasks = options.max_tasks;
   ao.devices = w->devices_;
   ao.measured_tflops = w->tflops_;
-  ao.rendezvous = w->rendezvous_;
   ao.clock = options.clock;
   ao.hello_retry_ms = options.hello_retry_ms;
   ao.resend_ms = options.resend_ms;

@@ -1,6 +1,5 @@
 // Worker: the `cairn worker` process as a library. Create() detects the
-// devices, measures the machine once, opens the durable outbox and starts
-// the rendezvous store; Run() serves a coordinator until stopped: the bus
+// devices, measures the machine once and opens the durable outbox; Run() serves a coordinator until stopped: the bus
 // protocol (worker/agent.h), the tasks (worker/task_runner.h) and a
 // background uploader that puts the blobs outbox records carry
 // (checkpoints, models) into the coordinator's blob store before the
@@ -23,7 +22,6 @@
 #include "runtime/crypto/ed25519.h"
 #include "worker/agent.h"
 #include "worker/outbox.h"
-#include "worker/rendezvous_store.h"
 #include "worker/task_runner.h"
 
 namespace cairn::worker {
@@ -42,7 +40,6 @@ struct WorkerOptions {
   int threads = 0;               // intra-op threads per task (0: all cores)
   std::string state_dir;         // required: outbox.db lives here
   std::string cache_dir;         // default state_dir/cache
-  int rendezvous_port = 0;       // the store multi-worker jobs meet at (0: any free port)
   const Clock* clock = Clock::System();
   int64_t http_retry_budget_ms = 60'000;
   int hello_retry_ms = 1000;
@@ -62,8 +59,6 @@ class Worker {
   const std::vector<wire::Device>& devices() const { return devices_; }
   double measured_tflops() const { return tflops_; }
   bool cuda() const { return env_.cuda; }
-  // host:port of this worker's rendezvous store.
-  const std::string& rendezvous() const { return rendezvous_; }
   Outbox& outbox() { return *outbox_; }
   AgentStats stats() const { return agent_ ? agent_->stats() : AgentStats{}; }
 
@@ -78,8 +73,6 @@ class Worker {
   double tflops_ = 0;
   WorkerEnvironment env_;
   std::unique_ptr<Outbox> outbox_;
-  std::unique_ptr<RendezvousStore> store_;
-  std::string rendezvous_;
   std::unique_ptr<WorkerAgent> agent_;
 };
 

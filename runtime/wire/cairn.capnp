@@ -45,8 +45,7 @@ struct WorkerHello {
   measuredTflops @7 :Float64;
   sentUnixMillis @8 :Int64;
   signature @9 :Data;           # Ed25519 signature, 64 bytes
-  rendezvous @10 :Text;         # host:port of the worker's c10d store, where the jobs it leads meet ("": none)
-  tasks @11 :List(TaskRef);     # what it still runs after a reconnect (the coordinator re-adopts or revokes)
+  tasks @10 :List(TaskRef);     # what it still runs after a reconnect (the coordinator re-adopts or revokes)
 }
 
 # A task a worker holds, in its hello and every heartbeat. The coordinator

@@ -40,7 +40,6 @@ void FillHello(s::WorkerHello::Builder b, const WorkerHello& m, bool with_signat
   b.setMeasuredTflops(m.measured_tflops);
   b.setSentUnixMillis(m.sent_unix_millis);
   if (with_signature) b.setSignature(Bytes(m.signature));
-  b.setRendezvous(Text(m.rendezvous));
   FillTaskRefs(b.initTasks(static_cast<unsigned>(m.tasks.size())), m.tasks);
 }
 
@@ -177,8 +176,6 @@ Status Decode(std::string_view payload, WorkerHello* out) {
       RETURN_IF_ERROR(CheckText(dev.compute_capability, 16, "computeCapability"));
       out->devices.push_back(std::move(dev));
     }
-    out->rendezvous = Str(r.getRendezvous());
-    RETURN_IF_ERROR(CheckText(out->rendezvous, kMaxIdBytes, "rendezvous"));
     return ReadTaskRefs(r.getTasks(), &out->tasks);
   });
 }

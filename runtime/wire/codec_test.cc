@@ -301,13 +301,11 @@ TEST(CodecDelivery, SequencesAcksCodesAndTaskLists) {
   WorkerHello hello = SampleHello();
   hello.identity_key = std::string(32, 'k');
   hello.signature = std::string(64, 's');
-  hello.rendezvous = "10.0.0.7:41234";
   hello.tasks = {TaskRef{"j-1", 3, true, "", ""}};
   auto dhello = Decode<WorkerHello>(Encode(hello));
   ASSERT_TRUE(dhello.ok()) << dhello.status();
-  EXPECT_EQ(dhello->rendezvous, "10.0.0.7:41234");
   EXPECT_EQ(dhello->tasks, hello.tasks);
-  // The task list and the rendezvous are covered by the hello's signature.
+  // The task list is covered by the hello's signature.
   WorkerHello other = hello;
   other.tasks.clear();
   EXPECT_NE(WorkerHelloSigningBytes(hello), WorkerHelloSigningBytes(other));

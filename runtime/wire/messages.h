@@ -72,7 +72,6 @@ struct WorkerHello {
   double measured_tflops = 0;
   int64_t sent_unix_millis = 0;
   std::string signature;  // 64 bytes
-  std::string rendezvous;      // host:port of its c10d store ("" if none)
   std::vector<TaskRef> tasks;  // what it still holds (after a reconnect)
 };
 
