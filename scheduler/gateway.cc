@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <mutex>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -24,13 +23,13 @@ struct Gateway::Upstream {
   ReplicaInfo info;
   std::atomic<int> outstanding{0};
   std::atomic<bool> alive{true};
-  std::mutex pool_mu;
-  std::vector<std::unique_ptr<httplib::Client>> idle;
+  Mutex pool_mu;
+  std::vector<std::unique_ptr<httplib::Client>> idle GUARDED_BY(pool_mu);
 
   // A pooled keep-alive connection, or a new one (`*reused` says which).
   std::unique_ptr<httplib::Client> Lease(bool* reused) {
     {
-      std::lock_guard<std::mutex> l(pool_mu);
+      MutexLock l(&pool_mu);
       if (!idle.empty()) {
         auto c = std::move(idle.back());
         idle.pop_back();
@@ -48,7 +47,7 @@ struct Gateway::Upstream {
     return c;
   }
   void Return(std::unique_ptr<httplib::Client> c) {
-    std::lock_guard<std::mutex> l(pool_mu);
+    MutexLock l(&pool_mu);
     if (idle.size() < kMaxIdleConnections) idle.push_back(std::move(c));
   }
 };
