@@ -1,13 +1,17 @@
-// Histogram: a Prometheus-style histogram with fixed bucket bounds, for
-// latencies exported on /metrics. Observe() is lock-free.
-// Thread safety: Observe and Render may be called from any thread.
+// Histogram: a latency histogram that renders itself as Prometheus text.
+// Deprecated: kept only until coordinator/ registers its placement latency in
+// its MetricsRegistry (runtime/base/metrics.h: MetricsRegistry::Histogram);
+// delete this file, histogram.cc and histogram_test.cc then. It renders
+// through prometheus-cpp, as every other metric does.
+// Thread safety: Observe, Render and count may be called from any thread.
 #ifndef CAIRN_RUNTIME_BASE_HISTOGRAM_H_
 #define CAIRN_RUNTIME_BASE_HISTOGRAM_H_
 
-#include <atomic>
-#include <memory>
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include <prometheus/histogram.h>
 
 namespace cairn {
 
@@ -15,17 +19,14 @@ class Histogram {
  public:
   // `bounds` are the buckets' upper bounds, increasing (an implicit +Inf
   // bucket follows).
-  explicit Histogram(std::vector<double> bounds);
-  void Observe(double value);
+  explicit Histogram(std::vector<double> bounds) : histogram_(bounds) {}
+  void Observe(double value) { histogram_.Observe(value); }
   // Prometheus text exposition for a metric called `name`.
   std::string Render(const std::string& name, const std::string& help) const;
-  uint64_t count() const { return count_.load(); }
+  uint64_t count() const;
 
  private:
-  std::vector<double> bounds_;
-  std::unique_ptr<std::atomic<uint64_t>[]> buckets_;  // bounds_.size() + 1, not cumulative
-  std::atomic<uint64_t> count_{0};
-  std::atomic<uint64_t> sum_nanos_{0};  // sum in units of 1e-9
+  prometheus::Histogram histogram_;
 };
 
 }  // namespace cairn
