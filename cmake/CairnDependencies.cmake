@@ -11,6 +11,10 @@ find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(GTest REQUIRED)
+# Metrics: prometheus-cpp's core library (registry, metric types, text
+# serializer); cairn serves /metrics over its own HTTP server, so neither
+# pull (civetweb) nor push is linked.
+find_package(prometheus-cpp CONFIG REQUIRED)
 # ZeroMQ by hand rather than pkg_check_modules: CMake 3.25's FindPkgConfig
 # moves libzmq's "-isystem /usr/include/mit-krb5" between two lists on the
 # second configure, which rebuilt every ZeroMQ user on each scripts/setup.

@@ -1,16 +1,14 @@
 #include "coordinator/accounts_api.h"
 
-#include <map>
 #include <memory>
-#include <mutex>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "runtime/base/encoding.h"
+#include "runtime/crypto/replay_cache.h"
 #include "runtime/crypto/request_signature.h"
 #include "coordinator/coordinator.h"
-#include "runtime/base/clock.h"
 
 namespace cairn::coordinator {
 namespace {
@@ -23,27 +21,10 @@ void Error(httplib::Response& res, int status, const std::string& message) {
   res.set_content(json{{"error", message}}.dump() + "\n", "application/json");
 }
 
-// Signatures seen within the skew window: each signed request works once.
-class ReplayCache {
- public:
-  bool FirstUse(const std::string& signature, int64_t now) {
-    std::lock_guard<std::mutex> l(mu_);
-    for (auto it = seen_.begin(); it != seen_.end();) {
-      it = it->second < now - 2 * kMaxRequestSkewMillis ? seen_.erase(it) : std::next(it);
-    }
-    return seen_.emplace(signature, now).second;
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, int64_t> seen_;
-};
-
-// The verified signer of `req`, or an error response.
+// The verified signer of `req` (each signed request works once), or an error
+// response.
 StatusOr<std::string> Signer(const httplib::Request& req, ReplayCache& replay) {
-  const int64_t now = Clock::System()->NowUnixMillis();
-  ASSIGN_OR_RETURN(VerifiedSigner s, VerifyRequest(req.get_header_value(kSignatureHeader), req.method, req.path, req.body, now));
-  if (!replay.FirstUse(s.signature, now)) return UnauthenticatedError("this signed request was already used (replay)");
+  ASSIGN_OR_RETURN(VerifiedSigner s, replay.Verify(req.get_header_value(kSignatureHeader), req.method, req.path, req.body));
   return s.public_key;
 }
 

@@ -30,7 +30,9 @@ StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(CoordinatorOptions opt
   ASSIGN_OR_RETURN(c->api_keys_, ApiKeys::Open(c->store_.get(), c->options_.clock));
   scheduler::GatewayOptions go;
   go.clock = c->options_.clock;
+  go.metrics = &c->metrics_;
   c->gateway_ = std::make_unique<Gateway>(go);
+  c->RegisterMetrics();
   {
     ApiKeys* keys = c->api_keys_.get();
     const Balances* balances = &c->balances_;
@@ -114,6 +116,26 @@ Status Coordinator::RestoreJobs() {
     if (running) Log(id, "the coordinator restarted: waiting for the job's workers to come back");
   }
   return OkStatus();
+}
+
+void Coordinator::RegisterMetrics() {
+  MetricsRegistry& m = metrics_;
+  auto read = [](const std::atomic<uint64_t>& a) { return [&a] { return static_cast<double>(a.load()); }; };
+  m.CounterFunction("cairn_heartbeats_received_total", "Heartbeats received from workers.", {}, read(heartbeats_));
+  m.CounterFunction("cairn_placements_total", "Jobs placed on workers (each attempt).", {}, read(placements_));
+  m.GaugeFunction("cairn_job_queue_depth", "Jobs waiting to be placed.", {}, read(queue_));
+  m.GaugeFunction("cairn_workers", "Workers known to the coordinator, by state.", {{"state", "alive"}}, read(alive_));
+  m.GaugeFunction("cairn_workers", "Workers known to the coordinator, by state.", {{"state", "dead"}}, read(dead_));
+  ledger::Log* log = log_.get();
+  m.GaugeFunction("cairn_ledger_entries", "Entries in the provenance ledger.", {},
+                  [log] { return static_cast<double>(log->size()); });
+  m.GaugeFunction("cairn_ledger_ready", "1 while the ledger accepts entries, 0 after a store failure (fail-stop).", {},
+                  [log] { return log->health().ok() ? 1.0 : 0.0; });
+  m.CounterFunction("cairn_worker_entries_acked_total", "Worker-signed entries acknowledged (resends included).", {},
+                    read(acked_));
+  m.CounterFunction("cairn_worker_entries_duplicate_total", "Resent worker entries already in the ledger.", {},
+                    read(duplicates_));
+  m.CounterFunction("cairn_worker_entries_refused_total", "Worker-signed entries refused.", {}, read(refused_));
 }
 
 void Coordinator::InstallHandlers() {

@@ -48,7 +48,7 @@
 #include "data/dataset_registry.h"
 #include "ledger/log.h"
 #include "runtime/base/clock.h"
-#include "runtime/base/histogram.h"
+#include "runtime/base/metrics.h"
 #include "runtime/base/mutex.h"
 #include "runtime/wire/base_handlers.h"
 #include "scheduler/cluster.h"
@@ -110,8 +110,8 @@ class Coordinator {
   StatusOr<uint64_t> Credit(const std::string& account, uint64_t micros, const std::string& memo);
   // The operator's (log key's) public key, raw.
   const std::string& operator_key() const { return key_->public_key().bytes(); }
-  // Time of each scheduling pass that placed at least one job (seconds).
-  const Histogram& placement_latency() const { return placement_latency_; }
+  // Every metric of this process (the gateway's included), for /metrics.
+  MetricsRegistry& metrics() { return metrics_; }
 
  private:
   // A worker entry being appended: whom to answer once it is durable.
@@ -124,6 +124,7 @@ class Coordinator {
   explicit Coordinator(CoordinatorOptions options) : options_(std::move(options)) {}
   Status OpenLedger();
   Status RestoreJobs();
+  void RegisterMetrics();
   void InstallHandlers();
 
   // Bus thread.
@@ -153,8 +154,9 @@ class Coordinator {
   wire::JobInfo Info(const scheduler::JobRecord& j) const;
 
   CoordinatorOptions options_;
+  MetricsRegistry metrics_;                // first: everything below registers in it
   std::optional<Ed25519PrivateKey> key_;  // the data dir's log.key, set by Start
-  LedgerView view_;                        // committed entries, in log order
+  LedgerView view_{&metrics_};             // committed entries, in log order
   Balances balances_;                      // the log's admission policy and committed balances
   std::unique_ptr<data::DatasetRegistry> datasets_;
   std::unique_ptr<ledger::Log> log_;
@@ -181,7 +183,9 @@ class Coordinator {
 
   std::atomic<uint64_t> heartbeats_{0}, placements_{0}, alive_{0}, dead_{0}, queue_{0};
   std::atomic<uint64_t> acked_{0}, duplicates_{0}, refused_{0};
-  Histogram placement_latency_{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}};
+  prometheus::Histogram& placement_latency_ =
+      metrics_.Histogram("cairn_placement_latency_seconds", "Time of a scheduling pass that placed at least one job.",
+                         {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
 };
 
 }  // namespace cairn::coordinator

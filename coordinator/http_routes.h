@@ -21,8 +21,6 @@ class Server;
 namespace cairn::coordinator {
 
 class Coordinator;
-// Prometheus text for every coordinator metric.
-std::string CoordinatorMetrics(Coordinator& c);
 void InstallCoordinatorRoutes(httplib::Server* http, Coordinator* coordinator);
 
 }  // namespace cairn::coordinator

@@ -5,6 +5,14 @@
 
 namespace cairn::coordinator {
 
+LedgerView::LedgerView(MetricsRegistry* metrics) {
+  if (metrics == nullptr) return;
+  round_ = &metrics->GaugeFamily("cairn_train_round", "Latest round a worker reported for a training job.");
+  loss_ = &metrics->GaugeFamily("cairn_train_loss", "Mean training loss in the latest receipt.");
+  samples_ = &metrics->CounterFamily("cairn_train_samples_total", "Samples trained on, from step receipts.");
+  receipts_total_ = &metrics->Counter("cairn_step_receipts_total", "Step receipts in the ledger.");
+}
+
 void LedgerView::Apply(uint64_t index, std::string_view entry) {
   auto reader = ledger::EntryReader::Open(entry);
   const std::string hash = Sha256Bytes(entry);
@@ -32,8 +40,16 @@ void LedgerView::Apply(uint64_t index, std::string_view entry) {
       JobProgress& p = progress_[job];
       p.round = std::max<uint64_t>(p.round, r.getRound());
       p.loss = r.getLoss();
-      for (auto u : r.getConsumed()) p.samples += u.getSamples();
+      uint64_t samples = 0;
+      for (auto u : r.getConsumed()) samples += u.getSamples();
+      p.samples += samples;
       ++p.receipts;
+      if (round_ != nullptr) {
+        round_->Add({{"job", job}}).Set(static_cast<double>(p.round));
+        loss_->Add({{"job", job}}).Set(p.loss);
+        samples_->Add({{"job", job}}).Increment(static_cast<double>(samples));
+        receipts_total_->Increment();
+      }
       break;
     }
     case B::CHECKPOINT_COMMITTED: {

@@ -22,6 +22,7 @@
 #include <tuple>
 #include <vector>
 
+#include "runtime/base/metrics.h"
 #include "runtime/base/mutex.h"
 #include "runtime/base/statusor.h"
 
@@ -54,6 +55,11 @@ using ReceiptId = std::tuple<std::string, uint32_t, uint64_t, std::string>;
 
 class LedgerView {
  public:
+  // Training progress from the receipts goes to `metrics` (may be null):
+  // cairn_train_round, cairn_train_loss, cairn_train_samples_total per job,
+  // cairn_step_receipts_total. `metrics` outlives the view.
+  explicit LedgerView(MetricsRegistry* metrics = nullptr);
+
   // Applies the committed entry at `index` (indices increase). Entries that
   // do not decode are ignored (the log validated them on the way in).
   void Apply(uint64_t index, std::string_view entry);
@@ -74,6 +80,10 @@ class LedgerView {
   std::map<std::string, JobProgress> Progress() const;
 
  private:
+  prometheus::Family<prometheus::Gauge>* round_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* loss_ = nullptr;
+  prometheus::Family<prometheus::Counter>* samples_ = nullptr;
+  prometheus::Counter* receipts_total_ = nullptr;
   mutable Mutex mu_;
   uint64_t applied_ GUARDED_BY(mu_) = 0;
   std::set<std::string> hashes_ GUARDED_BY(mu_);

@@ -27,6 +27,7 @@ StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path
     return s;
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  MutexLock lock(&store->mu_);  // no other thread can see it yet, but Exec uses db_
   sqlite3_busy_timeout(db, 5000);
   int64_t app_id = 0, version = 0, tables = 0;
   {
@@ -61,7 +62,6 @@ StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path
     return DataLossError(path + ": entries are not contiguous (" + std::to_string(size.ColInt(1)) +
                          " rows, highest index " + std::to_string(size.ColInt(0) - 1) + ")");
   }
-  MutexLock lock(&store->mu_);
   store->size_ = static_cast<uint64_t>(size.ColInt(0));
   return store;
 }

@@ -42,11 +42,11 @@ class SqliteStore final : public LedgerStore {
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
-  Status Exec(const char* sql) const;
-  Status AppendLocked(const LedgerBatch& batch);
+  Status Exec(const char* sql) const EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Status AppendLocked(const LedgerBatch& batch) EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable Mutex mu_;
-  sqlite3* db_;  // the connection; used under mu_
+  sqlite3* const db_ GUARDED_BY(mu_);  // the connection (opened without SQLite's own mutex)
   uint64_t size_ GUARDED_BY(mu_) = 0;
 };
 

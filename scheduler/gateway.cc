@@ -1,8 +1,6 @@
 #include "scheduler/gateway.h"
 
 #include <algorithm>
-#include <chrono>
-#include <mutex>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -10,7 +8,6 @@
 #include "runtime/base/log.h"
 #include "serve/kserve_api.h"
 #include "serve/openai_api.h"
-#include "runtime/base/clock.h"
 
 namespace cairn::scheduler {
 namespace {
@@ -24,13 +21,13 @@ struct Gateway::Upstream {
   ReplicaInfo info;
   std::atomic<int> outstanding{0};
   std::atomic<bool> alive{true};
-  std::mutex pool_mu;
-  std::vector<std::unique_ptr<httplib::Client>> idle;
+  Mutex pool_mu;
+  std::vector<std::unique_ptr<httplib::Client>> idle GUARDED_BY(pool_mu);
 
   // A pooled keep-alive connection, or a new one (`*reused` says which).
   std::unique_ptr<httplib::Client> Lease(bool* reused) {
     {
-      std::lock_guard<std::mutex> l(pool_mu);
+      MutexLock l(&pool_mu);
       if (!idle.empty()) {
         auto c = std::move(idle.back());
         idle.pop_back();
@@ -48,18 +45,35 @@ struct Gateway::Upstream {
     return c;
   }
   void Return(std::unique_ptr<httplib::Client> c) {
-    std::lock_guard<std::mutex> l(pool_mu);
+    MutexLock l(&pool_mu);
     if (idle.size() < kMaxIdleConnections) idle.push_back(std::move(c));
   }
 };
 
-namespace {
-std::vector<double> LatencyBounds() { return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}; }
-}  // namespace
-
 Gateway::Gateway() : Gateway(GatewayOptions{}) {}
+
 Gateway::Gateway(GatewayOptions options)
-    : options_(options), openai_latency_(LatencyBounds()), kserve_latency_(LatencyBounds()) {}
+    : clock_(options.clock),
+      own_metrics_(options.metrics ? nullptr : std::make_unique<MetricsRegistry>()),
+      metrics_(options.metrics ? options.metrics : own_metrics_.get()),
+      meter_(MeterOptions{options.clock}) {
+  const char* apis[] = {"openai", "kserve"};
+  for (int a = 0; a < 2; ++a) {
+    for (int c = 0; c < 5; ++c) {  // every class up front, so each shows at 0
+      status_counts_[a][c] = &metrics_->Counter("cairn_inference_requests_total",
+                                                "Inference requests through the gateway, by API and status class.",
+                                                {{"api", apis[a]}, {"code", std::to_string(c + 1) + "xx"}});
+    }
+  }
+  latency_[0] = &metrics_->Histogram("cairn_inference_latency_seconds_openai",
+                                     "Gateway latency of OpenAI API requests (to the last byte).", LatencyBuckets());
+  latency_[1] = &metrics_->Histogram("cairn_inference_latency_seconds_kserve", "Gateway latency of KServe v2 requests.",
+                                     LatencyBuckets());
+  errors_ = &metrics_->Counter("cairn_inference_errors_total", "Inference requests that failed (4xx/5xx or no replica).");
+  retries_ = &metrics_->Counter("cairn_inference_retries_total", "Requests retried on another replica.");
+  tokens_ = &metrics_->Counter("cairn_inference_tokens_total", "Tokens metered (prompt and completion).");
+  replicas_ = &metrics_->Gauge("cairn_inference_replicas", "Replicas the gateway routes to.");
+}
 
 void Gateway::SetAccounting(Authenticator authenticate, CreditsOf credits) {
   authenticate_ = std::move(authenticate);
@@ -67,32 +81,23 @@ void Gateway::SetAccounting(Authenticator authenticate, CreditsOf credits) {
 }
 
 void Gateway::Observe(Api api, int status, double seconds) {
-  (api == Api::kOpenAi ? openai_latency_ : kserve_latency_).Observe(seconds);
-  const int cls = std::min(std::max(status / 100, 1), 5) - 1;
-  status_counts_[api == Api::kOpenAi ? 0 : 1][cls].fetch_add(1);
+  const int a = api == Api::kOpenAi ? 0 : 1;
+  latency_[a]->Observe(seconds);
+  status_counts_[a][std::min(std::max(status / 100, 1), 5) - 1]->Increment();
 }
 
-std::string Gateway::Metrics() const {
-  std::string out = "# HELP cairn_inference_requests_total Inference requests through the gateway, by API and status class.\n"
-                    "# TYPE cairn_inference_requests_total counter\n";
-  const char* apis[] = {"openai", "kserve"};
-  for (int a = 0; a < 2; ++a) {
-    for (int c = 0; c < 5; ++c) {
-      out += "cairn_inference_requests_total{api=\"" + std::string(apis[a]) + "\",code=\"" + std::to_string(c + 1) + "xx\"} " +
-             std::to_string(status_counts_[a][c].load()) + "\n";
-    }
+double Gateway::SecondsSince(int64_t start_nanos) const {
+  return static_cast<double>(clock_->MonotonicNanos() - start_nanos) / 1e9;
+}
+
+std::string Gateway::Metrics() const { return metrics_->Render(); }
+
+void Gateway::CountReplicas() {
+  size_t n = 0;
+  for (const auto& [model, list] : models_) {
+    n += static_cast<size_t>(std::count_if(list.begin(), list.end(), [](const auto& e) { return e->alive.load(); }));
   }
-  out += "# HELP cairn_inference_errors_total Inference requests that failed (4xx/5xx or no replica).\n"
-         "# TYPE cairn_inference_errors_total counter\ncairn_inference_errors_total " + std::to_string(errors_.load()) + "\n";
-  out += "# HELP cairn_inference_retries_total Requests retried on another replica.\n"
-         "# TYPE cairn_inference_retries_total counter\ncairn_inference_retries_total " + std::to_string(retries_.load()) + "\n";
-  out += "# HELP cairn_inference_tokens_total Tokens metered (prompt and completion).\n"
-         "# TYPE cairn_inference_tokens_total counter\ncairn_inference_tokens_total " + std::to_string(meter_.tokens()) + "\n";
-  out += "# HELP cairn_inference_replicas Replicas the gateway routes to.\n"
-         "# TYPE cairn_inference_replicas gauge\ncairn_inference_replicas " + std::to_string(Replicas().size()) + "\n";
-  out += openai_latency_.Render("cairn_inference_latency_seconds_openai", "Gateway latency of OpenAI API requests (to the last byte).");
-  out += kserve_latency_.Render("cairn_inference_latency_seconds_kserve", "Gateway latency of KServe v2 requests.");
-  return out;
+  replicas_->Set(static_cast<double>(n));
 }
 
 bool Gateway::Authorize(Api api, const httplib::Request& req, const std::string& model, uint64_t tokens_worst_case,
@@ -110,7 +115,7 @@ bool Gateway::Authorize(Api api, const httplib::Request& req, const std::string&
     return false;
   }
   *consumer = *account;
-  std::shared_ptr<Upstream> u = Pick(model, {});
+  std::shared_ptr<Upstream> u = Find(model);
   if (!u) {
     Fail(api, 404, "the model '" + model + "' is not being served", res, api == Api::kOpenAi ? "model" : "");
     return false;
@@ -122,7 +127,7 @@ bool Gateway::Authorize(Api api, const httplib::Request& req, const std::string&
     char msg[256];
     std::snprintf(msg, sizeof(msg), "insufficient credits: this account has %.6f credits left, this request may cost %.6f",
                   static_cast<double>(std::max<int64_t>(left, 0)) / 1e6, static_cast<double>(worst) / 1e6);
-    errors_.fetch_add(1);
+    errors_->Increment();
     res.status = 402;
     res.set_content(api == Api::kOpenAi ? serve::OpenAiError(msg, "insufficient_quota", "", "insufficient_quota")
                                         : serve::KServeError(msg),
@@ -139,7 +144,8 @@ void Gateway::Charge(const Upstream* u, const std::string& consumer, uint64_t to
   if (!u) return;
   const uint64_t charge = ChargeFor(tokens, u->info.per_request_micros, u->info.per_1k_tokens_micros);
   const uint64_t worker = charge * u->info.worker_share_bps / 10000;
-  meter_.Record(u->info.model_hash, consumer, u->info.worker_key, tokens, charge, worker, options_.clock->NowUnixMillis());
+  meter_.Record(u->info.model_hash, consumer, u->info.worker_key, tokens, charge, worker);
+  tokens_->Increment(static_cast<double>(tokens));
 }
 Gateway::~Gateway() = default;
 
@@ -153,6 +159,7 @@ void Gateway::AddReplica(const ReplicaInfo& replica) {
                             [&](const auto& e) { return e->info.job_id == replica.job_id && e->info.worker_id == replica.worker_id; }),
              list.end());
   list.push_back(std::move(u));
+  CountReplicas();
 }
 
 void Gateway::RemoveWorker(const std::string& worker_id) {
@@ -160,6 +167,7 @@ void Gateway::RemoveWorker(const std::string& worker_id) {
   for (auto& [model, list] : models_) {
     list.erase(std::remove_if(list.begin(), list.end(), [&](const auto& e) { return e->info.worker_id == worker_id; }), list.end());
   }
+  CountReplicas();
 }
 
 void Gateway::RemoveJob(const std::string& job_id) {
@@ -167,6 +175,7 @@ void Gateway::RemoveJob(const std::string& job_id) {
   for (auto& [model, list] : models_) {
     list.erase(std::remove_if(list.begin(), list.end(), [&](const auto& e) { return e->info.job_id == job_id; }), list.end());
   }
+  CountReplicas();
 }
 
 void Gateway::RemoveReplica(const std::string& job_id, const std::string& worker_id) {
@@ -189,7 +198,20 @@ std::vector<ReplicaInfo> Gateway::Replicas() const {
   return out;
 }
 
-GatewayStats Gateway::stats() const { return GatewayStats{requests_.load(), errors_.load(), retries_.load(), dropped_.load()}; }
+GatewayStats Gateway::stats() const {
+  return GatewayStats{requests_.load(), static_cast<uint64_t>(errors_->Value()), static_cast<uint64_t>(retries_->Value()),
+                      dropped_.load()};
+}
+
+std::shared_ptr<Gateway::Upstream> Gateway::Find(const std::string& model) const {
+  MutexLock l(&mu_);
+  auto it = models_.find(model);
+  if (it == models_.end()) return nullptr;
+  for (const auto& e : it->second) {
+    if (e->alive) return e;
+  }
+  return nullptr;
+}
 
 std::shared_ptr<Gateway::Upstream> Gateway::Pick(const std::string& model, const std::vector<Upstream*>& tried) {
   MutexLock l(&mu_);
@@ -213,10 +235,11 @@ void Gateway::Drop(Upstream* u, const std::string& why) {
   MutexLock l(&mu_);
   auto& list = models_[u->info.model];
   list.erase(std::remove_if(list.begin(), list.end(), [&](const auto& e) { return e.get() == u; }), list.end());
+  CountReplicas();
 }
 
 void Gateway::Fail(Api api, int status, const std::string& message, httplib::Response& res, const std::string& param) {
-  errors_.fetch_add(1);
+  errors_->Increment();
   res.status = status;
   res.set_content(api == Api::kOpenAi ? serve::OpenAiError(message, serve::OpenAiErrorType(status), param)
                                       : serve::KServeError(message),
@@ -247,10 +270,10 @@ std::shared_ptr<Gateway::Upstream> Gateway::Forward(Api api, const std::string& 
       // Refused or reset: the replica is gone. A timeout may only mean it is
       // busy: try another, keep this one.
       if (r.error() != httplib::Error::ConnectionTimeout) Drop(u.get(), httplib::to_string(r.error()));
-      if (attempt == 0) retries_.fetch_add(1);
+      if (attempt == 0) retries_->Increment();
       continue;
     }
-    if (r->status >= 400) errors_.fetch_add(1);
+    if (r->status >= 400) errors_->Increment();
     res.status = r->status;
     res.set_content(r->body, r->get_header_value("Content-Type").empty() ? kJson : r->get_header_value("Content-Type"));
     return u;
@@ -269,9 +292,12 @@ void Gateway::ForwardStream(const std::string& model, const std::string& body, b
   nlohmann::json upstream_body = nlohmann::json::parse(body, nullptr, false);
   upstream_body["stream_options"] = {{"include_usage", true}};
   const std::string up_body = upstream_body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  const auto t0 = std::chrono::steady_clock::now();
-  res.set_chunked_content_provider("text/event-stream", [this, model, up_body, client_wants_usage, consumer, held, t0](
-                                                            size_t, httplib::DataSink& sink) {
+  const int64_t t0 = clock_->MonotonicNanos();
+  // Charged once: by the provider when it ran, else (the consumer left
+  // before the response began, and httplib never called it) by the releaser,
+  // which httplib runs either way; without it the hold would stay for good.
+  auto charged = std::make_shared<std::atomic<bool>>(false);
+  auto provider = [this, model, up_body, client_wants_usage, consumer, held, t0, charged](size_t, httplib::DataSink& sink) {
     std::vector<Upstream*> tried;
     bool sent = false;
     std::shared_ptr<Upstream> answered;
@@ -322,19 +348,22 @@ void Gateway::ForwardStream(const std::string& model, const std::string& body, b
       }
       if (!sent) {
         if (err != httplib::Error::ConnectionTimeout) Drop(u.get(), httplib::to_string(err));
-        if (attempt == 0) retries_.fetch_add(1);
+        if (attempt == 0) retries_->Increment();
       }
     }
     if (!sent) {
-      errors_.fetch_add(1);
+      errors_->Increment();
       const std::string e = "data: " + serve::OpenAiError("no replica of '" + model + "' could be reached", "server_error") +
                             "\n\ndata: [DONE]\n\n";
       sink.write(e.data(), e.size());
     }
-    Charge(answered.get(), consumer, tokens, held);
-    Observe(Api::kOpenAi, sent ? 200 : 503, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (!charged->exchange(true)) Charge(answered.get(), consumer, tokens, held);
+    Observe(Api::kOpenAi, sent ? 200 : 503, SecondsSince(t0));
     sink.done();
     return true;
+  };
+  res.set_chunked_content_provider("text/event-stream", std::move(provider), [this, consumer, held, charged](bool) {
+    if (!charged->exchange(true)) Charge(nullptr, consumer, 0, held);
   });
 }
 
@@ -354,10 +383,10 @@ void Gateway::Install(httplib::Server* http) {
   });
   http->Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
     requests_.fetch_add(1);
-    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t t0 = clock_->MonotonicNanos();
     auto parsed = serve::ParseCompletionRequest(req.body);
     if (!parsed.ok()) {
-      errors_.fetch_add(1);
+      errors_->Increment();
       res.status = 400;
       res.set_content(serve::OpenAiInvalidRequest(parsed.status()), kJson);
       return Observe(Api::kOpenAi, 400, 0);
@@ -367,7 +396,7 @@ void Gateway::Install(httplib::Server* http) {
     const uint64_t worst = parsed->prompt.size() + static_cast<uint64_t>(parsed->options.max_tokens);
     if (!Authorize(Api::kOpenAi, req, parsed->model, worst, &consumer, &held, res)) return Observe(Api::kOpenAi, res.status, 0);
     if (parsed->stream) {
-      if (!Pick(parsed->model, {})) {
+      if (!Find(parsed->model)) {
         Charge(nullptr, consumer, 0, held);
         Fail(Api::kOpenAi, 404, "the model '" + parsed->model + "' is not being served", res, "model");
         return Observe(Api::kOpenAi, 404, 0);
@@ -381,7 +410,7 @@ void Gateway::Install(httplib::Server* http) {
       if (j.is_object() && j.contains("usage") && j["usage"].is_object()) tokens = j["usage"].value("total_tokens", uint64_t{0});
     }
     Charge(u && res.status == 200 ? u.get() : nullptr, consumer, tokens, held);
-    Observe(Api::kOpenAi, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    Observe(Api::kOpenAi, res.status, SecondsSince(t0));
   });
   http->Get("/v2/health/live", [](const httplib::Request&, httplib::Response& res) { res.set_content("{\"live\":true}", kJson); });
   http->Get("/v2/health/ready", [](const httplib::Request&, httplib::Response& res) { res.set_content("{\"ready\":true}", kJson); });
@@ -390,19 +419,19 @@ void Gateway::Install(httplib::Server* http) {
   });
   http->Get(R"(/v2/models/([A-Za-z0-9._-]{1,128})/ready)", [this](const httplib::Request& req, httplib::Response& res) {
     const std::string model = req.matches[1];
-    if (!Pick(model, {})) return Fail(Api::kKServe, 404, "the model '" + model + "' is not being served", res);
+    if (!Find(model)) return Fail(Api::kKServe, 404, "the model '" + model + "' is not being served", res);
     res.set_content("{\"name\":\"" + model + "\",\"ready\":true}", kJson);
   });
   http->Post(R"(/v2/models/([A-Za-z0-9._-]{1,128})/infer)", [this](const httplib::Request& req, httplib::Response& res) {
     requests_.fetch_add(1);
-    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t t0 = clock_->MonotonicNanos();
     const std::string model = req.matches[1];
     std::string consumer;
     uint64_t held = 0;
     if (!Authorize(Api::kKServe, req, model, 0, &consumer, &held, res)) return Observe(Api::kKServe, res.status, 0);
     auto u = Forward(Api::kKServe, model, "POST", req.path, req.body, res);
     Charge(u && res.status == 200 ? u.get() : nullptr, consumer, 0, held);
-    Observe(Api::kKServe, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    Observe(Api::kKServe, res.status, SecondsSince(t0));
   });
 }
 

@@ -13,7 +13,14 @@
 // the model's prices (402 otherwise: per request, plus prompt and max_tokens
 // at the per-1,000-token price); what it actually used (the replica's usage
 // counts; a stream's usage chunk, requested upstream and passed on only if
-// the consumer asked) is recorded in the Meter.
+// the consumer asked) is recorded in the Meter. A request's hold is released
+// however it ends (a stream's too, if the consumer leaves before it starts).
+// Metrics go into a MetricsRegistry (runtime/base/metrics.h):
+// cairn_inference_requests_total{api,code}, cairn_inference_errors_total,
+// cairn_inference_retries_total, cairn_inference_tokens_total,
+// cairn_inference_replicas, and the latency histograms
+// cairn_inference_latency_seconds_{openai,kserve}; latencies and the
+// meter's windows are read from the injected Clock.
 // Thread safety: all methods may be called from any thread.
 #ifndef CAIRN_SCHEDULER_GATEWAY_H_
 #define CAIRN_SCHEDULER_GATEWAY_H_
@@ -26,7 +33,7 @@
 #include <vector>
 
 #include "runtime/base/clock.h"
-#include "runtime/base/histogram.h"
+#include "runtime/base/metrics.h"
 #include "runtime/base/mutex.h"
 #include "runtime/base/statusor.h"
 #include "scheduler/meter.h"
@@ -54,7 +61,13 @@ struct GatewayStats {
 };
 
 struct GatewayOptions {
-  const Clock* clock = Clock::System();  // request timestamps for metering
+  // Latencies and the meter's usage windows. Must outlive the gateway.
+  const Clock* clock = Clock::System();
+  // Where the gateway registers its metrics (shared with the rest of the
+  // process); null: a registry of its own, which Metrics() renders. Must
+  // outlive the gateway; its metrics stay in it after the gateway is gone,
+  // and two gateways given one registry count into the same metrics.
+  MetricsRegistry* metrics = nullptr;
 };
 
 class Gateway {
@@ -77,14 +90,20 @@ class Gateway {
   using CreditsOf = std::function<int64_t(const std::string& account)>;
   void SetAccounting(Authenticator authenticate, CreditsOf credits);
   Meter& meter() { return meter_; }
-  // Prometheus text: requests by API and status class, latency histograms,
-  // tokens generated, replicas.
+  // Prometheus text of the registry the gateway's metrics are in (with
+  // GatewayOptions::metrics set, everything in that registry).
   std::string Metrics() const;
 
  private:
   struct Upstream;
   enum class Api { kOpenAi, kKServe };
+  // The replica to send a request to: the one with the fewest requests in
+  // flight, ties in rotation, skipping those `tried`. Null if none.
   std::shared_ptr<Upstream> Pick(const std::string& model, const std::vector<Upstream*>& tried);
+  // Some live replica of `model` (for its prices, or whether it is served),
+  // without moving the rotation: only Pick may, once per attempt, or a
+  // model with two replicas sends every request to the same one.
+  std::shared_ptr<Upstream> Find(const std::string& model) const;
   void Drop(Upstream* u, const std::string& why);
   // Forwards a request body to a replica of `model`; fills `res`. Returns
   // the replica that answered (null if none could).
@@ -100,17 +119,27 @@ class Gateway {
                  std::string* consumer, uint64_t* held, httplib::Response& res);
   // Releases the hold and meters what replica `u` (null: none answered) served.
   void Charge(const Upstream* u, const std::string& consumer, uint64_t tokens, uint64_t held);
+  // Counts one request's outcome and observes its latency.
   void Observe(Api api, int status, double seconds);
+  // Seconds on clock_ since `start_nanos` (a MonotonicNanos reading).
+  double SecondsSince(int64_t start_nanos) const;
+  // Sets the replicas gauge from models_.
+  void CountReplicas() EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  GatewayOptions options_;
+  const Clock* const clock_;
+  std::unique_ptr<MetricsRegistry> own_metrics_;  // when none was given
+  MetricsRegistry* const metrics_;
   mutable Mutex mu_;
   std::map<std::string, std::vector<std::shared_ptr<Upstream>>> models_ GUARDED_BY(mu_);
   Authenticator authenticate_;
   CreditsOf credits_;
   Meter meter_;
-  Histogram openai_latency_, kserve_latency_;
-  std::atomic<uint64_t> status_counts_[2][5] = {};  // [api][status / 100 - 1]
-  std::atomic<uint64_t> next_{0}, requests_{0}, errors_{0}, retries_{0}, dropped_{0};
+  // Owned by *metrics_.
+  prometheus::Histogram* latency_[2];         // [api]
+  prometheus::Counter* status_counts_[2][5];  // [api][status / 100 - 1]
+  prometheus::Counter *errors_, *retries_, *tokens_;
+  prometheus::Gauge* replicas_;
+  std::atomic<uint64_t> next_{0}, requests_{0}, dropped_{0};
 };
 
 }  // namespace cairn::scheduler

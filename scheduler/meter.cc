@@ -1,9 +1,14 @@
 #include "scheduler/meter.h"
 
+#include <algorithm>
+
 namespace cairn::scheduler {
 
+Meter::Meter(MeterOptions options) : clock_(options.clock) {}
+
 void Meter::Record(const std::string& model_hash, const std::string& consumer, const std::string& worker_key, uint64_t tokens,
-                   uint64_t charge_micros, uint64_t worker_micros, int64_t when) {
+                   uint64_t charge_micros, uint64_t worker_micros) {
+  const int64_t when = clock_->NowUnixMillis();
   MutexLock l(&mu_);
   Usage& u = open_[{model_hash, consumer, worker_key}];
   if (u.requests == 0) {
@@ -12,6 +17,7 @@ void Meter::Record(const std::string& model_hash, const std::string& consumer, c
     u.worker_key = worker_key;
     u.window_start_ms = when;
   }
+  u.window_start_ms = std::min(u.window_start_ms, when);  // wall time may step back
   ++u.requests;
   u.tokens += tokens;
   u.charge_micros += charge_micros;
@@ -61,6 +67,12 @@ void Meter::Release(const std::string& consumer, uint64_t amount) {
   if (h == held_.end()) return;
   h->second -= std::min(h->second, amount);
   if (h->second == 0) held_.erase(h);
+}
+
+uint64_t Meter::Held(const std::string& consumer) const {
+  MutexLock l(&mu_);
+  auto it = held_.find(consumer);
+  return it == held_.end() ? 0 : it->second;
 }
 
 uint64_t Meter::requests() const {

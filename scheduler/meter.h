@@ -5,6 +5,7 @@
 // the worker's part; the payout engine pays the worker and splits the rest
 // across the model's lineage. Until a flush, a consumer's unflushed charges
 // count against its credits (Pending), so it cannot overspend between them.
+// A usage's window (first and last request) is read from the injected clock.
 // Thread safety: all methods may be called from any thread.
 #ifndef CAIRN_SCHEDULER_METER_H_
 #define CAIRN_SCHEDULER_METER_H_
@@ -14,6 +15,7 @@
 #include <tuple>
 #include <vector>
 
+#include "runtime/base/clock.h"
 #include "runtime/base/mutex.h"
 
 namespace cairn::scheduler {
@@ -24,11 +26,16 @@ struct Usage {
   int64_t window_start_ms = 0, window_end_ms = 0;
 };
 
+struct MeterOptions {
+  const Clock* clock = Clock::System();  // must outlive the meter
+};
+
 class Meter {
  public:
-  // Adds one served request (`when` in unix millis).
+  explicit Meter(MeterOptions options = {});
+  // Adds one served request, at the clock's time now.
   void Record(const std::string& model_hash, const std::string& consumer, const std::string& worker_key, uint64_t tokens,
-              uint64_t charge_micros, uint64_t worker_micros, int64_t when);
+              uint64_t charge_micros, uint64_t worker_micros);
   // Everything recorded since the last call, and clears it. What it owes
   // stays pending until Settle (call it once the ledger holds the entry).
   std::vector<Usage> Take();
@@ -40,11 +47,14 @@ class Meter {
   // request ends (and Record what it actually cost).
   bool Reserve(const std::string& consumer, uint64_t amount, int64_t available);
   void Release(const std::string& consumer, uint64_t amount);
+  // What Reserve holds for the consumer's requests in flight.
+  uint64_t Held(const std::string& consumer) const;
   // Lifetime totals (for /metrics).
   uint64_t requests() const;
   uint64_t tokens() const;
 
  private:
+  const Clock* const clock_;
   mutable Mutex mu_;
   std::map<std::tuple<std::string, std::string, std::string>, Usage> open_ GUARDED_BY(mu_);
   std::map<std::string, uint64_t> pending_ GUARDED_BY(mu_);

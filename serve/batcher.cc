@@ -15,10 +15,10 @@ Batcher::Batcher(std::shared_ptr<const InferenceModel> model, int64_t max_batch)
 
 Batcher::~Batcher() {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  queued_.SignalAll();
   thread_.join();
 }
 
@@ -28,17 +28,17 @@ StatusOr<FloatTensor> Batcher::Run(FloatTensor input) {
   p->input = std::move(input);
   auto result = p->done.get_future();
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (stop_) return UnavailableError("the model is shutting down");
     queue_.push_back(p);
     ++stats_.requests;
   }
-  cv_.notify_one();
+  queued_.Signal();
   return result.get();
 }
 
 BatcherStats Batcher::stats() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return stats_;
 }
 
@@ -46,8 +46,8 @@ void Batcher::Loop() {
   while (true) {
     std::vector<std::shared_ptr<Pending>> batch;
     {
-      std::unique_lock<std::mutex> l(mu_);
-      cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
+      MutexLock l(&mu_);
+      while (!stop_ && queue_.empty()) queued_.Wait(&mu_);
       if (queue_.empty()) return;  // stopping
       // Take what is queued now, as long as each example has the first's shape.
       const auto& first = queue_.front()->input.shape;

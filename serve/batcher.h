@@ -7,12 +7,11 @@
 #ifndef CAIRN_SERVE_BATCHER_H_
 #define CAIRN_SERVE_BATCHER_H_
 
-#include <condition_variable>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <thread>
 
+#include "runtime/base/mutex.h"
 #include "serve/inference_model.h"
 
 namespace cairn::serve {
@@ -35,12 +34,12 @@ class Batcher {
 
   std::shared_ptr<const InferenceModel> model_;
   const int64_t max_batch_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::shared_ptr<Pending>> queue_;
-  bool stop_ = false;
-  BatcherStats stats_;
-  std::thread thread_;
+  mutable Mutex mu_;
+  CondVar queued_;  // signalled when queue_ grows or stop_ is set
+  std::deque<std::shared_ptr<Pending>> queue_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
+  BatcherStats stats_ GUARDED_BY(mu_);
+  std::thread thread_;  // runs Loop(); last, so it starts after the fields above exist
 };
 
 }  // namespace cairn::serve

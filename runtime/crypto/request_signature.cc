@@ -40,7 +40,7 @@ StatusOr<VerifiedSigner> VerifyRequest(std::string_view header, std::string_view
   if (!Ed25519Verify(*key, Message(method, path, millis, body), *sig).ok()) {
     return UnauthenticatedError("the request's signature does not verify");
   }
-  return VerifiedSigner{*key, *sig};
+  return VerifiedSigner{*key, *sig, millis};
 }
 
 }  // namespace cairn

@@ -4,7 +4,8 @@
 //   Cairn-Signature: <public key hex>.<unix millis>.<signature base64>
 // over "cairn-http-v1\n" METHOD "\n" PATH "\n" MILLIS "\n" hex(SHA-256(body)).
 // The verifier checks the clock skew (default 2 minutes); the caller keeps
-// a replay cache of accepted signatures for that window.
+// a replay cache of accepted signatures for that window
+// (runtime/crypto/replay_cache.h verifies and remembers in one call).
 // Thread safety: pure functions.
 #ifndef CAIRN_RUNTIME_CRYPTO_REQUEST_SIGNATURE_H_
 #define CAIRN_RUNTIME_CRYPTO_REQUEST_SIGNATURE_H_
@@ -27,6 +28,7 @@ StatusOr<std::string> SignRequest(const Ed25519PrivateKey& key, std::string_view
 struct VerifiedSigner {
   std::string public_key;  // raw 32 bytes
   std::string signature;   // raw, for the replay cache
+  int64_t unix_millis = 0;  // when it was signed (the header's time)
 };
 // Unauthenticated (naming the problem) for a missing, malformed, stale or
 // wrong signature.
