@@ -100,7 +100,10 @@ void Coordinator::Apply(std::vector<ClusterEvent> events) {
         // meets the others at the attempt's store and is taken in at the next
         // round boundary; a serve replica just starts.
         Place(e, {e.worker_id}, e.uid);
-        Log(e.job_id, "adding " + e.worker_id.substr(0, 8) + " (uid " + std::to_string(e.uid) + ")");
+        auto job = cluster_->Job(e.job_id);
+        const bool serve = job.ok() && job->spec.kind == JobKind::kServe;
+        Log(e.job_id, "adding " + e.worker_id.substr(0, 8) +
+                          (serve ? " as a replica" : " (uid " + std::to_string(e.uid) + "); it joins at the next round"));
         break;
       }
       case ClusterEvent::kAssign:
@@ -115,9 +118,12 @@ void Coordinator::Apply(std::vector<ClusterEvent> events) {
         gateway_->RemoveJob(e.job_id);
         Log(e.job_id, e.message);
         break;
-      case ClusterEvent::kWorkerDropped:
+      case ClusterEvent::kWorkerDropped: {
         Log(e.job_id, e.message);
+        auto job = cluster_->Job(e.job_id);
+        if (job.ok() && job->spec.kind == JobKind::kTrain) rendezvous_->MarkGone(e.job_id, e.attempt, e.uid);
         break;
+      }
       case ClusterEvent::kWorkerDied:
         gateway_->RemoveWorker(e.worker_id);
         CAIRN_LOG_WARN("worker {} lost: {}", e.worker_id, e.message);

@@ -158,10 +158,10 @@ Coordinator::~Coordinator() {
   if (server_) server_->Stop();
   if (bus_thread_.joinable()) bus_thread_.join();
   if (rendezvous_) rendezvous_->Stop();  // a clean shutdown: nothing meets here any more
+  log_.reset();  // drains queued ledger appends; their callbacks post to the stopped bus, where they are dropped
   base_.reset();
   server_.reset();
   context_.reset();
-  log_.reset();  // drains queued ledger appends (their callbacks post to a stopped bus: dropped)
 }
 
 CoordinatorStats Coordinator::stats() const {

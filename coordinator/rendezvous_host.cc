@@ -17,6 +17,7 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "runtime/base/files.h"
@@ -142,6 +143,26 @@ void RendezvousHost::Touch() {
   if (options_.mode == RendezvousOptions::kDetached) TouchFile(options_.data_dir + "/rendezvous.alive");
 }
 
+void RendezvousHost::MarkGone(const std::string& job_id, uint32_t attempt, uint32_t uid) {
+  try {
+    if (!store_) {
+      c10d::TCPStoreOptions opts;
+      opts.port = static_cast<uint16_t>(port_);
+      opts.isServer = false;
+      opts.waitWorkers = false;
+      opts.timeout = std::chrono::seconds(1);
+      store_ = std::make_unique<Store>();
+      store_->store = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", opts);
+    }
+    c10d::PrefixStore attempt_store(job_id + "/" + std::to_string(attempt), store_->store);
+    const std::string yes = "1";
+    attempt_store.set("gone/" + std::to_string(uid), std::vector<uint8_t>(yes.begin(), yes.end()));
+  } catch (const std::exception& e) {
+    if (options_.mode == RendezvousOptions::kDetached) store_.reset();  // reconnect next time
+    CAIRN_LOG_WARN("rendezvous: cannot mark uid {} of {} gone: {}", uid, job_id, e.what());
+  }
+}
+
 void RendezvousHost::Stop() {
   if (pid_ > 0) ::kill(pid_, SIGTERM);
   pid_ = 0;
@@ -162,9 +183,11 @@ Status RunRendezvousHost(const std::string& data_dir, int port, int linger_secon
   std::signal(SIGINT, OnHostSignal);
   std::printf("rendezvous store on port %d for %s\n", static_cast<int>(store->getPort()), data_dir.c_str());
   std::fflush(stdout);
+  time_t last_alive = ::time(nullptr);
   while (!g_host_stop) {
     struct stat st {};
-    if (::stat(alive.c_str(), &st) == 0 && ::time(nullptr) - st.st_mtime > linger_seconds) {
+    if (::stat(alive.c_str(), &st) == 0) last_alive = st.st_mtime;  // gone (the directory removed): as of the last look
+    if (::time(nullptr) - last_alive > linger_seconds) {
       std::printf("no coordinator for %d s: exiting\n", linger_seconds);
       break;
     }

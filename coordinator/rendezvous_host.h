@@ -42,12 +42,16 @@ class RendezvousHost {
   void Touch();
   // A clean shutdown: a detached host exits now.
   void Stop();
+  // The coordinator dropped the worker with `uid` from (job, attempt): its
+  // group stops waiting for it at the next round boundary or vote
+  // (train/membership.h). Best effort; blocks for at most a second.
+  void MarkGone(const std::string& job_id, uint32_t attempt, uint32_t uid);
 
  private:
   struct Store;
   RendezvousHost() = default;
   RendezvousOptions options_;
-  std::unique_ptr<Store> store_;  // kInProcess
+  std::unique_ptr<Store> store_;  // kInProcess: the server; kDetached: a client, made on first use
   int pid_ = 0;                   // kDetached
   int port_ = 0;
 };

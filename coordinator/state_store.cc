@@ -27,6 +27,7 @@ std::string PlacementJson(const JobRecord& j) {
                    {"initial_world", j.initial_world},
                    {"finished", j.finished},
                    {"acked", j.acked},
+                   {"synced", j.synced},
                    {"attempt_resume_round", j.attempt_resume_round}};
   return p.dump();
 }
@@ -42,6 +43,7 @@ Status ReadPlacement(const std::string& text, JobRecord* j) {
     j->initial_world = p.value("initial_world", 0u);
     j->finished = p.value("finished", std::set<std::string>{});
     j->acked = p.value("acked", std::set<std::string>{});
+    j->synced = p.value("synced", std::set<std::string>{});
     j->attempt_resume_round = p.value("attempt_resume_round", uint64_t{0});
   } catch (const nlohmann::json::exception& e) {
     return DataLossError("job " + j->id + ": its stored placement is malformed: " + e.what());

@@ -165,10 +165,9 @@ void Coordinator::OnEntryCommitted(const PendingEntry& p, const Status& result) 
     return;
   }
   acked_.fetch_add(1);
-  if (p.checkpoint_round > 0) {
-    (void)cluster_->CheckpointCommitted(p.job_id, p.checkpoint_round);
-    PersistDirty();
-  }
+  if (p.receipt) cluster_->HoldsState(p.job_id, p.worker, std::get<1>(*p.receipt));
+  if (p.checkpoint_round > 0) (void)cluster_->CheckpointCommitted(p.job_id, p.checkpoint_round);
+  PersistDirty();
   Ack(p.worker, AckOf(p.sequence, OkStatus()));
 }
 

@@ -173,6 +173,7 @@ void Cluster::PlaceQueued(std::vector<ClusterEvent>* events) {
     j.next_uid = j.initial_world = static_cast<uint32_t>(a.workers.size());
     j.finished.clear();
     j.acked.clear();
+    j.synced = std::set<std::string>(a.workers.begin(), a.workers.end());  // they start from the same state
     j.attempt_resume_round = j.checkpoint_round;
     j.adopt_deadline_mono_ms = 0;
     for (const std::string& w : a.workers) workers_[w].jobs.insert(a.job_id);

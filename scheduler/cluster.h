@@ -75,6 +75,7 @@ struct JobRecord {
   uint32_t initial_world = 0;        // ranks of the attempt's placement; uids from here on joined later
   std::set<std::string> finished;    // workers whose task finished this attempt
   std::set<std::string> acked;       // workers that listed this attempt's task in a heartbeat
+  std::set<std::string> synced;      // workers known to hold the job's state (placed ones; joiners once a receipt came)
   std::string message;               // why it failed / was requeued
   int64_t submitted_unix_ms = 0;
   int64_t not_before_mono_ms = 0;    // a retry waits for its backoff
@@ -109,7 +110,7 @@ struct ClusterEvent {
   //   job (uid `uid`); record it, then assign it.
   // kAssign: (re)send `worker_id` its assignment for `job_id` / `attempt`.
   // kRevoked: tell `worker_id` to stop `job_id` / `attempt`.
-  // kWorkerDropped: an elastic job goes on without `worker_id`.
+  // kWorkerDropped: an elastic job goes on without `worker_id` (uid `uid`).
   enum Kind { kPlaced, kRevoked, kJobRequeued, kJobFailed, kWorkerDied, kWorkerDropped, kJoined, kAssign } kind;
   std::string job_id;
   std::string worker_id;
@@ -149,6 +150,10 @@ class Cluster {
                                                    uint32_t attempt, const Status& result, const std::string& message);
   // A checkpoint at `round` was committed: a requeued job resumes there.
   Status CheckpointCommitted(const std::string& job_id, uint64_t round);
+  // `worker_id` signed a receipt for the current attempt: it holds the job's
+  // state (a joiner that got in). An elastic training job whose remaining
+  // workers hold none ends the attempt (and resumes from its checkpoint).
+  void HoldsState(const std::string& job_id, const std::string& worker_id, uint32_t attempt);
 
   // Expires silent workers and unadopted restored tasks, places queued jobs
   // (whose backoff passed), then tops up running elastic training jobs that

@@ -49,6 +49,7 @@ void Cluster::ReleaseJob(JobRecord& job) {
   job.uids.clear();
   job.finished.clear();
   job.acked.clear();
+  job.synced.clear();
   job.adopt_deadline_mono_ms = 0;
   dirty_.insert(job.id);
 }
@@ -135,18 +136,37 @@ void Cluster::DropFromElastic(JobRecord& j, const std::string& worker_id, const 
   if (lost == j.workers.end()) return;
   const size_t at = static_cast<size_t>(lost - j.workers.begin());
   j.workers.erase(lost);
+  const uint32_t uid = at < j.uids.size() ? j.uids[at] : 0;
   if (at < j.uids.size()) j.uids.erase(j.uids.begin() + static_cast<std::ptrdiff_t>(at));
   j.finished.erase(worker_id);
   j.acked.erase(worker_id);
+  j.synced.erase(worker_id);
   workers_[worker_id].jobs.erase(j.id);
   dirty_.insert(j.id);
   j.message = "continuing on " + std::to_string(j.workers.size()) + " worker(s): lost " + worker_id + " (" + why + ")";
-  events->push_back({ClusterEvent::kWorkerDropped, j.id, worker_id, {}, j.attempt, 0, j.message});
+  ClusterEvent dropped{ClusterEvent::kWorkerDropped, j.id, worker_id, {}, j.attempt, 0, j.message};
+  dropped.uid = uid;
+  events->push_back(dropped);
   events->push_back({ClusterEvent::kRevoked, j.id, worker_id, {}, j.attempt, 0, why});
+  const bool state_left = std::any_of(j.workers.begin(), j.workers.end(), [&](const std::string& w) { return j.synced.count(w); });
+  if (j.spec.kind == JobKind::kTrain && j.finished.empty() && !state_left) {
+    // Only joiners are left, and none got in: nobody can hand them the
+    // state. The attempt ends; the job resumes from its last checkpoint.
+    EndAttempt(j, "no worker left holds the job's state (lost " + worker_id + ": " + why + ")", /*retry=*/true, 0, events);
+    return;
+  }
   if (!j.finished.empty() && j.finished.size() == j.workers.size()) {
     ReleaseJob(j);
     j.state = JobState::kSucceeded;
   }
+}
+
+void Cluster::HoldsState(const std::string& job_id, const std::string& worker_id, uint32_t attempt) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end() || it->second.attempt != attempt || it->second.state != JobState::kRunning) return;
+  JobRecord& j = it->second;
+  if (std::find(j.workers.begin(), j.workers.end(), worker_id) == j.workers.end()) return;
+  if (j.synced.insert(worker_id).second) dirty_.insert(job_id);
 }
 
 Status Cluster::CheckpointCommitted(const std::string& job_id, uint64_t round) {

@@ -364,6 +364,41 @@ TEST_F(ClusterTest, ElasticTrainingTakesInAFreshWorker) {
   EXPECT_TRUE(cluster_.workers().at("c").jobs.empty());
 }
 
+// Only joiners that never got in are left: nobody can hand them the state,
+// so the attempt ends and the job resumes from its checkpoint elsewhere.
+TEST_F(ClusterTest, AnElasticJobWithNobodyHoldingItsStateStartsAgainFromItsCheckpoint) {
+  for (const char* w : {"a", "b"}) Join(w);
+  std::string id = cluster_.Submit(Elastic(2), "alice").value();
+  Tick();
+  ASSERT_TRUE(cluster_.CheckpointCommitted(id, 5).ok());
+  auto placed = cluster_.Job(id)->workers;
+  auto ev = Run(3500, placed[1]);  // b dies
+  ASSERT_EQ(Count(ev, ClusterEvent::kWorkerDropped), 1);
+  Join(placed[1]);  // it comes back and joins as a joiner
+  ev = Tick();
+  ASSERT_EQ(Count(ev, ClusterEvent::kJoined), 1);
+  EXPECT_EQ(Count(ev, ClusterEvent::kJobRequeued), 0);
+  ev = Run(3500, placed[0]);  // now the last state holder dies
+  EXPECT_EQ(Count(ev, ClusterEvent::kJobRequeued), 1);
+  EXPECT_NE(cluster_.Job(id)->message.find("no worker left holds the job's state"), std::string::npos)
+      << cluster_.Job(id)->message;
+  ASSERT_EQ(Count(ev, ClusterEvent::kPlaced), 0) << "one worker alive, two wanted";
+  Join(placed[0]);
+  ev = Tick();
+  ASSERT_EQ(Count(ev, ClusterEvent::kPlaced), 1);
+  EXPECT_EQ(ev.back().resume_round, 5u);
+  // A joiner that signed a receipt holds the state: losing the others then
+  // does not end the attempt.
+  auto again = cluster_.Job(id)->workers;
+  ev = Run(3500, again[1]);
+  Join(again[1]);
+  Tick();
+  cluster_.HoldsState(id, again[1], cluster_.Job(id)->attempt);
+  ev = Run(3500, again[0]);
+  EXPECT_EQ(Count(ev, ClusterEvent::kJobRequeued), 0);
+  EXPECT_EQ(cluster_.Job(id)->state, JobState::kRunning);
+}
+
 TEST_F(ClusterTest, SingleWorkerJobsAreNeverToppedUp) {
   for (const char* w : {"a", "b"}) Join(w);
   JobSpec spec = Bench(1);

@@ -37,11 +37,16 @@ std::unique_ptr<Subprocess> LocalCluster::StartCoordinator(const std::vector<std
 }
 
 std::unique_ptr<Subprocess> LocalCluster::StartWorker(const std::string& name, const std::vector<std::string>& extra) {
+  return StartWorkerVia(http_port_, name, extra);
+}
+
+std::unique_ptr<Subprocess> LocalCluster::StartWorkerVia(int http_port, const std::string& name,
+                                                         const std::vector<std::string>& extra) {
   auto argv = Env("home-" + name);
   argv.insert(argv.end(), {"worker", "--name", name, "--measure-seconds", "0.2"});
   argv.insert(argv.end(), extra.begin(), extra.end());
-  auto w = Where();
-  argv.insert(argv.end(), w.begin(), w.end());
+  argv.insert(argv.end(), {"--coordinator", "127.0.0.1:" + std::to_string(bus_port_), "--coordinator-http",
+                           std::to_string(http_port)});
   auto p = std::make_unique<Subprocess>(argv);
   std::string line;
   EXPECT_TRUE(p->ReadLine(&line, 15000));  // "worker <id> ..."

@@ -35,6 +35,10 @@ class LocalCluster {
 
   std::unique_ptr<Subprocess> StartCoordinator(const std::vector<std::string>& extra = {});
   std::unique_ptr<Subprocess> StartWorker(const std::string& name, const std::vector<std::string>& extra = {});
+  // A worker that reaches the coordinator's HTTP port at `http_port` (a
+  // proxy in between, say).
+  std::unique_ptr<Subprocess> StartWorkerVia(int http_port, const std::string& name,
+                                             const std::vector<std::string>& extra = {});
   // A client verb; the coordinator's address is appended when asked.
   CliRun Cairn(std::vector<std::string> args, const std::string& home = "client-home", bool to_coordinator = true);
   nlohmann::json Status(const std::string& id);

@@ -100,10 +100,15 @@ StatusOr<Group> Membership::Join(uint64_t round, uint32_t attempt, std::chrono::
       std::vector<uint32_t> present;
       while (true) {
         present.clear();
+        size_t gone = 0;
         for (uint32_t u : members_) {
-          if (store_->check({p + "here/" + std::to_string(u)})) present.push_back(u);
+          if (store_->check({p + "here/" + std::to_string(u)})) {
+            present.push_back(u);
+          } else if (store_->check({"gone/" + std::to_string(u)})) {
+            ++gone;  // the coordinator saw it die: do not wait for it
+          }
         }
-        if (present.size() == members_.size() || std::chrono::steady_clock::now() >= deadline) break;
+        if (present.size() + gone == members_.size() || std::chrono::steady_clock::now() >= deadline) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
       if (std::find(present.begin(), present.end(), uid_) == present.end()) present.push_back(uid_);
@@ -160,7 +165,10 @@ StatusOr<bool> Membership::Commit(uint64_t round, uint32_t attempt, bool ok, std
       bool failed = false;
       for (uint32_t u : members_) {
         const std::string key = p + "vote/" + std::to_string(u);
-        if (!store_->check({key})) continue;
+        if (!store_->check({key})) {
+          failed = failed || store_->check({"gone/" + std::to_string(u)});  // it will never vote
+          continue;
+        }
         if (Text(store_->get(key)) == "ok") {
           ++oks;
         } else {

@@ -10,8 +10,10 @@
 //      or a higher one for a worker joining a running job) to "in" if it
 //      holds the job's state, "new" if it does not yet
 //   2. waits until every member of the previous group is here, or the
-//      timeout passes; joiners registered under joiner/<i> that are here
-//      are taken in too, but never waited for
+//      timeout passes; a member the coordinator declared lost (it writes
+//      gone/<uid> when it drops a worker from the job) is not waited for;
+//      joiners registered under joiner/<i> that are here are taken in too,
+//      but never waited for
 //   3. proposes the uids present, those holding the state first, with
 //      compareSet on "members": the first proposal wins and every worker
 //      adopts it (one answer for all). If any member is "new", rank 0 (who
@@ -19,7 +21,8 @@
 //   4. a worker left out of the winning list has been dropped: it stops
 //   5. after the round's work each member votes vote/<uid> = ok or failed;
 //      when all members voted ok a worker proposes "commit", on any failed
-//      vote or a missing vote past the timeout it proposes "abort", with
+//      vote, a member gone, or a missing vote past the timeout it proposes
+//      "abort", with
 //      compareSet on "decision": every member adopts the one stored answer.
 //      A collective can succeed on some ranks and fail on others (a peer
 //      that finished its part and vanished); without this vote one survivor
