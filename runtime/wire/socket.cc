@@ -102,7 +102,12 @@ StatusOr<ReceivedMessage> ZmqSocket::Receive(int timeout_ms, size_t max_frames) 
   } while (rc < 0 && zmq_errno() == EINTR);
   if (rc < 0) return ZmqError("zmq_poll");
   if (rc == 0) return DeadlineExceededError("no message within " + std::to_string(timeout_ms) + " ms");
+  return ReadMessage(/*wait=*/true, max_frames);
+}
 
+StatusOr<ReceivedMessage> ZmqSocket::TryReceive(size_t max_frames) { return ReadMessage(/*wait=*/false, max_frames); }
+
+StatusOr<ReceivedMessage> ZmqSocket::ReadMessage(bool wait, size_t max_frames) {
   ReceivedMessage out;
   bool more = true;
   bool first = true;
@@ -111,10 +116,13 @@ StatusOr<ReceivedMessage> ZmqSocket::Receive(int timeout_ms, size_t max_frames) 
     zmq_msg_init(&msg);
     int n;
     do {
-      n = zmq_msg_recv(&msg, socket_, 0);
+      // Only the first frame may be absent; the rest of a message arrive with it.
+      n = zmq_msg_recv(&msg, socket_, (first && !wait && out.frames.empty()) ? ZMQ_DONTWAIT : 0);
     } while (n < 0 && zmq_errno() == EINTR);
     if (n < 0) {
+      const bool none = zmq_errno() == EAGAIN;
       zmq_msg_close(&msg);
+      if (none) return DeadlineExceededError("no message waiting");
       return ZmqError("zmq_msg_recv");
     }
     // A ROUTER's routing-id frame is made locally and carries no metadata;

@@ -46,10 +46,13 @@ class ZmqSocket {
   // Waits up to `timeout_ms` (-1: forever) for a message; DeadlineExceeded if
   // none arrived. Keeps at most `max_frames` frames, discarding the rest.
   StatusOr<ReceivedMessage> Receive(int timeout_ms, size_t max_frames = 16);
+  // The next message if one is already waiting, else DeadlineExceeded at once.
+  StatusOr<ReceivedMessage> TryReceive(size_t max_frames = 16);
 
   void* raw() const { return socket_; }
 
  private:
+  StatusOr<ReceivedMessage> ReadMessage(bool wait, size_t max_frames);
   void* socket_ = nullptr;
 };
 

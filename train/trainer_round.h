@@ -1,0 +1,69 @@
+// Internal to the training loop (trainer.cc): one round's work, the state
+// broadcast to new members, the evaluation, and the seeds. Includes
+// LibTorch: include from train/*.cc only.
+// Thread safety: the training thread.
+#ifndef CAIRN_TRAIN_TRAINER_ROUND_H_
+#define CAIRN_TRAIN_TRAINER_ROUND_H_
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/torch.h>
+
+#include "kernels/ops.h"
+#include "train/data_source.h"
+#include "train/models.h"
+#include "train/train_state.h"
+#include "train/trainer.h"
+
+namespace cairn::train::internal {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t UnixMillis();
+// Seeds derived from the job alone (SplitMix64 over FNV-1a of the parts).
+uint64_t Mix(uint64_t h, uint64_t v);
+uint64_t HashText(const std::string& s);
+std::string Format(const char* fmt, double a, double b = 0, double c = 0, double d = 0, double e = 0);
+torch::Tensor Flatten(const std::vector<torch::Tensor>& ts);
+void Unflatten(const torch::Tensor& flat, std::vector<torch::Tensor>& ts);
+
+// Test accuracy (images) or validation loss (text). With a group, each rank
+// scores its slice and the sums are gathered and added in rank order (same
+// answer on every rank), so no rank idles while another evaluates: that
+// wait would be charged to the next round's collective.
+double Evaluate(Model& model, const DataSource& data, c10d::ProcessGroupGloo* pg, uint32_t rank, uint32_t world);
+
+// One round's work on the current group: the steps, then (diloco) the
+// outer step. Throws whatever a failed collective throws; the caller rolls
+// back and retries on a new group.
+struct RoundContext {
+  const TrainConfig* cfg;
+  Model* model;
+  DataSource* data;
+  State* st;
+  std::vector<torch::Tensor>* grads;
+  c10d::ProcessGroupGloo* pg;  // null for one worker
+  uint32_t rank, world;
+  uint64_t seed;
+  kernels::AdamWOptions adam;
+  int64_t total_steps = 1;
+  const std::atomic<bool>* cancel = nullptr;  // checked before every step
+};
+
+Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep, ChunkCounts* used, double* loss_sum);
+
+// Rank 0 sends its whole state (parameters, optimizer moments and step,
+// outer parameters and momentum, round) to the group; members that do not
+// hold it yet (`adopt`) load it, and start their own int8 residual at zero
+// (error feedback belongs to each rank). Throws what a failed collective
+// throws. Returns the bytes rank 0 sent.
+StatusOr<uint64_t> BroadcastState(c10d::ProcessGroupGloo& pg, uint32_t rank, State& st, bool adopt);
+
+}  // namespace cairn::train::internal
+
+#endif  // CAIRN_TRAIN_TRAINER_ROUND_H_
