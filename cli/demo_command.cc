@@ -253,7 +253,14 @@ Status Demo::Run() {
   httplib::Client stream_client("127.0.0.1", http_);
   if (!stream_client.send(sreq, sres, serr)) return InternalError("the streamed completion failed");
   std::printf("\"\n");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the gateway meters into the ledger each second
+  // The gateway meters into the ledger each second: wait until every charge is in it.
+  httplib::Client metrics_client("127.0.0.1", http_);
+  for (int i = 0;; ++i) {
+    auto m = metrics_client.Get("/metrics");
+    if (m && m->status == 200 && m->body.find("\ncairn_inference_unrecorded_micros 0\n") != std::string::npos) break;
+    if (i > 150) return DeadlineExceededError("the metered usage did not reach the ledger in 30 s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 
   Step(8, "the ledger: its signed checkpoint, then a full replay that checks every hash, signature and balance");
   RETURN_IF_ERROR(Cairn("auditor", {"ledger", "checkpoint", "--url", "http://127.0.0.1:" + std::to_string(http_)}).status());

@@ -136,6 +136,10 @@ void Coordinator::RegisterMetrics() {
   m.CounterFunction("cairn_worker_entries_duplicate_total", "Resent worker entries already in the ledger.", {},
                     read(duplicates_));
   m.CounterFunction("cairn_worker_entries_refused_total", "Worker-signed entries refused.", {}, read(refused_));
+  Gateway* gateway = gateway_.get();
+  m.GaugeFunction("cairn_inference_unrecorded_micros",
+                  "Inference charges metered but not yet durable in the ledger (held against credits).", {},
+                  [gateway] { return static_cast<double>(gateway->meter().PendingTotal()); });
 }
 
 void Coordinator::InstallHandlers() {

@@ -44,6 +44,13 @@ void Meter::Settle(const std::string& consumer, uint64_t amount) {
   if (p->second == 0) pending_.erase(p);
 }
 
+uint64_t Meter::PendingTotal() const {
+  MutexLock l(&mu_);
+  uint64_t total = 0;
+  for (const auto& [consumer, micros] : pending_) total += micros;
+  return total;
+}
+
 uint64_t Meter::Pending(const std::string& consumer) const {
   MutexLock l(&mu_);
   auto it = pending_.find(consumer);

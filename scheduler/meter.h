@@ -41,6 +41,8 @@ class Meter {
   std::vector<Usage> Take();
   void Settle(const std::string& consumer, uint64_t amount);
   uint64_t Pending(const std::string& consumer) const;
+  // Every consumer's pending charges: metered, not yet durable in the ledger.
+  uint64_t PendingTotal() const;
   // Holds `amount` of the consumer's credits for a request in flight, if
   // `available` less what is pending and held covers it (check and hold are
   // one step, so concurrent requests cannot overspend). Release it when the
