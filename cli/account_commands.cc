@@ -8,7 +8,7 @@
 #include <map>
 
 #include <CLI/CLI.hpp>
-#include <httplib.h>
+#include "coordinator/http_client.h"
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -35,22 +35,7 @@ struct AccountsCmd {
 StatusOr<json> Call(const CoordinatorAddress& addr, const std::string& method, const std::string& path, const std::string& body,
                     const Ed25519PrivateKey* signer) {
   auto [host, port] = CoordinatorHttp(addr);
-  httplib::Client http(host, port);
-  http.set_connection_timeout(5);
-  httplib::Headers headers;
-  if (signer) {
-    ASSIGN_OR_RETURN(std::string sig, SignRequest(*signer, method, path, body, Clock::System()->NowUnixMillis()));
-    headers.emplace(kSignatureHeader, sig);
-  }
-  auto r = method == "GET" ? http.Get(path, headers) : http.Post(path, headers, body, "application/json");
-  if (!r) return UnavailableError("cannot reach the coordinator at " + host + ":" + std::to_string(port));
-  json j = json::parse(r->body, nullptr, false);
-  if (r->status != 200) {
-    const std::string why = j.is_object() && j.contains("error") ? j["error"].get<std::string>() : r->body;
-    return r->status == 403 ? PermissionDeniedError(why) : r->status == 401 ? UnauthenticatedError(why) : InvalidArgumentError(why);
-  }
-  if (j.is_discarded()) return InternalError("the coordinator's answer is not JSON");
-  return j;
+  return coordinator::CoordinatorHttpClient(host, port).Call(method, path, body, signer);
 }
 
 StatusOr<std::string> AccountArg(const std::string& given) {

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include <httplib.h>
+#include "coordinator/http_client.h"
 
 #include "runtime/base/encoding.h"
 #include "runtime/crypto/key_file.h"
@@ -81,11 +81,7 @@ StatusOr<std::pair<std::string, std::string>> ResolveCoordinator(const Coordinat
     }
   }
   // Learn it from the coordinator's HTTP port (trust on first use).
-  httplib::Client http(host == "localhost" ? "127.0.0.1" : host, addr.http_port);
-  http.set_connection_timeout(3);
-  auto res = http.Get("/coordinator-key");
-  std::string seen;
-  if (res && res->status == 200) seen = res->body.substr(0, res->body.find('\n'));
+  std::string seen = coordinator::CoordinatorHttpClient(host, addr.http_port).CoordinatorKeyHex().value_or("");
   if (!pinned.empty()) {
     if (!seen.empty() && seen != pinned) {
       return PermissionDeniedError("the coordinator at " + name + " now presents key " + seen + ", but " + KnownFile() +

@@ -22,6 +22,7 @@ struct CoordinatorCmd {
   int heartbeat_ms = 1000;
   int liveness = 3;
   double adopt_grace_seconds = 15;
+  int rendezvous_linger_seconds = 60;
 };
 
 std::atomic<bool> g_stop{false};
@@ -60,6 +61,7 @@ Status Run(const CoordinatorCmd& o) {
   char self[4096];
   const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
   opts.coordinator.rendezvous.binary = n > 0 ? std::string(self, static_cast<size_t>(n)) : "cairn";
+  opts.coordinator.rendezvous.linger_seconds = o.rendezvous_linger_seconds;
   if (!o.allow_file.empty()) {
     ASSIGN_OR_RETURN(opts.coordinator.allow, ReadAllowList(o.allow_file));
     opts.coordinator.enrollment = wire::Enrollment::kAllowList;
@@ -111,6 +113,9 @@ void RegisterCoordinatorCommand(CLI::App& app, int* exit_code) {
   c->add_option("--adopt-grace-seconds", o->adopt_grace_seconds,
                  "After a restart: how long running jobs wait for their workers to come back")
       ->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  c->add_option("--rendezvous-linger-seconds", o->rendezvous_linger_seconds,
+                 "After a crash: how long the rendezvous store waits for a coordinator to come back")
+      ->capture_default_str()->check(CLI::Range(1, 86400));
   c->callback([o, exit_code] { *exit_code = ReportStatus(Run(*o)); });
 }
 

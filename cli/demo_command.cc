@@ -52,6 +52,12 @@ class Demo {
     http_ = FreePort();
   }
   Status Run();
+  // Workers first, then the coordinator, each asked to stop cleanly (the
+  // coordinator then stops its rendezvous host); what does not stop within
+  // 10 s is killed.
+  ~Demo() {
+    for (auto it = procs_.rbegin(); it != procs_.rend(); ++it) (*it)->Stop(10'000);
+  }
 
  private:
   void Step(int n, const std::string& what) {

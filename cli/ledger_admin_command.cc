@@ -7,13 +7,13 @@
 #include <mutex>
 #include <thread>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/ledger_commands.h"
 #include "ledger/data_dir.h"
-#include "ledger/http_api.h"
+#include "ledger/read_server.h"
+#include "ledger/test_entries.h"
 #include "runtime/base/clock.h"
 
 namespace cairn::cli {
@@ -46,30 +46,18 @@ Status Vkey(const AdminOptions& o) {
   return OkStatus();
 }
 
-httplib::Server* g_server = nullptr;
-extern "C" void StopServer(int) {
-  if (g_server != nullptr) g_server->stop();
-}
+std::atomic<bool> g_serve_stop{false};
+extern "C" void StopServing(int) { g_serve_stop = true; }
 
 Status Serve(const AdminOptions& o) {
-  size_t colon = o.listen.rfind(':');
-  if (colon == std::string::npos) return InvalidArgumentError("--listen must be HOST:PORT, got '" + o.listen + "'");
-  std::string host = o.listen.substr(0, colon);
-  int port = std::atoi(o.listen.c_str() + colon + 1);
-  if (port <= 0 || port > 65535) return InvalidArgumentError("--listen port must be 1..65535");
   ASSIGN_OR_RETURN(auto log, ledger::OpenDataDir(o.data_dir));
-  httplib::Server server;
-  ledger::InstallReadApi(&server, log.get());
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-  if (!server.bind_to_port(host.c_str(), port)) return UnavailableError("cannot listen on " + o.listen);
-  g_server = &server;
-  std::signal(SIGINT, StopServer);
-  std::signal(SIGTERM, StopServer);
+  ASSIGN_OR_RETURN(auto server, ledger::ReadApiServer::Start(log.get(), o.listen));
+  std::signal(SIGINT, StopServing);
+  std::signal(SIGTERM, StopServing);
   std::printf("serving ledger '%s' (%llu entries) on http://%s\nverifier key: %s\n", log->origin().c_str(),
               static_cast<unsigned long long>(log->size()), o.listen.c_str(), log->verifier().ToString().c_str());
   std::fflush(stdout);
-  server.listen_after_bind();
-  g_server = nullptr;
+  while (!g_serve_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));  // until Ctrl-C / SIGTERM
   return OkStatus();
 }
 
@@ -81,32 +69,9 @@ Status Load(const AdminOptions& o) {
   ASSIGN_OR_RETURN(auto log, ledger::OpenDataDir(o.data_dir));
   ASSIGN_OR_RETURN(Ed25519PrivateKey actor, Ed25519PrivateKey::Generate());
   std::fprintf(stderr, "signing %llu entries...\n", static_cast<unsigned long long>(o.entries));
-  std::vector<std::string> entries(o.entries);
   uint64_t base = log->size();
-  std::string payload(static_cast<size_t>(o.payload), 'p');
-  std::atomic<uint64_t> next_sign{0};
-  std::vector<std::thread> signers;
-  Status sign_status;
-  std::mutex sign_mu;
-  for (int t = 0; t < std::max(1, o.threads); ++t) {
-    signers.emplace_back([&] {
-      for (uint64_t i; (i = next_sign.fetch_add(1)) < o.entries;) {
-        auto e = ledger::MakeEntry(actor, Clock::System()->NowUnixMillis(), [&](auto b) {
-          auto t = b.initTest();
-          t.setSequence(base + i);
-          t.setPayload(ledger::AsData(payload));
-        });
-        if (!e.ok()) {
-          std::lock_guard<std::mutex> lock(sign_mu);
-          sign_status = e.status();
-          return;
-        }
-        entries[i] = std::move(e).value();
-      }
-    });
-  }
-  for (auto& t : signers) t.join();
-  RETURN_IF_ERROR(sign_status);
+  ASSIGN_OR_RETURN(std::vector<std::string> entries,
+                   ledger::SignTestEntries(actor, base, o.entries, static_cast<size_t>(o.payload), o.threads));
 
   std::vector<int64_t> latency_ns(o.entries);
   std::atomic<uint64_t> next{0}, done{0};

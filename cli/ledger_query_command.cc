@@ -6,13 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/ledger_commands.h"
 #include "ledger/data_dir.h"
 #include "ledger/entry_json.h"
+#include "ledger/read_api_client.h"
 #include "ledger/sqlite_store.h"
 #include "ledger/verify.h"
 #include "runtime/base/encoding.h"
@@ -57,10 +57,9 @@ StatusOr<Source> OpenSource(const QueryOptions& o) {
     ASSIGN_OR_RETURN(s.reader, lg::NewHttpReader(url));
     std::string vkey = o.vkey;
     if (vkey.empty()) {
-      httplib::Client c(url);
-      auto res = c.Get("/vkey");
-      if (!res || res->status != 200) return UnavailableError("no --vkey given and " + url + "/vkey is unavailable");
-      vkey = res->body.substr(0, res->body.find('\n'));
+      auto served = lg::ReadApiClient(url).VerifierKey();
+      if (!served.ok()) return UnavailableError("no --vkey given and " + url + "/vkey is unavailable");
+      vkey = *served;
       std::fprintf(stderr, "warning: trusting the server's own key %s; pin it with --vkey\n", vkey.c_str());
     }
     ASSIGN_OR_RETURN(s.vkey, lg::NoteVerifier::Parse(vkey));
@@ -110,17 +109,13 @@ StatusOr<json> ProvenEntry(Source& s, uint64_t index, const lg::Checkpoint& cp, 
     ASSIGN_OR_RETURN(auto p, lg::InclusionProof(tree, index, cp.size));
     proof = B64List(p);
   } else {
-    httplib::Client c(s.url);
-    auto res = c.Get(("/entry/" + std::to_string(index)).c_str());
-    if (!res || res->status != 200) return UnavailableError("GET /entry/" + std::to_string(index) + " failed");
-    json j = json::parse(res->body, nullptr, false);
-    if (j.is_discarded()) return DataLossError("the server sent malformed JSON");
+    ASSIGN_OR_RETURN(lg::ProvenEntry served, lg::ReadApiClient(s.url).Entry(index));
     // The server proves against its own checkpoint; it must verify too.
-    auto server_cp = lg::OpenCheckpoint(j.value("checkpoint", ""), s.vkey);
+    auto server_cp = lg::OpenCheckpoint(served.checkpoint, s.vkey);
     if (!server_cp.ok()) return DataLossError("the proof's checkpoint does not verify: " + server_cp.status().message());
     if (server_cp->size != cp.size) return UnavailableError("the log grew during the query; retry");
-    entry = Base64Decode(j.value("entry", "")).value_or("");
-    proof = j.value("inclusion_proof", json::array());
+    entry = std::move(served.entry);
+    proof = served.proof;
   }
   RETURN_IF_ERROR(lg::ValidateEntry(entry).status().WithContext("entry " + std::to_string(index)));
   Status inc = lg::VerifyInclusion(index, cp.size, lg::HashBytes(lg::LeafHash(entry)), Bytes(proof), lg::HashBytes(cp.root));
@@ -172,12 +167,8 @@ Status Consistency(const QueryOptions& o) {
     ASSIGN_OR_RETURN(auto p, lg::ConsistencyProof(tree, o.from, to));
     proof = B64List(p);
   } else {
-    httplib::Client c(s.url);
-    auto res = c.Get(("/proof/consistency?from=" + std::to_string(o.from) + "&to=" + std::to_string(to)).c_str());
-    if (!res || res->status != 200) return UnavailableError("GET /proof/consistency failed" + (res ? ": " + res->body : ""));
-    json j = json::parse(res->body, nullptr, false);
-    if (j.is_discarded()) return DataLossError("the server sent malformed JSON");
-    proof = j.value("proof", json::array());
+    ASSIGN_OR_RETURN(std::vector<std::string> served, lg::ReadApiClient(s.url).ConsistencyProof(o.from, to));
+    proof = served;
   }
   json out = {{"from", o.from}, {"to", to}, {"proof", proof}, {"verified", false}};
   if (!o.from_checkpoint.empty() && to == cp.size) {

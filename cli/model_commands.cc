@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include <httplib.h>
+#include "coordinator/http_client.h"
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -24,16 +24,7 @@ struct ModelsCmd {
 
 StatusOr<nlohmann::json> GetJson(const CoordinatorAddress& addr, const std::string& path) {
   auto [host, port] = CoordinatorHttp(addr);
-  httplib::Client http(host, port);
-  http.set_connection_timeout(5);
-  auto r = http.Get(path);
-  if (!r) return UnavailableError("cannot reach the coordinator at http://" + host + ":" + std::to_string(port));
-  nlohmann::json j = nlohmann::json::parse(r->body, nullptr, false);
-  if (r->status == 404) {
-    return NotFoundError(!j.is_discarded() && j.contains("error") ? j["error"].get<std::string>() : "not found");
-  }
-  if (r->status != 200 || j.is_discarded()) return InternalError("unexpected reply " + std::to_string(r->status) + ": " + r->body);
-  return j;
+  return coordinator::CoordinatorHttpClient(host, port).GetJson(path);
 }
 
 Status List(const ModelsCmd& o) {
@@ -53,13 +44,9 @@ Status List(const ModelsCmd& o) {
 
 Status Pull(const ModelsCmd& o) {
   ASSIGN_OR_RETURN(nlohmann::json m, GetJson(o.coordinator, "/models/" + o.name));
-  auto raw = HexDecode(m.value("blob", ""));
-  if (!raw.ok() || raw->size() != 32) return InternalError("model record has no blob hash");
-  Sha256Digest h;
-  std::copy(raw->begin(), raw->end(), h.begin());
+  ASSIGN_OR_RETURN(Sha256Digest h, DigestFromHex(m.value("blob", ""), "model '" + o.name + "'.blob"));
   auto [host, port] = CoordinatorHttp(o.coordinator);
-  data::DataClient client(host, port, "");
-  ASSIGN_OR_RETURN(std::string bytes, client.GetBlob(h));  // hash-verified
+  ASSIGN_OR_RETURN(std::string bytes, coordinator::CoordinatorHttpClient(host, port).Blob(h));  // hash-verified
   const std::string path = o.out.empty() ? o.name + ".pt" : o.out;
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   if (!f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()))) return UnavailableError("cannot write " + path);

@@ -25,7 +25,7 @@ std::vector<std::string> LocalCluster::Where() {
 
 std::unique_ptr<Subprocess> LocalCluster::StartCoordinator(const std::vector<std::string>& extra) {
   auto argv = Env("coord-home");
-  for (const char* a : {"coordinator", "--heartbeat-ms", "200"}) argv.push_back(a);
+  for (const char* a : {"coordinator", "--heartbeat-ms", "200", "--rendezvous-linger-seconds", "15"}) argv.push_back(a);
   argv.insert(argv.end(), {"--data-dir", dir_.path() + "/coord", "--bus", "tcp://127.0.0.1:" + std::to_string(bus_port_),
                            "--http", "127.0.0.1:" + std::to_string(http_port_)});
   argv.insert(argv.end(), extra.begin(), extra.end());

@@ -102,10 +102,10 @@ StatusOr<Group> Membership::Join(uint64_t round, uint32_t attempt, std::chrono::
         present.clear();
         size_t gone = 0;
         for (uint32_t u : members_) {
-          if (store_->check({p + "here/" + std::to_string(u)})) {
+          if (store_->check({"gone/" + std::to_string(u)})) {
+            ++gone;  // the coordinator saw it die: never wait for it, even if it said "here" first
+          } else if (store_->check({p + "here/" + std::to_string(u)})) {
             present.push_back(u);
-          } else if (store_->check({"gone/" + std::to_string(u)})) {
-            ++gone;  // the coordinator saw it die: do not wait for it
           }
         }
         if (present.size() + gone == members_.size() || std::chrono::steady_clock::now() >= deadline) break;
@@ -118,7 +118,8 @@ StatusOr<Group> Membership::Join(uint64_t round, uint32_t attempt, std::chrono::
         const std::string key = "joiner/" + std::to_string(i);
         if (!store_->check({key})) continue;
         const uint32_t u = static_cast<uint32_t>(std::stoul(Text(store_->get(key))));
-        if (std::find(present.begin(), present.end(), u) == present.end() && store_->check({p + "here/" + std::to_string(u)})) {
+        if (std::find(present.begin(), present.end(), u) == present.end() && store_->check({p + "here/" + std::to_string(u)}) &&
+            !store_->check({"gone/" + std::to_string(u)})) {
           present.push_back(u);
         }
       }
@@ -142,11 +143,18 @@ StatusOr<Group> Membership::Join(uint64_t round, uint32_t attempt, std::chrono::
     g.members = members;
     g.rank = static_cast<uint32_t>(me - members.begin());
     for (uint32_t u : members) g.sync = g.sync || Text(store_->get(p + "here/" + std::to_string(u))) != "in";
-    auto opts = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(60));
-    opts->devices.push_back(gloo_host_.empty() ? c10d::ProcessGroupGloo::createDefaultDevice()
-                                               : c10d::ProcessGroupGloo::createDeviceForHostname(gloo_host_));
-    auto pg_store = c10::make_intrusive<c10d::PrefixStore>(p + "pg", store_);
-    g.pg = c10::make_intrusive<c10d::ProcessGroupGloo>(pg_store, static_cast<int>(g.rank), static_cast<int>(g.world()), opts);
+    try {
+      auto opts = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(20));
+      opts->devices.push_back(gloo_host_.empty() ? c10d::ProcessGroupGloo::createDefaultDevice()
+                                                 : c10d::ProcessGroupGloo::createDeviceForHostname(gloo_host_));
+      auto pg_store = c10::make_intrusive<c10d::PrefixStore>(p + "pg", store_);
+      g.pg = c10::make_intrusive<c10d::ProcessGroupGloo>(pg_store, static_cast<int>(g.rank), static_cast<int>(g.world()), opts);
+    } catch (const std::exception& e) {
+      // A member agreed on died before it connected: every member's attempt
+      // fails the same way; they meet again under the next try.
+      std::string why = e.what();
+      return AbortedError("connecting the group of round " + std::to_string(round) + " failed: " + why.substr(0, why.find('\n')));
+    }
     members_ = members;
     return g;
   } catch (const std::exception& e) {

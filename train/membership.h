@@ -68,7 +68,8 @@ class Membership {
   bool synced() const { return synced_; }
   // Agrees on the members for (round, try) and builds their group. Waits at
   // most `timeout` for the previous members. FailedPrecondition if this
-  // worker was left out.
+  // worker was left out; Aborted if a member agreed on never connected (it
+  // died meanwhile): try again with the next try number.
   StatusOr<Group> Join(uint64_t round, uint32_t attempt, std::chrono::milliseconds timeout);
   // The round's commit vote (step 5) for the group formed by Join(round,
   // attempt): true when every member's work succeeded and all must keep the

@@ -114,7 +114,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
       auto g = membership->Join(target, 0, std::chrono::milliseconds(hooks.membership_timeout_ms));
       if (g.ok()) {
         joined = std::move(*g);
-      } else if (g.status().code() != StatusCode::kFailedPrecondition) {
+      } else if (g.status().code() != StatusCode::kFailedPrecondition && g.status().code() != StatusCode::kAborted) {
         return g.status();
       }
     }
@@ -143,7 +143,13 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
           joined.reset();
         } else {
           const auto wait = std::chrono::milliseconds(static_cast<int64_t>(std::max(hooks.membership_timeout_ms / 1000.0, 1.5 * last_round_seconds) * 1000));
-          ASSIGN_OR_RETURN(group, membership->Join(round, attempt, wait));
+          auto formed = membership->Join(round, attempt, wait);
+          if (!formed.ok() && formed.status().code() == StatusCode::kAborted && attempt < 5) {
+            log("round " + std::to_string(round) + ": " + std::string(formed.status().message()).substr(0, 160) +
+                "; forming the group again");
+            continue;
+          }
+          ASSIGN_OR_RETURN(group, std::move(formed));
         }
         if (group.world() != before || group.rank != rank) {
           log("round " + std::to_string(round) + ": group is now " + std::to_string(group.world()) + " worker(s); this is rank " +

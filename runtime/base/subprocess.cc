@@ -81,6 +81,19 @@ int Subprocess::Wait() {
   return -1;
 }
 
+bool Subprocess::Stop(int timeout_ms) {
+  if (pid_ <= 0 || reaped_) return true;
+  kill(pid_, SIGTERM);
+  for (int waited = 0; waited <= timeout_ms; waited += 10) {
+    if (waitpid(pid_, &status_, WNOHANG) == pid_) {
+      reaped_ = true;
+      return true;
+    }
+    usleep(10'000);  // polling the child's exit
+  }
+  return false;
+}
+
 int FreePort() {
   int s = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

@@ -28,6 +28,9 @@ class Subprocess {
   void Signal(int sig);
   // Waits for exit; returns the exit code, or 128 + signal.
   int Wait();
+  // Asks it to stop (SIGTERM) and waits up to `timeout_ms` for it to exit;
+  // false if it is still running (the destructor then kills it).
+  bool Stop(int timeout_ms);
 
  private:
   int pid_ = -1;
