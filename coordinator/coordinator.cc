@@ -214,30 +214,35 @@ Status Coordinator::OnHello(const wire::Peer& peer, const wire::WorkerHello& hel
   }
   routing_by_worker_[id] = peer.routing_id;
   name_by_worker_[id] = hello.name;
-  key_by_worker_[id] = hello.identity_key;
+  key_by_worker_[id] = hello.identity_key;  // before ReplicaOf, which names the payee
   // A serve task that outlived a coordinator restart: the gateway routes to
   // it again.
   for (const wire::TaskRef& t : hello.tasks) {
     auto job = cluster_->Job(t.job_id);
     if (t.serving_endpoint.empty() || !job.ok() || job->attempt != t.attempt || job->spec.kind != JobKind::kServe) continue;
-    const size_t colon = t.serving_endpoint.rfind(':');
-    scheduler::ReplicaInfo r;
-    r.model = job->spec.model;
-    r.task = t.serving_task;
-    r.job_id = t.job_id;
-    r.worker_id = id;
-    r.host = t.serving_endpoint.substr(0, colon);
-    r.port = std::atoi(t.serving_endpoint.c_str() + colon + 1);
-    r.worker_key = hello.identity_key;
-    auto model = view_.Model(job->spec.model);
-    r.model_hash = model ? model->blob : "";
-    r.per_request_micros = job->spec.price_per_request_micros;
-    r.per_1k_tokens_micros = job->spec.price_per_1k_tokens_micros;
-    r.worker_share_bps = job->spec.worker_share_bps;
-    gateway_->AddReplica(r);
+    gateway_->AddReplica(ReplicaOf(*job, id, t.serving_endpoint, t.serving_task));
   }
   Apply(cluster_->Join(w, Held(hello.tasks)));
   return OkStatus();
+}
+
+scheduler::ReplicaInfo Coordinator::ReplicaOf(const scheduler::JobRecord& job, const std::string& worker,
+                                              const std::string& endpoint, const std::string& task) {
+  const size_t colon = endpoint.rfind(':');
+  scheduler::ReplicaInfo r;
+  r.model = job.spec.model;
+  r.task = task;
+  r.job_id = job.id;
+  r.worker_id = worker;
+  r.host = endpoint.substr(0, colon);
+  r.port = std::atoi(endpoint.c_str() + colon + 1);
+  r.worker_key = key_by_worker_[worker];
+  auto model = view_.Model(job.spec.model);
+  r.model_hash = model ? model->blob : "";
+  r.per_request_micros = job.spec.price_per_request_micros;
+  r.per_1k_tokens_micros = job.spec.price_per_1k_tokens_micros;
+  r.worker_share_bps = job.spec.worker_share_bps;
+  return r;
 }
 
 Status Coordinator::OnHeartbeat(const wire::Heartbeat& hb, const std::string& id) {

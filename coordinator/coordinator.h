@@ -145,6 +145,10 @@ class Coordinator {
   void Place(const ClusterEvent& e, const std::vector<std::string>& workers, uint32_t first_rank);
   void SendAssign(const std::string& job_id, const std::string& worker);
   void SendTo(const std::string& worker, const wire::Outgoing& message);
+  // The gateway's record of `worker`'s replica of serve job `job` at
+  // `endpoint` (host:port), priced as the spec says.
+  scheduler::ReplicaInfo ReplicaOf(const scheduler::JobRecord& job, const std::string& worker, const std::string& endpoint,
+                                   const std::string& task);
   void Ack(const std::string& worker, const wire::Ack& ack);
   // Appends an entry signed with the log key; `done` (optional) runs on the
   // bus thread once it is durable, or with the error.

@@ -65,18 +65,8 @@ StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) 
   sqlite3_busy_timeout(db, 5000);
   RETURN_IF_ERROR(SqlExec(db, "PRAGMA journal_mode=WAL"));
   RETURN_IF_ERROR(SqlExec(db, "PRAGMA synchronous=NORMAL"));
-  int64_t app = 0, tables = 0, version = 0;
-  {
-    SqlStatement q(db, "PRAGMA application_id");
-    RETURN_IF_ERROR(q.Prepared("read application_id of " + path));
-    if (q.Step() == SQLITE_ROW) app = q.ColInt(0);
-    SqlStatement v(db, "PRAGMA user_version");
-    RETURN_IF_ERROR(v.Prepared("read user_version of " + path));
-    if (v.Step() == SQLITE_ROW) version = v.ColInt(0);
-    SqlStatement t(db, "SELECT count(*) FROM sqlite_master");
-    RETURN_IF_ERROR(t.Prepared("read the schema of " + path));
-    if (t.Step() == SQLITE_ROW) tables = t.ColInt(0);
-  }
+  ASSIGN_OR_RETURN(SqliteHeader header, ReadSqliteHeader(db, path));
+  const int64_t app = header.application_id, tables = header.tables, version = header.user_version;
   if (tables > 0 && app != kApplicationId) return FailedPreconditionError(path + " is not a cairn coordinator state file");
   if (version > kVersion) {
     return FailedPreconditionError(path + " has state version " + std::to_string(version) + "; this cairn reads up to " +

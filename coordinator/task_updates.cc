@@ -55,21 +55,7 @@ wire::HandlerResult Coordinator::OnTaskUpdate(const wire::Peer& peer, const wire
     const bool current = j->spec.kind == JobKind::kServe && j->attempt == update.attempt &&
                          std::find(j->workers.begin(), j->workers.end(), worker) != j->workers.end();
     if (current) {
-      const size_t colon = serving->endpoint.rfind(':');
-      scheduler::ReplicaInfo r;
-      r.model = j->spec.model;
-      r.task = serving->task;
-      r.job_id = update.job_id;
-      r.worker_id = worker;
-      r.host = serving->endpoint.substr(0, colon);
-      r.port = std::atoi(serving->endpoint.c_str() + colon + 1);
-      r.worker_key = key;
-      auto model = view_.Model(j->spec.model);
-      r.model_hash = model ? model->blob : "";
-      r.per_request_micros = j->spec.price_per_request_micros;
-      r.per_1k_tokens_micros = j->spec.price_per_1k_tokens_micros;
-      r.worker_share_bps = j->spec.worker_share_bps;
-      gateway_->AddReplica(r);
+      gateway_->AddReplica(ReplicaOf(*j, worker, serving->endpoint, serving->task));
       Log(update.job_id, tag + "serving " + j->spec.model + " (" + serving->task + ") at " + serving->endpoint);
     }
     Ack(worker, AckOf(seq, OkStatus()));  // a stale notice is done with, too

@@ -29,18 +29,8 @@ StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path
   std::unique_ptr<SqliteStore> store(new SqliteStore(db));
   MutexLock lock(&store->mu_);  // no other thread can see it yet, but Exec uses db_
   sqlite3_busy_timeout(db, 5000);
-  int64_t app_id = 0, version = 0, tables = 0;
-  {
-    SqlStatement q(db, "PRAGMA application_id");
-    RETURN_IF_ERROR(q.Prepared("read application_id").WithContext(path));
-    if (q.Step() == SQLITE_ROW) app_id = q.ColInt(0);
-    SqlStatement v(db, "PRAGMA user_version");
-    RETURN_IF_ERROR(v.Prepared("read user_version"));
-    if (v.Step() == SQLITE_ROW) version = v.ColInt(0);
-    SqlStatement t(db, "SELECT count(*) FROM sqlite_master");
-    RETURN_IF_ERROR(t.Prepared("read schema").WithContext(path));
-    if (t.Step() == SQLITE_ROW) tables = t.ColInt(0);
-  }
+  ASSIGN_OR_RETURN(SqliteHeader header, ReadSqliteHeader(db, path));
+  const int64_t app_id = header.application_id, version = header.user_version, tables = header.tables;
   if (tables > 0 && app_id != kSqliteApplicationId) {
     return FailedPreconditionError(path + " is an SQLite database but not a cairn ledger");
   }

@@ -50,18 +50,8 @@ StatusOr<std::unique_ptr<Outbox>> Outbox::Open(const std::string& path, const Cl
   sqlite3_busy_timeout(db, 5000);
   RETURN_IF_ERROR(SqlExec(db, "PRAGMA journal_mode=WAL"));
   RETURN_IF_ERROR(SqlExec(db, "PRAGMA synchronous=FULL"));  // these records are money
-  int64_t app = 0, tables = 0, version = 0;
-  {
-    SqlStatement a(db, "PRAGMA application_id");
-    RETURN_IF_ERROR(a.Prepared("read application_id of " + path));
-    if (a.Step() == SQLITE_ROW) app = a.ColInt(0);
-    SqlStatement v(db, "PRAGMA user_version");
-    RETURN_IF_ERROR(v.Prepared("read user_version of " + path));
-    if (v.Step() == SQLITE_ROW) version = v.ColInt(0);
-    SqlStatement t(db, "SELECT count(*) FROM sqlite_master");
-    RETURN_IF_ERROR(t.Prepared("read the schema of " + path));
-    if (t.Step() == SQLITE_ROW) tables = t.ColInt(0);
-  }
+  ASSIGN_OR_RETURN(SqliteHeader header, ReadSqliteHeader(db, path));
+  const int64_t app = header.application_id, tables = header.tables, version = header.user_version;
   if (tables > 0 && app != kApplicationId) return FailedPreconditionError(path + " is not a cairn worker outbox");
   if (tables > 0 && version != 1) {
     return FailedPreconditionError(path + " has outbox version " + std::to_string(version) + "; this cairn reads 1");

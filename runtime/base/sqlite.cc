@@ -28,4 +28,18 @@ Status SqlExec(sqlite3* db, const std::string& sql) {
   return OkStatus();
 }
 
+StatusOr<SqliteHeader> ReadSqliteHeader(sqlite3* db, const std::string& path) {
+  SqliteHeader h;
+  SqlStatement a(db, "PRAGMA application_id");
+  RETURN_IF_ERROR(a.Prepared("read application_id of " + path));
+  if (a.Step() == SQLITE_ROW) h.application_id = a.ColInt(0);
+  SqlStatement v(db, "PRAGMA user_version");
+  RETURN_IF_ERROR(v.Prepared("read user_version of " + path));
+  if (v.Step() == SQLITE_ROW) h.user_version = v.ColInt(0);
+  SqlStatement t(db, "SELECT count(*) FROM sqlite_master");
+  RETURN_IF_ERROR(t.Prepared("read the schema of " + path));
+  if (t.Step() == SQLITE_ROW) h.tables = t.ColInt(0);
+  return h;
+}
+
 }  // namespace cairn

@@ -10,7 +10,7 @@
 
 #include <sqlite3.h>
 
-#include "runtime/base/status.h"
+#include "runtime/base/statusor.h"
 
 namespace cairn {
 
@@ -19,6 +19,15 @@ namespace cairn {
 Status SqlError(sqlite3* db, const std::string& what);
 // Runs SQL that returns no rows.
 Status SqlExec(sqlite3* db, const std::string& sql);
+
+// What identifies one of cairn's SQLite files: PRAGMA application_id and
+// user_version, and whether it has any table yet (0 tables: a new file).
+struct SqliteHeader {
+  int64_t application_id = 0;
+  int64_t user_version = 0;
+  int64_t tables = 0;
+};
+StatusOr<SqliteHeader> ReadSqliteHeader(sqlite3* db, const std::string& path);
 
 // A prepared statement, finalised on scope exit. Columns and parameters are
 // 0- and 1-based as in SQLite.
