@@ -31,7 +31,7 @@ StatusOr<std::string> Signer(const httplib::Request& req, ReplayCache& replay) {
 }  // namespace
 
 void InstallAccountsApi(httplib::Server* http, Coordinator* c) {
-  auto replay = std::make_shared<ReplayCache>();
+  auto replay = std::make_shared<ReplayCache>(c->clock());
   http->Post("/accounts/credit", [c, replay](const httplib::Request& req, httplib::Response& res) {
     auto signer = Signer(req, *replay);
     if (!signer.ok()) return Error(res, HttpStatusOf(signer.status()), std::string(signer.status().message()));
