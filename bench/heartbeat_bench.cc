@@ -19,6 +19,7 @@
 
 #include "runtime/wire/socket.h"
 
+#include "runtime/base/allocator.h"
 #include "runtime/base/log.h"
 #include "runtime/base/temp_dir.h"
 #include "runtime/wire/client.h"
@@ -83,6 +84,7 @@ int main(int argc, char** argv) {
   rl.rlim_cur = rl.rlim_max;
   setrlimit(RLIMIT_NOFILE, &rl);
   (void)InitLogging("warn");
+  TuneAllocatorForServers();  // as `cairn coordinator` does (runtime/base/allocator.h); both sides of the ratio run with it
 
   // Baseline: a bare CURVE ROUTER counting frames.
   double base_rate = 0;

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "coordinator/coordinator_server.h"
+#include "runtime/base/allocator.h"
 #include "runtime/base/encoding.h"
 
 namespace cairn::cli {
@@ -48,6 +49,7 @@ StatusOr<std::vector<std::string>> ReadAllowList(const std::string& path) {
 }
 
 Status Run(const CoordinatorCmd& o) {
+  TuneAllocatorForServers();
   coordinator::CoordinatorServerOptions opts;
   opts.coordinator.data_dir = o.data_dir;
   opts.coordinator.bus = o.bus;
