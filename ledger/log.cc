@@ -45,10 +45,10 @@ StatusOr<std::unique_ptr<Log>> Log::Open(std::unique_ptr<LedgerStore> store, Ed2
 
 Log::~Log() {
   {
-    std::lock_guard<std::mutex> lock(queue_mu_);
+    MutexLock lock(&queue_mu_);
     stopping_ = true;
   }
-  queue_cv_.notify_all();
+  queue_cv_.SignalAll();
   if (committer_.joinable()) committer_.join();
 }
 
@@ -84,7 +84,7 @@ Status Log::AppendAsync(std::vector<std::string> entries, AppendCallback done) {
     }
     headers.push_back(*header);
   }
-  std::lock_guard<std::mutex> admit_lock(admit_mu_);
+  MutexLock admit_lock(&admit_mu_);
   for (size_t i = 0; i < entries.size() && options_.admit; ++i) {
     Status s = options_.admit(headers[i], entries[i]);
     if (!s.ok()) {
@@ -97,11 +97,11 @@ Status Log::AppendAsync(std::vector<std::string> entries, AppendCallback done) {
   sub->entries = std::move(entries);
   sub->done = std::move(done);
   {
-    std::lock_guard<std::mutex> lock(queue_mu_);
+    MutexLock lock(&queue_mu_);
     if (stopping_) return UnavailableError("the log is shutting down");
     queue_.push_back(std::move(sub));
   }
-  queue_cv_.notify_one();
+  queue_cv_.Signal();
   return OkStatus();
 }
 
@@ -109,8 +109,8 @@ void Log::CommitLoop() {
   for (;;) {
     std::vector<std::unique_ptr<Submission>> batch;
     {
-      std::unique_lock<std::mutex> lock(queue_mu_);
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(&queue_mu_);
+      while (!stopping_ && queue_.empty()) queue_cv_.Wait(&queue_mu_);
       if (queue_.empty()) return;  // stopping, and everything queued is done
       size_t n = 0;
       while (!queue_.empty() && (batch.empty() || n + queue_.front()->entries.size() <= options_.max_batch_entries)) {

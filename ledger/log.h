@@ -22,7 +22,6 @@
 #ifndef CAIRN_LEDGER_LOG_H_
 #define CAIRN_LEDGER_LOG_H_
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <future>
@@ -125,11 +124,11 @@ class Log {
   LogStats stats_ GUARDED_BY(tree_mu_);
   Status health_ GUARDED_BY(tree_mu_);      // sticky: set once, never cleared
 
-  std::mutex admit_mu_;  // admission and queueing in one order
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<std::unique_ptr<Submission>> queue_;  // guarded by queue_mu_
-  bool stopping_ = false;                          // guarded by queue_mu_
+  Mutex admit_mu_;  // admission and queueing in one order (held across both)
+  Mutex queue_mu_;
+  CondVar queue_cv_;  // signalled when queue_ gains a submission or stopping_ is set
+  std::deque<std::unique_ptr<Submission>> queue_ GUARDED_BY(queue_mu_);
+  bool stopping_ GUARDED_BY(queue_mu_) = false;
   std::thread committer_;
 };
 
