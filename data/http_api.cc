@@ -16,10 +16,8 @@ void Error(httplib::Response& res, const Status& s) {
 }
 
 StatusOr<Sha256Digest> HashFromPath(const std::string& hex) {
-  auto raw = HexDecode(hex);
-  if (!raw.ok() || raw->size() != 32) return InvalidArgumentError("blob path must be 64 lower-case hex digits");
-  Sha256Digest d;
-  std::copy(raw->begin(), raw->end(), d.begin());
+  auto d = DigestFromHex(hex, "blob path");
+  if (!d.ok()) return InvalidArgumentError("blob path must be 64 lower-case hex digits");
   return d;
 }
 

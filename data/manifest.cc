@@ -125,9 +125,9 @@ StatusOr<Manifest> ParseManifest(const std::string& text) {
       ChunkRef c;
       std::string hex;
       RETURN_IF_ERROR(Get(jc, "hash", cw, &hex));
-      auto raw = HexDecode(hex);
-      if (!raw.ok() || raw->size() != 32) return InvalidArgumentError("manifest: " + cw + "hash is not 64 hex digits");
-      std::copy(raw->begin(), raw->end(), c.hash.begin());
+      auto hash = DigestFromHex(hex, "manifest: " + cw + "hash");
+      if (!hash.ok()) return InvalidArgumentError("manifest: " + cw + "hash is not 64 hex digits");
+      c.hash = *hash;
       RETURN_IF_ERROR(Get(jc, "bytes", cw, &c.bytes));
       RETURN_IF_ERROR(Get(jc, "first_sample", cw, &c.first_sample));
       RETURN_IF_ERROR(Get(jc, "samples", cw, &c.samples));
