@@ -16,6 +16,10 @@
 
 namespace cairn::data {
 
+// The largest blob the coordinator's blob store takes (checkpoints of models
+// up to ~4M fp32 parameters with their optimizer state, TorchScript models).
+inline constexpr size_t kMaxBlobBytes = 64 << 20;
+
 class BlobStore {
  public:
   // Creates DIR if needed.

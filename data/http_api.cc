@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/blob_store.h"
 #include "runtime/base/encoding.h"
 
 namespace cairn::data {

@@ -18,7 +18,6 @@
 
 namespace cairn::data {
 
-inline constexpr size_t kMaxBlobBytes = 64 << 20;  // checkpoints of models up to ~16M fp32 params
 
 void InstallDataApi(httplib::Server* server, DatasetRegistry* registry);
 

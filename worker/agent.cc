@@ -5,6 +5,7 @@
 #include <memory>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "runtime/base/log.h"
 #include "runtime/base/mutex.h"
@@ -14,7 +15,9 @@
 namespace cairn::worker {
 namespace {
 
-using TaskKey = std::pair<std::string, uint32_t>;  // (job, attempt)
+// (job, attempt, rank): a worker dropped from an elastic job and added back
+// to the same attempt comes back under a new rank (uid), a new task.
+using TaskKey = std::tuple<std::string, uint32_t, uint32_t>;
 
 // One task thread and what the bus thread needs to know about it.
 struct Running {
@@ -65,7 +68,7 @@ struct WorkerAgent::Loop {
   std::unique_ptr<wire::WireClient> client;
   LogQueue logs;
   std::map<TaskKey, std::unique_ptr<Running>> tasks;  // running, or revoked and still stopping
-  std::set<TaskKey> ended;                            // finished or revoked: a re-sent assign is ignored
+  std::set<TaskKey> ended;                            // ran here (finished or revoked): a re-sent assign is ignored
   std::deque<TaskKey> ended_order;
   bool registered = false;
   bool stopping = false;     // no new tasks once Run() is winding down
@@ -91,9 +94,13 @@ struct WorkerAgent::Loop {
   std::vector<wire::TaskRef> Held() {
     std::vector<wire::TaskRef> out;
     const auto finished = agent->outbox_->UnackedFinished();
+    // Results not yet acknowledged first: were the list cut, the coordinator
+    // would take a missing one for a lost task.
+    for (const auto& [job, attempt] : finished) out.push_back(wire::TaskRef{job, attempt, true, "", ""});
     for (const auto& [key, r] : tasks) {
-      if (r->revoked || finished.count(key)) continue;
-      wire::TaskRef ref{key.first, key.second, false, "", ""};
+      const auto& [job, attempt, rank] = key;
+      if (r->revoked || finished.count({job, attempt})) continue;
+      wire::TaskRef ref{job, attempt, false, "", ""};
       {
         MutexLock lock(&r->mu);
         ref.serving_endpoint = r->serving_endpoint;
@@ -101,7 +108,6 @@ struct WorkerAgent::Loop {
       }
       out.push_back(std::move(ref));
     }
-    for (const auto& [job, attempt] : finished) out.push_back(wire::TaskRef{job, attempt, true, "", ""});
     if (out.size() > 64) out.resize(64);
     return out;
   }
@@ -125,6 +131,7 @@ struct WorkerAgent::Loop {
     for (auto it = tasks.begin(); it != tasks.end();) {
       if (it->second->done) {
         if (it->second->thread.joinable()) it->second->thread.join();  // it has returned: no wait
+        Remember(it->first);  // it ran here: a late copy of its assignment is not started again
         it = tasks.erase(it);
       } else {
         ++it;
@@ -133,15 +140,15 @@ struct WorkerAgent::Loop {
   }
 
   void Start(const wire::TaskAssign& t) {
-    const TaskKey key{t.job_id, t.attempt};
+    const TaskKey key{t.job_id, t.attempt, t.rank};
     if (stopping) return;  // not listed in our heartbeats: the coordinator sees we did not take it
-    if (tasks.count(key) || ended.count(key) || agent->outbox_->UnackedFinished().count(key)) {
+    if (tasks.count(key) || ended.count(key) || agent->outbox_->UnackedFinished().count({t.job_id, t.attempt})) {
       agent->dup_.fetch_add(1);  // a resend: this worker has it, had it, or was told to drop it
       return;
     }
     // A new attempt of a job this worker still runs: the old one stops first.
     for (auto& [k, r] : tasks) {
-      if (k.first == t.job_id && !r->revoked) {
+      if (std::get<0>(k) == t.job_id && !r->revoked) {
         r->cancel = true;
         r->revoked = true;
         Remember(k);
@@ -201,14 +208,16 @@ struct WorkerAgent::Loop {
   }
 
   void Revoke(const wire::TaskRevoke& rv) {
+    // Only what runs here: the same attempt may be assigned again later (a
+    // worker dropped from an elastic job and added back, under a new rank).
     for (auto& [k, r] : tasks) {
-      if (k.first != rv.job_id || (rv.attempt != 0 && k.second != rv.attempt) || r->revoked) continue;
-      CAIRN_LOG_INFO("task {} (attempt {}) revoked: {}", k.first, k.second, rv.reason);
+      const auto& [job, attempt, rank] = k;
+      if (job != rv.job_id || (rv.attempt != 0 && attempt != rv.attempt) || r->revoked) continue;
+      CAIRN_LOG_INFO("task {} (attempt {}, rank {}) revoked: {}", job, attempt, rank, rv.reason);
       r->cancel = true;  // the thread returns on its own; Reap() joins it
       r->revoked = true;
       Remember(k);
     }
-    if (rv.attempt != 0) Remember({rv.job_id, rv.attempt});
   }
 
   void OnAck(const wire::Ack& ack) {

@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include "runtime/base/log.h"
 #include "runtime/base/sqlite.h"
 #include "runtime/wire/codec.h"
 
@@ -108,14 +109,22 @@ StatusOr<uint64_t> Outbox::Push(wire::TaskUpdate update, std::string blob) {
   return static_cast<uint64_t>(sqlite3_last_insert_rowid(db_));
 }
 
-std::optional<OutboxRecord> Outbox::Head() const {
-  MutexLock lock(&mu_);
-  SqlStatement st(db_, "SELECT seq, payload, uploaded FROM outbox WHERE acked_ms IS NULL ORDER BY seq LIMIT 1");
-  if (!st.Prepared("").ok() || st.Step() != SQLITE_ROW || st.ColInt(2) == 0) return std::nullopt;
-  const uint64_t seq = static_cast<uint64_t>(st.ColInt(0));
-  auto u = DecodeStored(st.ColBlob(1), seq);
-  if (!u.ok()) return std::nullopt;
-  return OutboxRecord{seq, std::move(*u)};
+std::optional<OutboxRecord> Outbox::Head() {
+  for (;;) {
+    uint64_t seq = 0;
+    StatusOr<wire::TaskUpdate> u = InternalError("");
+    {
+      MutexLock lock(&mu_);
+      SqlStatement st(db_, "SELECT seq, payload, uploaded FROM outbox WHERE acked_ms IS NULL ORDER BY seq LIMIT 1");
+      if (!st.Prepared("").ok() || st.Step() != SQLITE_ROW || st.ColInt(2) == 0) return std::nullopt;
+      seq = static_cast<uint64_t>(st.ColInt(0));
+      u = DecodeStored(st.ColBlob(1), seq);
+    }
+    if (u.ok()) return OutboxRecord{seq, std::move(*u)};
+    // A damaged record cannot be sent; it must not hold up the rest.
+    CAIRN_LOG_ERROR("outbox: skipping record {}: {}", seq, u.status().ToString());
+    if (!Ack(seq, static_cast<uint16_t>(StatusCode::kDataLoss), std::string(u.status().message())).ok()) return std::nullopt;
+  }
 }
 
 std::optional<OutboxUpload> Outbox::NextUpload() const {

@@ -75,7 +75,9 @@ class Outbox {
   // The oldest record not yet acknowledged, if it is ready to send (its
   // blob, if any, uploaded). nullopt when empty or the head waits for its
   // upload.
-  std::optional<OutboxRecord> Head() const;
+  // A record that no longer decodes is set aside (acked locally with
+  // DATA_LOSS, and logged) rather than block the queue.
+  std::optional<OutboxRecord> Head();
   // The oldest record whose blob is still to be uploaded.
   std::optional<OutboxUpload> NextUpload() const;
   Status MarkUploaded(uint64_t sequence);

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "data/blob_store.h"
 #include "runtime/base/encoding.h"
 #include "train/trainer.h"
 #include "worker/devices.h"
@@ -72,6 +73,11 @@ StatusOr<std::string> RunTrainTask(const TaskContext& c) {
     return c.io.receipt(entry, "");
   };
   hooks.on_checkpoint = [&](uint64_t round, const std::string& bytes, const kernels::Digest256& fp) -> Status {
+    if (bytes.size() > data::kMaxBlobBytes) {  // training goes on; a requeue would start from an older one
+      c.io.log("checkpoint of round " + std::to_string(round) + " not saved: " + std::to_string(bytes.size() >> 20) +
+               " MiB is over the blob store's limit of " + std::to_string(data::kMaxBlobBytes >> 20) + " MiB");
+      return OkStatus();
+    }
     ASSIGN_OR_RETURN(std::string entry, signer.CheckpointCommitted(round, Sha256(bytes), bytes.size(), fp));
     RETURN_IF_ERROR(c.io.receipt(entry, bytes));  // uploaded, then committed, in the background
     c.io.log("checkpoint of round " + std::to_string(round) + " saved (" + std::to_string(bytes.size() / 1024) + " KiB)");
@@ -89,6 +95,11 @@ StatusOr<std::string> RunTrainTask(const TaskContext& c) {
   if (!result.leader) return message;
 
   // The leader registers the model with its lineage.
+  if (result.torchscript.size() > data::kMaxBlobBytes) {
+    return FailedPreconditionError("the trained model is " + std::to_string(result.torchscript.size() >> 20) +
+                                   " MiB; the coordinator's blob store takes at most " +
+                                   std::to_string(data::kMaxBlobBytes >> 20) + " MiB");
+  }
   const Sha256Digest model_hash = Sha256(result.torchscript);
   const ModelRegistration reg = RegistrationFor(spec, model_hash, parent_hash, dataset_id);
   ASSIGN_OR_RETURN(std::string entry, signer.ModelRegistered(reg));

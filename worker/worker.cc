@@ -76,6 +76,14 @@ void Worker::UploadLoop(const std::atomic<bool>& stop) {
       backoff_ms = 200;
       continue;
     }
+    if (!(s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded)) {
+      // Refused for good (too large, malformed): it would block everything
+      // behind it for ever. Set it aside, loudly.
+      CAIRN_LOG_ERROR("outbox record {}: its blob ({} bytes) was refused, dropping the record: {}", up->sequence,
+                      up->blob.size(), s.ToString());
+      (void)outbox_->Ack(up->sequence, static_cast<uint16_t>(s.code()), "blob refused: " + std::string(s.message()));
+      continue;
+    }
     CAIRN_LOG_WARN("uploading the blob of outbox record {} failed (trying again in {} ms): {}", up->sequence, backoff_ms,
                    s.ToString());
     for (int64_t waited = 0; waited < backoff_ms && !stop; waited += 50) {
