@@ -159,7 +159,19 @@ void Coordinator::FlushUsage() {
           // (the log stopped): it stays held, so the consumer cannot spend it.
           if (index.ok()) gateway_->meter().Settle(consumer, charge);
         });
-    if (!s.ok()) CAIRN_LOG_ERROR("metering: usage of {} not recorded: {}", HexEncode(u.consumer).substr(0, 16), s.ToString());
+    if (s.ok()) continue;
+    if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kResourceExhausted) {
+      // The log cannot take it now: it goes out with a later flush, and the
+      // charge stays held against the consumer's credits meanwhile.
+      CAIRN_LOG_WARN("metering: usage of {} kept for the next flush: {}", HexEncode(u.consumer).substr(0, 16), s.ToString());
+      gateway_->meter().Restore(u);
+    } else {
+      // It can never be recorded (the entry cannot be built): the consumer
+      // is not charged for it, and it stops holding their credits.
+      CAIRN_LOG_ERROR("metering: usage of {} ({} micro-credits) dropped: {}", HexEncode(u.consumer).substr(0, 16),
+                      u.charge_micros, s.ToString());
+      gateway_->meter().Settle(u.consumer, u.charge_micros);
+    }
   }
 }
 

@@ -36,6 +36,21 @@ std::vector<Usage> Meter::Take() {
   return out;
 }
 
+void Meter::Restore(const Usage& usage) {
+  MutexLock l(&mu_);
+  Usage& u = open_[{usage.model_hash, usage.consumer, usage.worker_key}];
+  if (u.requests == 0) {
+    u = usage;
+    return;
+  }
+  u.requests += usage.requests;
+  u.tokens += usage.tokens;
+  u.charge_micros += usage.charge_micros;
+  u.worker_micros += usage.worker_micros;
+  u.window_start_ms = std::min(u.window_start_ms, usage.window_start_ms);
+  u.window_end_ms = std::max(u.window_end_ms, usage.window_end_ms);
+}
+
 void Meter::Settle(const std::string& consumer, uint64_t amount) {
   MutexLock l(&mu_);
   auto p = pending_.find(consumer);

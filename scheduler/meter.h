@@ -40,6 +40,10 @@ class Meter {
   // stays pending until Settle (call it once the ledger holds the entry).
   std::vector<Usage> Take();
   void Settle(const std::string& consumer, uint64_t amount);
+  // Puts a usage from Take back, to go out with the next flush (its ledger
+  // entry could not be made now). Its charge is still pending; lifetime
+  // totals are not counted twice.
+  void Restore(const Usage& usage);
   uint64_t Pending(const std::string& consumer) const;
   // Every consumer's pending charges: metered, not yet durable in the ledger.
   uint64_t PendingTotal() const;

@@ -86,6 +86,30 @@ TEST_F(MeterTest, TakeClearsButChargesStayPendingUntilSettled) {
   EXPECT_EQ(meter_.Pending("nobody"), 0u);
 }
 
+TEST_F(MeterTest, ARestoredUsageGoesOutWithTheNextFlushMergedWithNewRequests) {
+  const int64_t t0 = clock_.NowUnixMillis();
+  meter_.Record("m", "alice", "w1", 10, 100, 50);
+  auto taken = meter_.Take();
+  ASSERT_EQ(taken.size(), 1u);
+  clock_.Advance(milliseconds(300));
+  meter_.Record("m", "alice", "w1", 2, 20, 10);
+  meter_.Restore(taken[0]);  // its ledger entry could not be appended
+  meter_.Restore(Usage{"m", "bob", "w1", 1, 1, 5, 2, t0, t0});
+  auto usage = meter_.Take();
+  ASSERT_EQ(usage.size(), 2u);
+  EXPECT_EQ(usage[0].consumer, "alice");
+  EXPECT_EQ(usage[0].requests, 2u);
+  EXPECT_EQ(usage[0].tokens, 12u);
+  EXPECT_EQ(usage[0].charge_micros, 120u);
+  EXPECT_EQ(usage[0].worker_micros, 60u);
+  EXPECT_EQ(usage[0].window_start_ms, t0);
+  EXPECT_EQ(usage[0].window_end_ms, t0 + 300);
+  EXPECT_EQ(usage[1].consumer, "bob");
+  EXPECT_EQ(usage[1].charge_micros, 5u);
+  EXPECT_EQ(meter_.Pending("alice"), 120u) << "restoring does not charge twice";
+  EXPECT_EQ(meter_.requests(), 2u) << "lifetime totals count each request once";
+}
+
 TEST_F(MeterTest, ReserveCountsPendingAndHeld) {
   EXPECT_TRUE(meter_.Reserve("alice", 60, 100));
   EXPECT_EQ(meter_.Held("alice"), 60u);
