@@ -109,6 +109,19 @@ Status Coordinator::RestoreJobs() {
       Log(id, j.message);
       RETURN_IF_ERROR(store_->Save(j, s.spec_text));
     }
+    const uint32_t last = view_.LastPlacedAttempt(id);
+    if (last > j.attempt && (j.state == JobState::kQueued || j.state == JobState::kRunning)) {
+      // state.db is behind the ledger (its last write was lost): the
+      // attempts the ledger names are spent, so the next placement is a new
+      // one, from the last checkpoint.
+      j.attempt = last;
+      j.state = JobState::kQueued;
+      j.workers.clear();
+      j.uids.clear();
+      Log(id, "the ledger names attempt " + std::to_string(last) +
+                  ", later than the coordinator's state: the job is placed again from its last checkpoint");
+      RETURN_IF_ERROR(store_->Save(j, s.spec_text));
+    }
     const bool running = j.state == JobState::kRunning;
     RETURN_IF_ERROR(cluster_->Restore(std::move(j)));
     // A placement that never reached the ledger is recorded again before its

@@ -1,5 +1,7 @@
 #include "coordinator/ledger_view.h"
 
+#include <algorithm>
+
 #include "ledger/entry.h"
 #include "runtime/crypto/sha256.h"
 
@@ -31,6 +33,8 @@ void LedgerView::Apply(uint64_t index, std::string_view entry) {
     case B::JOB_PLACED: {
       auto p = body.getJobPlaced();
       for (auto w : p.getWorkers()) placed_.insert({p.getJobId().cStr(), p.getAttempt(), ledger::FromData(w.getWorker())});
+      uint32_t& last = last_attempt_[p.getJobId().cStr()];
+      last = std::max(last, p.getAttempt());
       break;
     }
     case B::STEP_RECEIPT: {
@@ -103,6 +107,12 @@ bool LedgerView::Submitted(const std::string& job_id) const {
 bool LedgerView::Placed(const std::string& job_id, uint32_t attempt, const std::string& worker_key) const {
   MutexLock lock(&mu_);
   return placed_.count({job_id, attempt, worker_key}) > 0;
+}
+
+uint32_t LedgerView::LastPlacedAttempt(const std::string& job_id) const {
+  MutexLock lock(&mu_);
+  auto it = last_attempt_.find(job_id);
+  return it == last_attempt_.end() ? 0 : it->second;
 }
 
 std::optional<CheckpointRef> LedgerView::Checkpoint(const std::string& job_id) const {

@@ -73,6 +73,8 @@ class LedgerView {
   bool Submitted(const std::string& job_id) const;
   // Whether `worker_key` was placed on (job, attempt) by a jobPlaced entry.
   bool Placed(const std::string& job_id, uint32_t attempt, const std::string& worker_key) const;
+  // The highest attempt of the job any jobPlaced entry names (0: none).
+  uint32_t LastPlacedAttempt(const std::string& job_id) const;
 
   std::optional<CheckpointRef> Checkpoint(const std::string& job_id) const;
   std::optional<ModelRef> Model(const std::string& name) const;
@@ -90,6 +92,7 @@ class LedgerView {
   std::map<ReceiptId, std::string> receipts_ GUARDED_BY(mu_);
   std::set<std::string> submitted_ GUARDED_BY(mu_);
   std::set<std::tuple<std::string, uint32_t, std::string>> placed_ GUARDED_BY(mu_);
+  std::map<std::string, uint32_t> last_attempt_ GUARDED_BY(mu_);
   std::map<std::string, CheckpointRef> checkpoints_ GUARDED_BY(mu_);
   std::map<std::string, ModelRef> models_ GUARDED_BY(mu_);
   std::map<std::string, JobProgress> progress_ GUARDED_BY(mu_);

@@ -86,6 +86,8 @@ TEST_F(LedgerViewTest, PlacementsSubmissionsCheckpointsAndModels) {
   EXPECT_FALSE(view_.Submitted("k"));
   EXPECT_TRUE(view_.Placed("j", 2, worker_.public_key().bytes()));
   EXPECT_FALSE(view_.Placed("j", 1, worker_.public_key().bytes()));
+  EXPECT_EQ(view_.LastPlacedAttempt("j"), 2u);
+  EXPECT_EQ(view_.LastPlacedAttempt("never-placed"), 0u);
   Apply(Checkpoint(2, 10, 'x'));
   Apply(Checkpoint(1, 8, 'y'));   // a late copy from an older attempt
   EXPECT_EQ(view_.Checkpoint("j")->round, 10u) << "never moves back";

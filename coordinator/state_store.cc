@@ -64,7 +64,7 @@ StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) 
   std::unique_ptr<StateStore> store(new StateStore(db));
   sqlite3_busy_timeout(db, 5000);
   RETURN_IF_ERROR(SqlExec(db, "PRAGMA journal_mode=WAL"));
-  RETURN_IF_ERROR(SqlExec(db, "PRAGMA synchronous=NORMAL"));
+  RETURN_IF_ERROR(SqlExec(db, "PRAGMA synchronous=FULL"));
   ASSIGN_OR_RETURN(SqliteHeader header, ReadSqliteHeader(db, path));
   const int64_t app = header.application_id, tables = header.tables, version = header.user_version;
   if (tables > 0 && app != kApplicationId) return FailedPreconditionError(path + " is not a cairn coordinator state file");
@@ -153,10 +153,16 @@ StatusOr<std::vector<StoredJob>> StateStore::LoadJobs() const {
     s.record.submitted_unix_ms = st.ColInt(9);
     RETURN_IF_ERROR(ReadPlacement(st.ColText(10), &s.record));
     auto spec = jobspec::ParseJobSpec(s.spec_text, s.record.id);
-    if (!spec.ok()) {
-      return DataLossError("stored spec of job " + s.record.id + " no longer parses: " + spec.status().message());
+    if (spec.ok()) {
+      s.record.spec = *spec;
+    } else if (s.record.state == JobState::kQueued || s.record.state == JobState::kRunning) {
+      // One bad row (a spec this version reads differently) must not keep
+      // the coordinator, and every other job, from starting.
+      s.record.state = JobState::kFailed;
+      s.record.workers.clear();
+      s.record.uids.clear();
+      s.record.message = "its stored spec no longer parses: " + std::string(spec.status().message());
     }
-    s.record.spec = *spec;
     out.push_back(std::move(s));
   }
   return out;

@@ -7,8 +7,9 @@
 //
 // File: PRAGMA application_id 0x63726e73 ("crns"), user_version 2 (version
 // 1, from before placements and API keys were kept here, is upgraded in
-// place), WAL mode, synchronous=NORMAL (a committed write survives the
-// process being killed; only a power cut may lose the last ones).
+// place), WAL mode, synchronous=FULL (a committed write survives a power
+// cut too: an API key handed out or a placement made is not forgotten).
+// A row whose spec no longer parses loads as a failed job, with the reason.
 // Thread safety: one connection behind a mutex; any thread may call.
 #ifndef CAIRN_COORDINATOR_STATE_STORE_H_
 #define CAIRN_COORDINATOR_STATE_STORE_H_

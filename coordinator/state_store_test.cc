@@ -90,6 +90,33 @@ TEST(StateStore, PlacementsRoundTrip) {
   EXPECT_EQ(j.attempt_resume_round, 15u);
 }
 
+// A row whose spec no longer parses fails that job only; the others load.
+TEST(StateStore, AnUnparsableStoredSpecFailsOnlyItsJob) {
+  ScopedTempDir dir("cairn-statestore");
+  const std::string path = dir.path() + "/state.db";
+  const std::string good = "name: g\nkind: train\nmodel: mlp\ndatasets: [d]\n";
+  {
+    auto store = StateStore::Open(path).value();
+    for (const char* id : {"bad-1", "good-2"}) {
+      JobRecord j;
+      j.id = id;
+      j.spec = jobspec::ParseJobSpec(good, "x").value();
+      j.state = JobState::kRunning;
+      j.workers = {"a"};
+      j.uids = {0};
+      ASSERT_TRUE(store->Save(j, j.id == "bad-1" ? std::string("kind: [not, a, kind]\n") : good).ok());
+    }
+  }
+  auto jobs = StateStore::Open(path).value()->LoadJobs();
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  ASSERT_EQ(jobs->size(), 2u);
+  EXPECT_EQ((*jobs)[0].record.state, JobState::kFailed);
+  EXPECT_TRUE((*jobs)[0].record.workers.empty());
+  EXPECT_NE((*jobs)[0].record.message.find("no longer parses"), std::string::npos) << (*jobs)[0].record.message;
+  EXPECT_EQ((*jobs)[1].record.state, JobState::kRunning);
+  EXPECT_EQ((*jobs)[1].record.workers, (std::vector<std::string>{"a"}));
+}
+
 // A version-1 file (jobs and logs only) is upgraded in place; a newer one
 // than this build reads is refused, naming both versions.
 TEST(StateStore, UpgradesVersionOneAndRefusesNewerVersions) {
