@@ -26,26 +26,28 @@ wire::HandlerResult Coordinator::OnTaskUpdate(const wire::Peer& peer, const wire
   routing_by_worker_[worker] = peer.routing_id;
   const uint64_t seq = update.sequence;
   auto j = cluster_->Job(update.job_id);
-  if (!j.ok()) {
-    Ack(worker, AckOf(seq, j.status()));
-    return std::optional<wire::Outgoing>();
-  }
   const std::string tag = "[" + worker.substr(0, 8) + "] ";
-  if (const auto* line = std::get_if<wire::TaskLogLine>(&update.body)) {
-    Log(update.job_id, tag + line->line);
-    return std::optional<wire::Outgoing>();
-  }
-  const std::string& key = key_by_worker_[worker];
-  const bool placed = view_.Placed(update.job_id, update.attempt, key);
   if (const auto* receipt = std::get_if<wire::TaskReceipt>(&update.body)) {
+    // Judged by the ledger alone (the placement it names), so signed work
+    // is taken even for a job this coordinator's state has lost.
     if (auto ack = AcceptWorkerEntry(worker, update, receipt->entry)) {
-      if (ack->code != 0 && ack->code != static_cast<uint16_t>(StatusCode::kUnavailable)) {
+      if (j.ok() && ack->code != 0 && ack->code != static_cast<uint16_t>(StatusCode::kUnavailable)) {
         Log(update.job_id, tag + "entry refused: " + ack->message);
       }
       Ack(worker, *ack);
     }
     return std::optional<wire::Outgoing>();
   }
+  if (!j.ok()) {
+    Ack(worker, AckOf(seq, j.status()));
+    return std::optional<wire::Outgoing>();
+  }
+  if (const auto* line = std::get_if<wire::TaskLogLine>(&update.body)) {
+    Log(update.job_id, tag + line->line);
+    return std::optional<wire::Outgoing>();
+  }
+  const std::string& key = key_by_worker_[worker];
+  const bool placed = view_.Placed(update.job_id, update.attempt, key);
   if (!placed) {
     Ack(worker, AckOf(seq, PermissionDeniedError("worker " + worker + " was not placed on attempt " +
                                                  std::to_string(update.attempt) + " of job " + update.job_id)));
