@@ -55,6 +55,7 @@ StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(CoordinatorOptions opt
   });
   CAIRN_LOG_INFO("coordinator listening on {} (ledger '{}', {} entries)", c->endpoint(), c->log_->origin(),
                  c->log_->size());
+  c->started_ = true;
   return c;
 }
 
@@ -174,7 +175,10 @@ void Coordinator::InstallHandlers() {
 Coordinator::~Coordinator() {
   if (server_) server_->Stop();
   if (bus_thread_.joinable()) bus_thread_.join();
-  if (rendezvous_) rendezvous_->Stop();  // a clean shutdown: nothing meets here any more
+  // A clean shutdown: nothing meets here any more. A coordinator that never
+  // finished starting leaves the host (perhaps adopted, still serving live
+  // groups) to whoever starts next.
+  if (rendezvous_ && started_) rendezvous_->Stop();
   log_.reset();  // drains queued ledger appends; their callbacks post to the stopped bus, where they are dropped
   base_.reset();
   server_.reset();

@@ -172,6 +172,7 @@ class Coordinator {
   std::unique_ptr<ApiKeys> api_keys_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<RendezvousHost> rendezvous_;
+  bool started_ = false;  // Create() completed
   std::thread bus_thread_;
 
   // Bus-thread state.

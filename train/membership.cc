@@ -61,6 +61,14 @@ StatusOr<Membership> Membership::Connect(const std::string& host, int port, cons
   return m;
 }
 
+Status Membership::Stopped() {
+  if (cancel_ && cancel_->load()) return CancelledError("training cancelled");
+  if (store_->check({"gone/" + std::to_string(uid_)})) {
+    return FailedPreconditionError("the coordinator dropped this worker from the job");
+  }
+  return OkStatus();
+}
+
 StatusOr<uint64_t> Membership::CurrentRound() {
   try {
     if (store_->check({"finished"})) return FailedPreconditionError("the job finished before this worker could join");
@@ -91,6 +99,7 @@ StatusOr<Group> Membership::Join(uint64_t round, uint32_t attempt, std::chrono::
       while (!store_->check({p + "members"})) {
         if (store_->check({"finished"})) return FailedPreconditionError("the job finished before this worker could join");
         if (std::chrono::steady_clock::now() >= deadline) return DeadlineExceededError("no round began while waiting to join");
+        RETURN_IF_ERROR(Stopped());
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
       agreed = Text(store_->get(p + "members"));
@@ -109,6 +118,7 @@ StatusOr<Group> Membership::Join(uint64_t round, uint32_t attempt, std::chrono::
           }
         }
         if (present.size() + gone == members_.size() || std::chrono::steady_clock::now() >= deadline) break;
+        RETURN_IF_ERROR(Stopped());
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
       if (std::find(present.begin(), present.end(), uid_) == present.end()) present.push_back(uid_);
@@ -189,6 +199,7 @@ StatusOr<bool> Membership::Commit(uint64_t round, uint32_t attempt, bool ok, std
         break;
       }
       if (std::chrono::steady_clock::now() >= deadline) break;
+      RETURN_IF_ERROR(Stopped());
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     const std::string decided = Text(store_->compareSet(p + "decision", {}, Bytes(proposal)));

@@ -32,6 +32,7 @@
 #ifndef CAIRN_TRAIN_MEMBERSHIP_H_
 #define CAIRN_TRAIN_MEMBERSHIP_H_
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -77,12 +78,19 @@ class Membership {
   // for the other members' votes.
   StatusOr<bool> Commit(uint64_t round, uint32_t attempt, bool ok, std::chrono::milliseconds timeout);
   const std::vector<uint32_t>& members() const { return members_; }
+  // Join and Commit stop waiting with Cancelled once *cancel is set (the
+  // task was revoked), and with FailedPrecondition once the coordinator
+  // wrote this worker's own gone marker. `cancel` outlives the membership.
+  void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
 
  private:
   c10::intrusive_ptr<c10d::Store> store_;
   std::string gloo_host_;
   uint32_t uid_ = 0;
   bool synced_ = false;
+  const std::atomic<bool>* cancel_ = nullptr;
+  // Checked in every wait loop (see set_cancel); throws nothing.
+  Status Stopped();
   std::vector<uint32_t> members_;
 };
 

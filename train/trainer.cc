@@ -33,6 +33,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     ASSIGN_OR_RETURN(Membership m, Membership::Connect(task.store_host, task.store_port,
                                                        task.job_id + "/" + std::to_string(task.attempt), task.rank,
                                                        task.world, task.gloo_host, task.joining));
+    m.set_cancel(hooks.cancel);
     membership.emplace(std::move(m));
   }
   uint32_t rank = task.joining ? 0 : task.rank, world = task.world;
