@@ -73,6 +73,9 @@ void Coordinator::SendAssign(const std::string& job_id, const std::string& worke
   if (!job.ok() || !plan.ok()) return;  // no longer wanted
   if (pending_placements_.count({job_id, job->attempt, worker})) return;  // its commit sends it
   if (!view_.Placed(job_id, job->attempt, key_by_worker_[worker])) {
+    // The ledger has stopped: nothing can be placed until a restart (its
+    // health is on /readyz); do not retry, and log, on every heartbeat.
+    if (!log_->health().ok()) return;
     ClusterEvent e{ClusterEvent::kJoined, job_id, worker, {worker}, job->attempt, 0, ""};
     Place(e, {worker}, plan->rank);
     return;

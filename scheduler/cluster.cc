@@ -80,12 +80,26 @@ void Cluster::Reconcile(const std::string& worker_id, const std::vector<HeldTask
     auto it = jobs_.find(id);
     if (it == jobs_.end() || !Holds(it->second, worker_id)) continue;
     JobRecord& j = it->second;
-    if (listed.count({id, j.attempt})) continue;
+    WorkerRecord& w = workers_[worker_id];
+    if (listed.count({id, j.attempt})) {
+      w.unlisted.erase(id);
+      continue;
+    }
     if (j.acked.count(worker_id)) {
+      w.unlisted.erase(id);
       LoseTask(j, worker_id, "the worker no longer runs its task (it restarted)", events);
+    } else if (++w.unlisted[id] > options_.max_unlisted_heartbeats) {
+      w.unlisted.erase(id);
+      LoseTask(j, worker_id,
+               "the worker did not take its assignment in " + std::to_string(options_.max_unlisted_heartbeats) +
+                   " heartbeats",
+               events);
     } else {
       events->push_back({ClusterEvent::kAssign, id, worker_id, {}, j.attempt, 0, ""});
     }
+  }
+  for (auto u = workers_[worker_id].unlisted.begin(); u != workers_[worker_id].unlisted.end();) {
+    u = holds.count(u->first) ? std::next(u) : workers_[worker_id].unlisted.erase(u);  // no longer its job
   }
 }
 

@@ -57,6 +57,9 @@ struct ClusterOptions {
   int64_t adopt_grace_ms = 15'000;     // after a coordinator restart
   int64_t retry_backoff_ms = 1000;     // first retry after a transient failure; doubles
   int64_t max_retry_backoff_ms = 30'000;
+  // Heartbeats a worker may leave an assignment it was sent unlisted before
+  // the task counts as lost (it will not take it: the job moves on).
+  int max_unlisted_heartbeats = 30;
 };
 
 struct JobRecord {
@@ -87,6 +90,7 @@ struct WorkerRecord {
   int64_t last_seen_mono_ms = 0;
   bool alive = true;
   std::set<std::string> jobs;   // jobs it holds leases for
+  std::map<std::string, int> unlisted;  // job -> heartbeats since its assignment was first resent
 };
 
 // What a worker says it holds (hello, heartbeat).

@@ -53,6 +53,28 @@ TEST_F(ClusterTest, AnAssignmentIsSentAgainUntilTheWorkerListsIt) {
   EXPECT_EQ(cluster_.Job(id)->state, JobState::kRunning);
 }
 
+// A live worker that never takes its assignment (it keeps leaving it out
+// of its heartbeats) does not hold the job for ever: the task is lost and the
+// job placed again.
+TEST_F(ClusterTest, AnAssignmentNeverTakenIsLostAfterTheLimit) {
+  Join("a");
+  std::string id = cluster_.Submit(Bench(1), "alice").value();
+  ASSERT_EQ(Count(cluster_.Tick(), ClusterEvent::kPlaced), 1);
+  const int limit = ClusterOptions{}.max_unlisted_heartbeats;
+  for (int i = 0; i < limit; ++i) {
+    clock_.Advance(milliseconds(1000));
+    auto hb = cluster_.Heartbeat("a", {}).value();
+    ASSERT_EQ(Count(hb, ClusterEvent::kAssign), 1) << "heartbeat " << i;
+  }
+  clock_.Advance(milliseconds(1000));
+  auto hb = cluster_.Heartbeat("a", {}).value();
+  EXPECT_EQ(Count(hb, ClusterEvent::kAssign), 0);
+  EXPECT_EQ(Count(hb, ClusterEvent::kJobRequeued), 1);
+  auto job = cluster_.Job(id).value();
+  EXPECT_EQ(job.state, JobState::kQueued);
+  EXPECT_NE(job.message.find("did not take its assignment"), std::string::npos) << job.message;
+}
+
 TEST_F(ClusterTest, DeadWorkerIsDetectedWithinThreeIntervalsAndTheJobResumesElsewhere) {
   for (const char* w : {"a", "b", "c"}) Join(w);
   std::string id = cluster_.Submit(Bench(2), "alice").value();
