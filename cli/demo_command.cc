@@ -100,11 +100,14 @@ class Demo {
     return json::parse(at == std::string::npos ? out : out.substr(at), nullptr, false);
   }
   Status WaitFor(const std::string& job, const std::string& what, int seconds) {
-    for (int i = 0; i < seconds * 2; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
       if (g_interrupted) return CancelledError("interrupted");
       ASSIGN_OR_RETURN(std::string logs, Cairn("engineer", {"logs", job}, false));
       if (logs.find(what) != std::string::npos) return OkStatus();
-      if (logs.find("job failed") != std::string::npos) return InternalError("job " + job + " failed:\n" + logs);
+      for (const char* end : {"job failed", "job cancelled"}) {  // the coordinator logs every terminal failure
+        if (logs.find(end) != std::string::npos) return InternalError("job " + job + " ended (" + end + "):\n" + logs);
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     return DeadlineExceededError("job " + job + " did not reach '" + what + "' in " + std::to_string(seconds) + " s");

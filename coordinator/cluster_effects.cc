@@ -119,7 +119,7 @@ void Coordinator::Apply(std::vector<ClusterEvent> events) {
       case ClusterEvent::kJobRequeued:
       case ClusterEvent::kJobFailed:
         gateway_->RemoveJob(e.job_id);
-        Log(e.job_id, e.message);
+        Log(e.job_id, "job failed: " + e.message);  // however it ended (a task's result, a lost worker, retries spent)
         break;
       case ClusterEvent::kWorkerDropped: {
         Log(e.job_id, e.message);

@@ -79,7 +79,8 @@ wire::HandlerResult Coordinator::OnTaskUpdate(const wire::Peer& peer, const wire
                            f.message);
     Apply(std::move(*events));
     auto after = cluster_->Job(update.job_id);
-    if (after.ok() && after->state != JobState::kRunning && after->state != JobState::kQueued) {
+    if (after.ok() && after->state != JobState::kRunning && after->state != JobState::kQueued &&
+        after->state != JobState::kFailed) {  // a failure is logged with its reason (Apply)
       Log(update.job_id, std::string("job ") + JobStateName(after->state));
     }
     PersistDirty();
