@@ -23,10 +23,24 @@ nlohmann::json ModelJson(const ModelRef& m) {
 
 void InstallCoordinatorRoutes(httplib::Server* http, Coordinator* c) {
   http->Get(R"(/jobs/([A-Za-z0-9._-]{1,128})/checkpoint)", [c](const httplib::Request& req, httplib::Response& res) {
-    auto cp = c->view().Checkpoint(req.matches[1]);
+    // ?round=R: that round's (what a resumed attempt starts from); else the furthest.
+    uint64_t round = 0;
+    if (req.has_param("round")) {
+      const std::string r = req.get_param_value("round");
+      if (r.empty() || r.size() > 19 || r.find_first_not_of("0123456789") != std::string::npos) {
+        res.status = 400;
+        res.set_content(nlohmann::json{{"error", "round must be a non-negative integer, not '" + r.substr(0, 32) + "'"}}.dump() + "\n",
+                        kJson);
+        return;
+      }
+      round = std::stoull(r);
+    }
+    auto cp = c->view().Checkpoint(req.matches[1], round);
     if (!cp) {
       res.status = 404;
-      res.set_content(nlohmann::json{{"error", "no checkpoint for job " + std::string(req.matches[1])}}.dump() + "\n", kJson);
+      const std::string what = round > 0 ? " of round " + std::to_string(round) : "";
+      res.set_content(nlohmann::json{{"error", "no checkpoint" + what + " for job " + std::string(req.matches[1])}}.dump() + "\n",
+                      kJson);
       return;
     }
     res.set_content(nlohmann::json{{"round", cp->round}, {"attempt", cp->attempt}, {"blob", HexEncode(cp->blob)}}.dump() + "\n",

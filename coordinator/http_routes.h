@@ -1,6 +1,7 @@
 // The coordinator's own routes on its HTTP port (beside the ledger read
 // API, the data plane, the gateway and the accounts API):
-//   GET /jobs/ID/checkpoint  {"round", "attempt", "blob"}: where a job resumes (404: none)
+//   GET /jobs/ID/checkpoint[?round=R]  {"round", "attempt", "blob"}: the furthest
+//                            checkpoint, or round R's (where a requeued attempt resumes; 404: none)
 //   GET /models              every registered model
 //   GET /models/NAME         one model: {"name", "blob", "job", "license", "parent", "datasets"}
 //   GET /healthz             200 while the process serves (liveness)

@@ -59,6 +59,9 @@ void LedgerView::Apply(uint64_t index, std::string_view entry) {
     case B::CHECKPOINT_COMMITTED: {
       auto c = body.getCheckpointCommitted();
       CheckpointRef ref{c.getRound(), c.getAttempt(), ledger::FromData(c.getBlobHash())};
+      // Of one round, the latest attempt's (a requeue redoes rounds after it).
+      auto [r, first] = by_round_.emplace(std::make_pair(std::string(c.getJobId().cStr()), ref.round), ref);
+      if (!first && ref.attempt >= r->second.attempt) r->second = ref;
       auto [it, fresh] = checkpoints_.emplace(c.getJobId().cStr(), ref);
       // The furthest one wins; a late copy from an older attempt never
       // moves a job's resume point back.
@@ -115,8 +118,13 @@ uint32_t LedgerView::LastPlacedAttempt(const std::string& job_id) const {
   return it == last_attempt_.end() ? 0 : it->second;
 }
 
-std::optional<CheckpointRef> LedgerView::Checkpoint(const std::string& job_id) const {
+std::optional<CheckpointRef> LedgerView::Checkpoint(const std::string& job_id, uint64_t round) const {
   MutexLock lock(&mu_);
+  if (round > 0) {
+    auto r = by_round_.find({job_id, round});
+    if (r == by_round_.end()) return std::nullopt;
+    return r->second;
+  }
   auto it = checkpoints_.find(job_id);
   if (it == checkpoints_.end()) return std::nullopt;
   return it->second;

@@ -76,7 +76,8 @@ class LedgerView {
   // The highest attempt of the job any jobPlaced entry names (0: none).
   uint32_t LastPlacedAttempt(const std::string& job_id) const;
 
-  std::optional<CheckpointRef> Checkpoint(const std::string& job_id) const;
+  // The job's furthest checkpoint, or (round > 0) the one of that round.
+  std::optional<CheckpointRef> Checkpoint(const std::string& job_id, uint64_t round = 0) const;
   std::optional<ModelRef> Model(const std::string& name) const;
   std::vector<ModelRef> Models() const;
   std::map<std::string, JobProgress> Progress() const;
@@ -93,7 +94,8 @@ class LedgerView {
   std::set<std::string> submitted_ GUARDED_BY(mu_);
   std::set<std::tuple<std::string, uint32_t, std::string>> placed_ GUARDED_BY(mu_);
   std::map<std::string, uint32_t> last_attempt_ GUARDED_BY(mu_);
-  std::map<std::string, CheckpointRef> checkpoints_ GUARDED_BY(mu_);
+  std::map<std::string, CheckpointRef> checkpoints_ GUARDED_BY(mu_);  // furthest per job
+  std::map<std::pair<std::string, uint64_t>, CheckpointRef> by_round_ GUARDED_BY(mu_);
   std::map<std::string, ModelRef> models_ GUARDED_BY(mu_);
   std::map<std::string, JobProgress> progress_ GUARDED_BY(mu_);
 };

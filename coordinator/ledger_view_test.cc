@@ -94,6 +94,11 @@ TEST_F(LedgerViewTest, PlacementsSubmissionsCheckpointsAndModels) {
   EXPECT_EQ(view_.Checkpoint("j")->blob, std::string(32, 'x'));
   Apply(Checkpoint(3, 10, 'z'));  // the same round, redone in a later attempt
   EXPECT_EQ(view_.Checkpoint("j")->blob, std::string(32, 'z'));
+  // By round: what a requeued attempt planned to resume from.
+  EXPECT_EQ(view_.Checkpoint("j", 8)->blob, std::string(32, 'y'));
+  EXPECT_EQ(view_.Checkpoint("j", 10)->blob, std::string(32, 'z')) << "the latest attempt's copy of a round";
+  EXPECT_FALSE(view_.Checkpoint("j", 9).has_value());
+  EXPECT_FALSE(view_.Checkpoint("other", 8).has_value());
   for (char h : {'1', '2'}) {
     Apply(ledger::MakeEntry(worker_, 1, [&](Body::Builder b) {
             auto m = b.initModelRegistered();

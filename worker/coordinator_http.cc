@@ -16,9 +16,11 @@ StatusOr<Sha256Digest> CoordinatorHttp::BlobOf(const std::string& json, const st
   return DigestFromHex(j["blob"].get<std::string>(), what + ".blob");
 }
 
-StatusOr<std::string> CoordinatorHttp::LatestCheckpoint(const std::string& job_id) {
-  auto reply = data_.GetJson("/jobs/" + job_id + "/checkpoint");
-  if (reply.status().code() == StatusCode::kNotFound) return NotFoundError("the coordinator has no checkpoint for " + job_id);
+StatusOr<std::string> CoordinatorHttp::Checkpoint(const std::string& job_id, uint64_t round) {
+  auto reply = data_.GetJson("/jobs/" + job_id + "/checkpoint?round=" + std::to_string(round));
+  if (reply.status().code() == StatusCode::kNotFound) {
+    return NotFoundError("the coordinator has no checkpoint of round " + std::to_string(round) + " for " + job_id);
+  }
   RETURN_IF_ERROR(reply.status());
   ASSIGN_OR_RETURN(Sha256Digest hash, BlobOf(*reply, "the checkpoint of " + job_id));
   return data_.GetBlob(hash);

@@ -37,8 +37,9 @@ class CoordinatorHttp {
   explicit CoordinatorHttp(const CoordinatorHttpOptions& options);
 
   data::DataClient& data() { return data_; }
-  // The blob of job `job_id`'s latest checkpoint. NotFound if it has none.
-  StatusOr<std::string> LatestCheckpoint(const std::string& job_id);
+  // The blob of job `job_id`'s checkpoint of `round` (the resume point the
+  // coordinator planned). NotFound if the ledger holds none for that round.
+  StatusOr<std::string> Checkpoint(const std::string& job_id, uint64_t round);
   // The model registered under `name`. NotFound (naming `cairn models list`)
   // if there is none.
   StatusOr<RegisteredModel> Model(const std::string& name);

@@ -58,7 +58,7 @@ StatusOr<std::string> RunTrainTask(const TaskContext& c) {
     t.parent_torchscript = std::move(parent.torchscript);
   }
   if (task.resume_round > 0) {
-    ASSIGN_OR_RETURN(t.resume_checkpoint, http.LatestCheckpoint(task.job_id));
+    ASSIGN_OR_RETURN(t.resume_checkpoint, http.Checkpoint(task.job_id, task.resume_round));
     c.io.log("resuming from the checkpoint of round " + std::to_string(task.resume_round));
   }
   const std::string dataset_id(DigestView(data::DatasetId(t.dataset)));
