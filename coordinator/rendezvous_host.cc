@@ -137,13 +137,48 @@ StatusOr<std::unique_ptr<RendezvousHost>> RendezvousHost::Start(const Rendezvous
   return UnavailableError("the rendezvous host did not start (see " + log + ")");
 }
 
-RendezvousHost::~RendezvousHost() = default;
+RendezvousHost::~RendezvousHost() {
+  std::thread marker;
+  {
+    MutexLock lock(&mu_);
+    stop_ = true;
+    marker = std::move(marker_);
+  }
+  wake_.SignalAll();
+  if (marker.joinable()) marker.join();
+}
 
 void RendezvousHost::Touch() {
   if (options_.mode == RendezvousOptions::kDetached) TouchFile(options_.data_dir + "/rendezvous.alive");
 }
 
 void RendezvousHost::MarkGone(const std::string& job_id, uint32_t attempt, uint32_t uid) {
+  MutexLock lock(&mu_);
+  if (stop_) return;
+  gone_.push_back(Gone{job_id, attempt, uid});
+  if (!marker_.joinable()) marker_ = std::thread([this] { MarkLoop(); });
+  wake_.Signal();
+}
+
+void RendezvousHost::MarkLoop() {
+  for (;;) {
+    Gone g;
+    {
+      MutexLock lock(&mu_);
+      while (gone_.empty() && !stop_) wake_.Wait(&mu_);
+      if (stop_) return;
+      g = gone_.front();
+      gone_.pop_front();
+    }
+    for (int i = 0; i < 10 && !Write(g); ++i) {
+      MutexLock lock(&mu_);
+      if (!stop_) wake_.WaitFor(&mu_, std::chrono::seconds(1));  // a new MarkGone may cut it short
+      if (stop_) return;
+    }
+  }
+}
+
+bool RendezvousHost::Write(const Gone& g) {
   try {
     if (!store_) {
       c10d::TCPStoreOptions opts;
@@ -154,12 +189,14 @@ void RendezvousHost::MarkGone(const std::string& job_id, uint32_t attempt, uint3
       store_ = std::make_unique<Store>();
       store_->store = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", opts);
     }
-    c10d::PrefixStore attempt_store(job_id + "/" + std::to_string(attempt), store_->store);
+    c10d::PrefixStore attempt_store(g.job_id + "/" + std::to_string(g.attempt), store_->store);
     const std::string yes = "1";
-    attempt_store.set("gone/" + std::to_string(uid), std::vector<uint8_t>(yes.begin(), yes.end()));
+    attempt_store.set("gone/" + std::to_string(g.uid), std::vector<uint8_t>(yes.begin(), yes.end()));
+    return true;
   } catch (const std::exception& e) {
     if (options_.mode == RendezvousOptions::kDetached) store_.reset();  // reconnect next time
-    CAIRN_LOG_WARN("rendezvous: cannot mark uid {} of {} gone: {}", uid, job_id, e.what());
+    CAIRN_LOG_WARN("rendezvous: cannot mark uid {} of {} gone (yet): {}", g.uid, g.job_id, e.what());
+    return false;
   }
 }
 

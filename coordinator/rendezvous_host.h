@@ -15,13 +15,16 @@
 //    DIR/rendezvous.alive every second (Touch); the host exits once that is
 //    older than its linger time (default 60 s), and at once on Stop() (a
 //    clean coordinator shutdown).
-// Thread safety: Touch() and port() from any thread.
+// Thread safety: Touch(), port() and MarkGone() from any thread.
 #ifndef CAIRN_COORDINATOR_RENDEZVOUS_HOST_H_
 #define CAIRN_COORDINATOR_RENDEZVOUS_HOST_H_
 
+#include <deque>
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "runtime/base/mutex.h"
 #include "runtime/base/statusor.h"
 
 namespace cairn::coordinator {
@@ -44,16 +47,29 @@ class RendezvousHost {
   void Stop();
   // The coordinator dropped the worker with `uid` from (job, attempt): its
   // group stops waiting for it at the next round boundary or vote
-  // (train/membership.h). Best effort; blocks for at most a second.
+  // (train/membership.h). Queued and written by a thread of its own, so the
+  // caller (the coordinator's bus thread) never waits on the store; a write
+  // that fails (a detached host restarting) is tried again for ~10 s.
   void MarkGone(const std::string& job_id, uint32_t attempt, uint32_t uid);
 
  private:
   struct Store;
+  struct Gone {
+    std::string job_id;
+    uint32_t attempt = 0, uid = 0;
+  };
   RendezvousHost() = default;
+  void MarkLoop();
+  bool Write(const Gone& g);  // one try, on the marker thread
   RendezvousOptions options_;
-  std::unique_ptr<Store> store_;  // kInProcess: the server; kDetached: a client, made on first use
+  std::unique_ptr<Store> store_;  // kInProcess: the server; kDetached: a client, made on first use (marker thread)
   int pid_ = 0;                   // kDetached
   int port_ = 0;
+  Mutex mu_;
+  CondVar wake_;
+  std::deque<Gone> gone_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::thread marker_ GUARDED_BY(mu_);  // started by the first MarkGone
 };
 
 // The body of `cairn rendezvous-host`: serves a store on `port` (0: any),

@@ -50,13 +50,10 @@ Status WireServer::Run() {
 }
 
 StatusOr<bool> WireServer::ServeOnce(int timeout_ms) {
-  if (tick_ && tick_interval_ms_ > 0) {
-    int64_t now = options_.clock->MonotonicNanos() / 1'000'000;
-    if (now >= next_tick_) {
-      tick_();
-      next_tick_ = now + tick_interval_ms_;
-    }
-    timeout_ms = std::min<int64_t>(timeout_ms, std::max<int64_t>(0, next_tick_ - now));
+  const bool ticking = tick_ && tick_interval_ms_ > 0;
+  if (ticking) {
+    const int64_t now = options_.clock->MonotonicNanos() / 1'000'000;
+    timeout_ms = static_cast<int>(std::min<int64_t>(timeout_ms, std::max<int64_t>(0, next_tick_ - now)));
   }
   zmq_pollitem_t items[2] = {{socket_.raw(), 0, ZMQ_POLLIN, 0}, {wake_pull_.raw(), 0, ZMQ_POLLIN, 0}};
   if (zmq_poll(items, 2, timeout_ms) < 0) {
@@ -64,19 +61,31 @@ StatusOr<bool> WireServer::ServeOnce(int timeout_ms) {
     return ZmqError("zmq_poll");
   }
   if (items[1].revents & ZMQ_POLLIN) RunPosted();
-  if (!(items[0].revents & ZMQ_POLLIN)) return items[1].revents != 0;
-  // Whatever is already queued, up to a batch, for one poll: under load the
-  // poll is paid once per batch, not once per message.
-  for (int i = 0; i < 256; ++i) {
-    auto msg = socket_.TryReceive(/*max_frames=*/8);
-    if (!msg.ok()) {
-      if (msg.status().code() == StatusCode::kDeadlineExceeded) break;
-      return msg.status();
+  if (items[0].revents & ZMQ_POLLIN) {
+    // Whatever is already queued, for one poll (under load the poll is paid
+    // once per batch, not once per message), up to a cap so posted work and
+    // ticks still run under a flood.
+    for (int i = 0; i < 4096; ++i) {
+      auto msg = socket_.TryReceive(/*max_frames=*/8);
+      if (!msg.ok()) {
+        if (msg.status().code() == StatusCode::kDeadlineExceeded) break;
+        return msg.status();
+      }
+      received_.fetch_add(1);
+      Handle(*msg);
     }
-    received_.fetch_add(1);
-    Handle(*msg);
   }
-  return true;
+  // The tick comes after what was queued: after a stall (a slow disk, a
+  // paused process) the heartbeats that arrived meanwhile count before
+  // anyone's liveness is judged.
+  if (ticking) {
+    const int64_t now = options_.clock->MonotonicNanos() / 1'000'000;
+    if (now >= next_tick_) {
+      tick_();
+      next_tick_ = now + tick_interval_ms_;
+    }
+  }
+  return items[0].revents != 0 || items[1].revents != 0;
 }
 
 void WireServer::Handle(const ReceivedMessage& msg) {
