@@ -3,6 +3,7 @@
 // registry behind a real HTTP server on loopback, and DataClient uploading,
 // registering, fetching and caching. Plus malformed manifests and blobs.
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -16,6 +17,7 @@
 #include "ledger/data_dir.h"
 #include "ledger/entry.h"
 #include "runtime/base/clock.h"
+#include "runtime/base/encoding.h"
 #include "runtime/base/temp_dir.h"
 #include "runtime/base/test_data.h"
 
@@ -163,6 +165,47 @@ TEST_F(DataPlane, UploadRegisterFetchVerifyAndCache) {
   auto manifest = (*reopened)->LoadManifest("shakespeare");
   ASSERT_TRUE(manifest.ok()) << manifest.status();
   EXPECT_EQ(DatasetId(*manifest), DatasetId(m));
+}
+
+// A registration from before entries named their manifest is found again
+// through the datasets.json an older coordinator left; without it (or with a
+// damaged one) it is simply not indexed, and nothing else is lost.
+TEST_F(DataPlane, EntriesWithoutAManifestHashUseTheOlderIndex) {
+  const auto contributor = *Ed25519PrivateKey::Generate();
+  const std::string id(32, 'i'), manifest(32, 'm');
+  auto entry = ledger::MakeEntry(contributor, Clock::System()->NowUnixMillis(), [&](ledger::schema::LedgerEntry::Body::Builder b) {
+    auto d = b.initDatasetRegistered();
+    d.setDatasetId(ledger::AsData(id));
+    d.setName("old-data");
+    d.setFormat("text");
+    d.setLicense("CC-BY-4.0");
+    d.setSizeBytes(100);
+    d.setChunks(1);
+    d.setSamples(100);
+  });
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  ASSERT_TRUE(log_->Append(*entry).ok());
+  const std::string dir = dir_path_ + "/coord";
+  {
+    auto none = DatasetRegistry::Open(dir).value();
+    ASSERT_TRUE(none->Rebuild(log_->store()).ok());
+    EXPECT_EQ(none->Find("old-data").status().code(), StatusCode::kNotFound);
+  }
+  {
+    std::ofstream(dir + "/datasets.json") << "{damaged";
+    auto damaged = DatasetRegistry::Open(dir);
+    ASSERT_TRUE(damaged.ok()) << damaged.status();
+    ASSERT_TRUE((*damaged)->Rebuild(log_->store()).ok());
+    EXPECT_EQ((*damaged)->Find("old-data").status().code(), StatusCode::kNotFound);
+  }
+  std::ofstream(dir + "/datasets.json") << "[{\"name\": \"old-data\", \"id\": \"" << HexEncode(id) << "\", \"manifest\": \""
+                                        << HexEncode(manifest) << "\", \"contributor\": \"00\", \"ledger_index\": 0}]";
+  auto legacy = DatasetRegistry::Open(dir).value();
+  ASSERT_TRUE(legacy->Rebuild(log_->store()).ok());
+  auto found = legacy->Find("old-data");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(std::string(DigestView(found->manifest_hash)), manifest);
+  EXPECT_EQ(found->contributor, contributor.public_key().bytes()) << "the ledger's signer, not the old file's";
 }
 
 TEST_F(DataPlane, MalformedRequestsGetClearErrors) {

@@ -1,11 +1,16 @@
 #include "data/dataset_registry.h"
 
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
 #include "ledger/entry.h"
+#include "runtime/base/files.h"
+#include "runtime/base/log.h"
 #include "runtime/base/encoding.h"
 #include "runtime/crypto/sha256.h"
 
 namespace cairn::data {
-
 
 StatusOr<std::string> SignDatasetRegistration(const Ed25519PrivateKey& contributor, const Manifest& m,
                                               int64_t timestamp_unix_millis) {
@@ -26,7 +31,23 @@ StatusOr<std::string> SignDatasetRegistration(const Ed25519PrivateKey& contribut
 
 StatusOr<std::unique_ptr<DatasetRegistry>> DatasetRegistry::Open(const std::string& dir) {
   ASSIGN_OR_RETURN(BlobStore blobs, BlobStore::Open(dir + "/blobs"));
-  return std::unique_ptr<DatasetRegistry>(new DatasetRegistry(std::move(blobs)));
+  std::unique_ptr<DatasetRegistry> r(new DatasetRegistry(std::move(blobs)));
+  const std::string legacy = dir + "/datasets.json";
+  if (std::filesystem::exists(legacy)) {
+    auto text = ReadFileToString(legacy);
+    nlohmann::json j = text.ok() ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+    if (!j.is_array()) {
+      CAIRN_LOG_WARN("{} is not the JSON array an older coordinator wrote; ignoring it", legacy);
+    } else {
+      for (const auto& e : j) {
+        if (!e.is_object()) continue;
+        auto id = DigestFromHex(e.value("id", ""), "datasets.json id");
+        auto manifest = DigestFromHex(e.value("manifest", ""), "datasets.json manifest");
+        if (id.ok() && manifest.ok()) r->legacy_manifests_[std::string(DigestView(*id))] = *manifest;
+      }
+    }
+  }
+  return r;
 }
 
 void DatasetRegistry::ApplyCommitted(uint64_t index, std::string_view entry) {
@@ -37,7 +58,11 @@ void DatasetRegistry::ApplyCommitted(uint64_t index, std::string_view entry) {
   auto d = body.getDatasetRegistered();
   auto id = DigestFromBytes(ledger::FromData(d.getDatasetId()));
   auto manifest = DigestFromBytes(ledger::FromData(d.getManifestHash()));
-  if (!id.ok() || !manifest.ok()) return;  // registered before manifests were named: not indexable
+  if (id.ok() && !manifest.ok()) {  // registered before entries named manifests: an older index may know it
+    auto legacy = legacy_manifests_.find(std::string(DigestView(*id)));
+    if (legacy != legacy_manifests_.end()) manifest = legacy->second;
+  }
+  if (!id.ok() || !manifest.ok()) return;  // not indexable
   RegisteredDataset r{d.getName().cStr(), *id, *manifest, ledger::FromData(reader->root().getActor()), index};
   MutexLock lock(&mu_);
   by_name_.emplace(r.name, std::move(r));

@@ -37,7 +37,10 @@ StatusOr<std::string> SignDatasetRegistration(const Ed25519PrivateKey& contribut
 
 class DatasetRegistry {
  public:
-  // `dir` holds blobs/. Register() needs SetLedger() first.
+  // `dir` holds blobs/. Register() needs SetLedger() first. A datasets.json
+  // left by an older coordinator (which kept the index there) names the
+  // manifests of entries registered before entries named them; it is read,
+  // never written.
   static StatusOr<std::unique_ptr<DatasetRegistry>> Open(const std::string& dir);
   // The log registrations are appended to; it outlives the registry.
   void SetLedger(ledger::Log* log) { log_ = log; }
@@ -69,6 +72,7 @@ class DatasetRegistry {
   Mutex register_mu_;  // one registration at a time: the name check and the append are one step
   mutable Mutex mu_;
   std::map<std::string, RegisteredDataset> by_name_ GUARDED_BY(mu_);
+  std::map<std::string, Sha256Digest> legacy_manifests_;  // raw dataset id -> manifest (from datasets.json; set in Open)
 };
 
 }  // namespace cairn::data
