@@ -87,14 +87,12 @@ TEST_F(Delivery, NoReceiptIsLostOrDoubledThroughTenCoordinatorKillsAndOneOfEachW
   std::map<std::string, std::unique_ptr<testing::Subprocess>> workers;
   for (const char* n : {"w1", "w2"}) workers[n] = StartWorker(n, {"--threads", "1", "--http-retry-seconds", "60"});
   ASSERT_TRUE(WaitForWorkers(2));
-  std::ofstream(dir() + "/job.yaml") << "name: chaos\nkind: train\nmodel: char-gpt\ndatasets: [text]\n"
-                                        "hyperparameters: {lr: 0.003, batch_size: 16, steps: 2400, layers: 1, heads: 2,"
-                                        " width: 32, context: 32}\n"
-                                        "resources: {workers: 2}\nstrategy: {diloco: {inner_steps: 12}}\n"
-                                        "checkpoint_every: 5\nmax_retries: 10\n";
-  auto sub = Cairn({"submit", dir() + "/job.yaml", "--json"});
-  ASSERT_EQ(sub.code, 0) << sub.out;
-  const std::string id = testing::Json(sub.out)["id"];
+  const std::string id = Submit("job", "name: chaos\nkind: train\nmodel: char-gpt\ndatasets: [text]\n"
+                                      "hyperparameters: {lr: 0.003, batch_size: 16, steps: 2400, layers: 1, heads: 2,"
+                                      " width: 32, context: 32}\n"
+                                      "resources: {workers: 2}\nstrategy: {diloco: {inner_steps: 12}}\n"
+                                      "checkpoint_every: 5\nmax_retries: 10\n");
+  ASSERT_FALSE(id.empty());
   ASSERT_TRUE(WaitLogs(id, [](const std::string& l) { return l.find("round 2/") != std::string::npos; }, 120)) << Logs(id);
 
   // Ten coordinator kills at random moments; a worker killed at the 3rd and

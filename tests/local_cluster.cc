@@ -1,6 +1,7 @@
 #include "tests/local_cluster.h"
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -72,7 +73,8 @@ nlohmann::json LocalCluster::Status(const std::string& id) {
 }
 
 bool LocalCluster::WaitForWorkers(size_t n) {
-  for (int i = 0; i < 100; ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
     auto r = Cairn({"workers", "--json"});
     if (r.code == 0) {
       size_t alive = 0;
@@ -85,6 +87,18 @@ bool LocalCluster::WaitForWorkers(size_t n) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return false;
+}
+
+std::string LocalCluster::Submit(const std::string& name, const std::string& yaml) {
+  const std::string path = dir() + "/" + name + ".yaml";
+  std::ofstream(path) << yaml;
+  auto r = Cairn({"submit", path, "--json"});
+  nlohmann::json j = Json(r.out);
+  if (r.code != 0 || !j.is_object() || !j.contains("id")) {
+    ADD_FAILURE() << "cairn submit " << path << " (exit " << r.code << "): " << r.out;
+    return "";
+  }
+  return j["id"].get<std::string>();
 }
 
 std::string LocalCluster::Logs(const std::string& id) { return Cairn({"logs", id}).out; }

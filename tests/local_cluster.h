@@ -42,6 +42,9 @@ class LocalCluster {
   // A client verb; the coordinator's address is appended when asked.
   CliRun Cairn(std::vector<std::string> args, const std::string& home = "client-home", bool to_coordinator = true);
   nlohmann::json Status(const std::string& id);
+  // Writes `yaml` to DIR/NAME.yaml and submits it; the job id, or "" (with
+  // a test failure naming what `cairn submit` printed).
+  std::string Submit(const std::string& name, const std::string& yaml);
   // True once `n` workers are alive (10 s at most).
   bool WaitForWorkers(size_t n);
   // A job's log (`cairn logs ID`), and polling until `pred(log)` holds (or

@@ -37,13 +37,11 @@ TEST_F(TaskRetry, AnUnreachableBlobStoreIsRetriedAndABadSpecFailsAtOnce) {
 
   // 1. Unreachable when the task starts: UNAVAILABLE, requeued, then it runs.
   proxy.SetDown(true);
-  std::ofstream(dir() + "/job.yaml") << "name: flaky\nkind: train\nmodel: char-gpt\ndatasets: [text]\n"
-                                        "hyperparameters: {lr: 0.003, batch_size: 16, steps: 240, round_steps: 20,"
-                                        " layers: 1, heads: 2, width: 32, context: 32}\n"
-                                        "checkpoint_every: 2\nmax_retries: 5\noutput: {model: flaky-gpt}\n";
-  auto sub = Cairn({"submit", dir() + "/job.yaml", "--json"});
-  ASSERT_EQ(sub.code, 0) << sub.out;
-  const std::string id = testing::Json(sub.out)["id"];
+  const std::string id = Submit("job", "name: flaky\nkind: train\nmodel: char-gpt\ndatasets: [text]\n"
+                                      "hyperparameters: {lr: 0.003, batch_size: 16, steps: 240, round_steps: 20,"
+                                      " layers: 1, heads: 2, width: 32, context: 32}\n"
+                                      "checkpoint_every: 2\nmax_retries: 5\noutput: {model: flaky-gpt}\n");
+  ASSERT_FALSE(id.empty());
   ASSERT_TRUE(WaitLogs(id, [](const std::string& l) { return l.find("requeued (retry 1 of 5") != std::string::npos; }, 60))
       << Logs(id);
   EXPECT_GT(proxy.refused(), 0);

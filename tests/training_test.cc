@@ -56,13 +56,11 @@ TEST_F(TrainingSystem, DdpSurvivesAKilledWorkerAndReaches88Percent) {
   for (const char* n : {"w1", "w2", "w3"}) workers[n] = StartWorker(n, {"--threads", "1"});
   ASSERT_TRUE(WaitForWorkers(3));
 
-  std::ofstream(dir() + "/job.yaml") << "name: fmnist\nkind: train\nmodel: mlp\ndatasets: [fashion-mnist]\n"
-                                        "hyperparameters: {lr: 0.001, batch_size: 64, epochs: 12, round_steps: 100}\n"
-                                        "resources: {workers: 3}\nstrategy: ddp\ncheckpoint_every: 5\n"
-                                        "output: {model: fmnist-mlp, license: MIT}\n";
-  auto sub = Cairn({"submit", dir() + "/job.yaml", "--json"});
-  ASSERT_EQ(sub.code, 0) << sub.out;
-  const std::string id = testing::Json(sub.out)["id"];
+  const std::string id = Submit("job", "name: fmnist\nkind: train\nmodel: mlp\ndatasets: [fashion-mnist]\n"
+                                      "hyperparameters: {lr: 0.001, batch_size: 64, epochs: 12, round_steps: 100}\n"
+                                      "resources: {workers: 3}\nstrategy: ddp\ncheckpoint_every: 5\n"
+                                      "output: {model: fmnist-mlp, license: MIT}\n");
+  ASSERT_FALSE(id.empty());
 
   // Kill one worker once training is under way (round 3 of ~38).
   ASSERT_TRUE(WaitLogs(id, [](const std::string& l) { return l.find("round 3/") != std::string::npos; }, 180)) << Logs(id);
