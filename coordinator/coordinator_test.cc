@@ -41,8 +41,11 @@ bool Eventually(const std::function<bool()>& pred, int ms = 10000) {
 // A worker: a real agent and outbox; `runner` is what its tasks do.
 class TestWorker {
  public:
-  TestWorker(Coordinator* c, const std::string& name, worker::TaskRunner runner)
-      : key_(Ed25519PrivateKey::Generate().value()) {
+  // Pass `key` when the runner signs with it: a runner that reached for the
+  // TestWorker instead would read it across a ZeroMQ hand-off TSan cannot see.
+  TestWorker(Coordinator* c, const std::string& name, worker::TaskRunner runner,
+             Ed25519PrivateKey key = Ed25519PrivateKey::Generate().value())
+      : key_(std::move(key)) {
     outbox_ = worker::Outbox::Open(dir_.path() + "/outbox.db").value();
     worker::AgentOptions o;
     o.coordinator = c->endpoint();
@@ -185,9 +188,10 @@ TEST_F(CoordinatorTest, PlacesABenchmarkJobOnTwoWorkersAndItCompletes) {
 // are acknowledged without a second entry, and a different receipt for the
 // same (job, attempt, round) from the same worker is refused for good.
 TEST_F(CoordinatorTest, ReceiptsAreAppendedExactlyOnce) {
+  const Ed25519PrivateKey key = Ed25519PrivateKey::Generate().value();
   std::unique_ptr<TestWorker> w;
   auto runner = [&](const wire::TaskAssign& t, const std::atomic<bool>&, const worker::TaskIo& io) -> StatusOr<std::string> {
-    auto receipt = [&](uint64_t round, double loss) { return StepReceipt(w->key(), t, round, loss); };
+    auto receipt = [&](uint64_t round, double loss) { return StepReceipt(key, t, round, loss); };
     const std::string r1 = receipt(1, 0.5);
     RETURN_IF_ERROR(io.receipt(r1, ""));
     RETURN_IF_ERROR(io.receipt(r1, ""));                 // a resend: the same bytes
@@ -195,7 +199,7 @@ TEST_F(CoordinatorTest, ReceiptsAreAppendedExactlyOnce) {
     RETURN_IF_ERROR(io.receipt(receipt(1, 0.1), ""));    // a second, different receipt for round 1
     return std::string("signed");
   };
-  w = std::make_unique<TestWorker>(coordinator_.get(), "w", runner);
+  w = std::make_unique<TestWorker>(coordinator_.get(), "w", runner, key);
   std::string id = Submit(kBench1);
   ASSERT_TRUE(WaitFor(id, "succeeded")) << Status(id).message;
   ASSERT_TRUE(Eventually([&] { return w->outbox().pending() == 0; }));
@@ -280,10 +284,11 @@ TEST_F(CoordinatorTest, AModelsRoyaltiesGoWhereTheSpecSaysNotWhereTheWorkerSays)
   const std::string author(64, 'a'), itself(64, 'e');
   const std::string spec = std::string(kBench1) + "output: {author: " + author + "}\n";
   std::atomic<bool> greedy{true};
+  const Ed25519PrivateKey key = Ed25519PrivateKey::Generate().value();
   std::unique_ptr<TestWorker> w;
   w = std::make_unique<TestWorker>(coordinator_.get(), "w", [&](const wire::TaskAssign& t, const std::atomic<bool>&,
                                                                 const worker::TaskIo& io) -> StatusOr<std::string> {
-    auto e = ledger::MakeEntry(w->key(), Clock::System()->NowUnixMillis(), [&](ledger::schema::LedgerEntry::Body::Builder b) {
+    auto e = ledger::MakeEntry(key, Clock::System()->NowUnixMillis(), [&](ledger::schema::LedgerEntry::Body::Builder b) {
       auto m = b.initModelRegistered();
       m.setName("model-of-" + t.job_id);
       m.setModelHash(ledger::AsData(Sha256Bytes(t.job_id)));
@@ -293,7 +298,7 @@ TEST_F(CoordinatorTest, AModelsRoyaltiesGoWhereTheSpecSaysNotWhereTheWorkerSays)
     });
     RETURN_IF_ERROR(io.receipt(e.value(), ""));
     return std::string("registered");
-  });
+  }, key);
   std::string first = Submit(spec);
   ASSERT_TRUE(WaitFor(first, "succeeded"));
   EXPECT_NE(Logs(first).find("modelRegistered.author differs from job " + first + "'s output.author"), std::string::npos)
@@ -314,17 +319,18 @@ TEST_F(CoordinatorTest, AModelsRoyaltiesGoWhereTheSpecSaysNotWhereTheWorkerSays)
 TEST_F(CoordinatorTest, ARestartedCoordinatorReadoptsARunningTask) {
   std::atomic<bool> release{false};
   std::atomic<int> signed_receipts{0};
+  const Ed25519PrivateKey key = Ed25519PrivateKey::Generate().value();
   std::unique_ptr<TestWorker> w;
   w = std::make_unique<TestWorker>(coordinator_.get(), "w", [&](const wire::TaskAssign& t, const std::atomic<bool>& cancel,
                                                                 const worker::TaskIo& io) -> StatusOr<std::string> {
     for (uint64_t round = 1; !release && !cancel; ++round) {
-      RETURN_IF_ERROR(io.receipt(StepReceipt(w->key(), t, round, 1.0), ""));
+      RETURN_IF_ERROR(io.receipt(StepReceipt(key, t, round, 1.0), ""));
       signed_receipts.fetch_add(1);
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (cancel) return CancelledError("revoked");
     return std::string("done");
-  });
+  }, key);
   std::string id = Submit(kBench1);
   ASSERT_TRUE(Eventually([&] { return signed_receipts.load() >= 3; }));
   const std::string endpoint = coordinator_->endpoint();
