@@ -147,7 +147,9 @@ HandlerResult Coordinator::OnClient(const wire::Peer& peer, const wire::ClientRe
     }
     return Reply(rid, std::move(body));
   }
-  return ErrorFor(rid, UnimplementedError("unknown request"));
+  // A body that is only ever a reply (or one newer than this coordinator).
+  return ErrorFor(rid, InvalidArgumentError("request body " + std::to_string(req.body.index()) +
+                                            " is not a request this coordinator answers"));
 }
 
 }  // namespace cairn::coordinator

@@ -1,6 +1,8 @@
 #include "coordinator/ledger_view.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <iterator>
 
 #include "ledger/entry.h"
 #include "runtime/crypto/sha256.h"
@@ -60,14 +62,8 @@ void LedgerView::Apply(uint64_t index, std::string_view entry) {
       auto c = body.getCheckpointCommitted();
       CheckpointRef ref{c.getRound(), c.getAttempt(), ledger::FromData(c.getBlobHash())};
       // Of one round, the latest attempt's (a requeue redoes rounds after it).
-      auto [r, first] = by_round_.emplace(std::make_pair(std::string(c.getJobId().cStr()), ref.round), ref);
+      auto [r, first] = checkpoints_.emplace(std::make_pair(std::string(c.getJobId().cStr()), ref.round), ref);
       if (!first && ref.attempt >= r->second.attempt) r->second = ref;
-      auto [it, fresh] = checkpoints_.emplace(c.getJobId().cStr(), ref);
-      // The furthest one wins; a late copy from an older attempt never
-      // moves a job's resume point back.
-      if (!fresh && std::make_pair(ref.round, ref.attempt) >= std::make_pair(it->second.round, it->second.attempt)) {
-        it->second = ref;
-      }
       break;
     }
     case B::MODEL_REGISTERED: {
@@ -121,13 +117,15 @@ uint32_t LedgerView::LastPlacedAttempt(const std::string& job_id) const {
 std::optional<CheckpointRef> LedgerView::Checkpoint(const std::string& job_id, uint64_t round) const {
   MutexLock lock(&mu_);
   if (round > 0) {
-    auto r = by_round_.find({job_id, round});
-    if (r == by_round_.end()) return std::nullopt;
+    auto r = checkpoints_.find({job_id, round});
+    if (r == checkpoints_.end()) return std::nullopt;
     return r->second;
   }
-  auto it = checkpoints_.find(job_id);
-  if (it == checkpoints_.end()) return std::nullopt;
-  return it->second;
+  // The furthest: the job's highest round (so a late copy from an older
+  // attempt never moves the resume point back).
+  auto it = checkpoints_.upper_bound({job_id, UINT64_MAX});
+  if (it == checkpoints_.begin() || std::prev(it)->first.first != job_id) return std::nullopt;
+  return std::prev(it)->second;
 }
 
 std::optional<ModelRef> LedgerView::Model(const std::string& name) const {

@@ -94,8 +94,7 @@ class LedgerView {
   std::set<std::string> submitted_ GUARDED_BY(mu_);
   std::set<std::tuple<std::string, uint32_t, std::string>> placed_ GUARDED_BY(mu_);
   std::map<std::string, uint32_t> last_attempt_ GUARDED_BY(mu_);
-  std::map<std::string, CheckpointRef> checkpoints_ GUARDED_BY(mu_);  // furthest per job
-  std::map<std::pair<std::string, uint64_t>, CheckpointRef> by_round_ GUARDED_BY(mu_);
+  std::map<std::pair<std::string, uint64_t>, CheckpointRef> checkpoints_ GUARDED_BY(mu_);  // (job, round)
   std::map<std::string, ModelRef> models_ GUARDED_BY(mu_);
   std::map<std::string, JobProgress> progress_ GUARDED_BY(mu_);
 };

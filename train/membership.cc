@@ -61,13 +61,13 @@ StatusOr<Membership> Membership::Connect(const std::string& host, int port, cons
   return m;
 }
 
-Status Membership::Stopped() {
+Status Membership::Stopped(bool check_gone) {
   if (cancel_ && cancel_->load()) return CancelledError("training cancelled");
-  if (store_->check({"gone/" + std::to_string(uid_)})) {
-    return FailedPreconditionError("the coordinator dropped this worker from the job");
-  }
+  if (check_gone && store_->check({"gone/" + std::to_string(uid_)})) return Dropped();
   return OkStatus();
 }
+
+Status Membership::Dropped() { return FailedPreconditionError("the coordinator dropped this worker from the job"); }
 
 StatusOr<uint64_t> Membership::CurrentRound() {
   try {
@@ -112,13 +112,14 @@ StatusOr<Group> Membership::Join(uint64_t round, uint32_t attempt, std::chrono::
         size_t gone = 0;
         for (uint32_t u : members_) {
           if (store_->check({"gone/" + std::to_string(u)})) {
+            if (u == uid_) return Dropped();
             ++gone;  // the coordinator saw it die: never wait for it, even if it said "here" first
           } else if (store_->check({p + "here/" + std::to_string(u)})) {
             present.push_back(u);
           }
         }
         if (present.size() + gone == members_.size() || std::chrono::steady_clock::now() >= deadline) break;
-        RETURN_IF_ERROR(Stopped());
+        RETURN_IF_ERROR(Stopped(/*check_gone=*/false));  // its own marker was read above
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
       if (std::find(present.begin(), present.end(), uid_) == present.end()) present.push_back(uid_);

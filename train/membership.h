@@ -89,8 +89,10 @@ class Membership {
   uint32_t uid_ = 0;
   bool synced_ = false;
   const std::atomic<bool>* cancel_ = nullptr;
-  // Checked in every wait loop (see set_cancel); throws nothing.
-  Status Stopped();
+  // Checked in every wait loop (see set_cancel); `check_gone` reads this
+  // worker's own gone marker (one store round trip).
+  Status Stopped(bool check_gone = true);
+  static Status Dropped();
   std::vector<uint32_t> members_;
 };
 
