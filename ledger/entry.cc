@@ -71,6 +71,7 @@ Status ValidateBody(Body::Reader body) {
       auto b = body.getJobSubmitted();
       RETURN_IF_ERROR(NonEmpty(b.getJobId(), "jobSubmitted.jobId"));
       RETURN_IF_ERROR(Bytes32(b.getSpecHash(), "jobSubmitted.specHash"));
+      RETURN_IF_ERROR(Bytes32OrEmpty(b.getParentModel(), "jobSubmitted.parentModel"));
       return KeyList(b.getDatasets(), "jobSubmitted.datasets");
     }
     case Body::JOB_PLACED: {
@@ -148,6 +149,27 @@ Status ValidateBody(Body::Reader body) {
       if (b.getAmountMicros() == 0) return InvalidArgumentError("settlement.amountMicros is zero");
       return TextLimit(b.getReference(), "settlement.reference");
     }
+    case Body::RECEIPT_ACCEPTED: {
+      auto b = body.getReceiptAccepted();
+      RETURN_IF_ERROR(NonEmpty(b.getJobId(), "receiptAccepted.jobId"));
+      return Bytes32(b.getWorker(), "receiptAccepted.worker");
+    }
+    case Body::JOB_TOPPED_UP: {
+      auto b = body.getJobToppedUp();
+      RETURN_IF_ERROR(NonEmpty(b.getJobId(), "jobToppedUp.jobId"));
+      if (b.getAmountMicros() == 0) return InvalidArgumentError("jobToppedUp.amountMicros is zero");
+      return OkStatus();
+    }
+    case Body::JOB_CLOSED: {
+      auto b = body.getJobClosed();
+      RETURN_IF_ERROR(NonEmpty(b.getJobId(), "jobClosed.jobId"));
+      const std::string outcome = b.getOutcome().cStr();
+      if (outcome != "succeeded" && outcome != "failed" && outcome != "cancelled" && outcome != "budget exhausted") {
+        return InvalidArgumentError("jobClosed.outcome must be succeeded, failed, cancelled or budget exhausted, got '" +
+                                    outcome.substr(0, 64) + "'");
+      }
+      return OkStatus();
+    }
   }
   return InvalidArgumentError("unknown entry type " + std::to_string(static_cast<int>(body.which())));
 }
@@ -173,6 +195,9 @@ std::string EntryTypeName(EntryType type) {
     case Body::MODEL_REGISTERED: return "modelRegistered";
     case Body::INFERENCE_USAGE: return "inferenceUsage";
     case Body::SETTLEMENT: return "settlement";
+    case Body::RECEIPT_ACCEPTED: return "receiptAccepted";
+    case Body::JOB_TOPPED_UP: return "jobToppedUp";
+    case Body::JOB_CLOSED: return "jobClosed";
   }
   return "unknown(" + std::to_string(static_cast<int>(type)) + ")";
 }

@@ -36,7 +36,8 @@ json BodyJson(Body::Reader body) {
     case Body::JOB_SUBMITTED: {
       auto b = body.getJobSubmitted();
       return {{"job_id", Str(b.getJobId())}, {"spec_hash", Hex(b.getSpecHash())},
-              {"datasets", HexList(b.getDatasets())}, {"budget_micros", b.getBudgetMicros()}};
+              {"datasets", HexList(b.getDatasets())}, {"budget_micros", b.getBudgetMicros()},
+              {"max_price_per_hour_micros", b.getMaxPricePerHourMicros()}, {"parent_model", Hex(b.getParentModel())}};
     }
     case Body::JOB_PLACED: {
       auto b = body.getJobPlaced();
@@ -81,7 +82,8 @@ json BodyJson(Body::Reader body) {
               {"license", Str(b.getLicense())},
               {"shares", shares},
               {"price_per_1k_tokens_micros", b.getPricePer1kTokensMicros()},
-              {"price_per_request_micros", b.getPricePerRequestMicros()}};
+              {"price_per_request_micros", b.getPricePerRequestMicros()},
+              {"finetune_fee_micros", b.getFinetuneFeeMicros()}};
     }
     case Body::INFERENCE_USAGE: {
       auto b = body.getInferenceUsage();
@@ -98,6 +100,22 @@ json BodyJson(Body::Reader body) {
     case Body::SETTLEMENT: {
       auto b = body.getSettlement();
       return {{"account", Hex(b.getAccount())}, {"amount_micros", b.getAmountMicros()}, {"reference", Str(b.getReference())}};
+    }
+    case Body::RECEIPT_ACCEPTED: {
+      auto b = body.getReceiptAccepted();
+      return {{"job_id", Str(b.getJobId())}, {"attempt", b.getAttempt()}, {"round", b.getRound()},
+              {"worker", Hex(b.getWorker())}};
+    }
+    case Body::JOB_TOPPED_UP: {
+      auto b = body.getJobToppedUp();
+      return {{"job_id", Str(b.getJobId())}, {"amount_micros", b.getAmountMicros()}};
+    }
+    case Body::JOB_CLOSED: {
+      auto b = body.getJobClosed();
+      return {{"job_id", Str(b.getJobId())},           {"outcome", Str(b.getOutcome())},
+              {"budget_micros", b.getBudgetMicros()},  {"compute_micros", b.getComputeMicros()},
+              {"data_micros", b.getDataMicros()},      {"fee_micros", b.getFeeMicros()},
+              {"refund_micros", b.getRefundMicros()}};
     }
   }
   return json::object();

@@ -1,21 +1,12 @@
 #include "ledger/payouts.h"
 
+#include "ledger/payouts_internal.h"
 #include "runtime/base/encoding.h"
 
 namespace cairn::ledger {
 namespace {
 
 using Body = schema::LedgerEntry::Body;
-
-std::string Short(const std::string& key) { return HexEncode(key.substr(0, 8)); }
-
-// floor(a * b / c) without overflow (a 128-bit intermediate; results past
-// 2^64 saturate, far beyond any real amount).
-__extension__ typedef unsigned __int128 U128;
-uint64_t MulDiv(uint64_t a, uint64_t b, uint64_t c) {
-  U128 r = static_cast<U128>(a) * b / c;
-  return r > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(r);
-}
 
 }  // namespace
 
@@ -26,8 +17,27 @@ int64_t PayoutEngine::Available(const std::string& account) const {
 
 uint64_t PayoutEngine::total_escrow() const {
   uint64_t total = 0;
-  for (const auto& [id, job] : jobs_) total += job.budget - job.paid;
+  for (const auto& [id, job] : jobs_) total += job.funds.escrow();
   return total;
+}
+
+uint64_t PayoutEngine::EscrowOf(const std::string& account) const {
+  uint64_t total = 0;
+  for (const auto& [id, job] : jobs_) {
+    if (job.funds.submitter == account) total += job.funds.escrow();
+  }
+  return total;
+}
+
+StatusOr<JobFunds> PayoutEngine::Funds(const std::string& job_id) const {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return NotFoundError("job " + job_id + " is not in the ledger");
+  return it->second.funds;
+}
+
+uint64_t PayoutEngine::FinetuneFee(const std::string& model_hash) const {
+  auto it = models_.find(model_hash);
+  return it == models_.end() ? 0 : it->second.finetune_fee;
 }
 
 Status PayoutEngine::CheckInvariants() const {
@@ -37,7 +47,9 @@ Status PayoutEngine::CheckInvariants() const {
     sum += micros;
   }
   for (const auto& [id, job] : jobs_) {
-    if (job.paid > job.budget) return InternalError("job " + id + " paid more than its budget");
+    if (job.funds.paid() + job.funds.refunded > job.funds.budget) {
+      return InternalError("job " + id + " paid more than its budget");
+    }
   }
   if (static_cast<uint64_t>(sum) + total_escrow() + settled_ != credited_) {
     return InternalError("credits not conserved: available " + std::to_string(sum) + " + escrow " +
@@ -52,10 +64,20 @@ Status PayoutEngine::RequireOperator(const std::string& actor, const char* what)
   return OkStatus();
 }
 
-void PayoutEngine::Pay(uint64_t index, const std::string& account, uint64_t micros, const char* reason) {
+void PayoutEngine::Pay(uint64_t index, const std::string& account, uint64_t micros, const char* reason,
+                       const std::string& job) {
   if (micros == 0) return;
   available_[account] += static_cast<int64_t>(micros);
-  earnings_.push_back(Earning{index, account, micros, reason});
+  earnings_.push_back(Earning{index, account, micros, reason, job});
+}
+
+Status PayoutEngine::Spend(const std::string& account, uint64_t micros, const std::string& what) {
+  if (Available(account) < 0 || static_cast<uint64_t>(Available(account)) < micros) {
+    return FailedPreconditionError(Short(account) + " has " + std::to_string(Available(account)) +
+                                   " micro-credits available, " + what + " needs " + std::to_string(micros));
+  }
+  available_[account] -= static_cast<int64_t>(micros);
+  return OkStatus();
 }
 
 Status PayoutEngine::Apply(uint64_t index, std::string_view entry) {
@@ -67,7 +89,8 @@ Status PayoutEngine::Apply(uint64_t index, std::string_view entry) {
   Status s;
   try {
     auto root = reader.root();
-    s = ApplyEntry(index, FromData(root.getActor()), root.getBody());
+    EntryHeader h{root.getBody().which(), root.getTimestampUnixMillis(), FromData(root.getActor())};
+    s = ApplyEntry(index, h, root.getBody());
   } catch (const kj::Exception& e) {
     s = InvalidArgumentError(std::string("malformed entry: ") + e.getDescription().cStr());
   }
@@ -77,7 +100,8 @@ Status PayoutEngine::Apply(uint64_t index, std::string_view entry) {
   return OkStatus();
 }
 
-Status PayoutEngine::ApplyEntry(uint64_t index, const std::string& actor, Body::Reader body) {
+Status PayoutEngine::ApplyEntry(uint64_t index, const EntryHeader& h, Body::Reader body) {
+  const std::string& actor = h.actor;
   switch (body.which()) {
     case Body::TEST:
     case Body::CHECKPOINT_COMMITTED:
@@ -101,61 +125,18 @@ Status PayoutEngine::ApplyEntry(uint64_t index, const std::string& actor, Body::
       return OkStatus();
     }
 
-    case Body::JOB_SUBMITTED: {
-      auto b = body.getJobSubmitted();
-      std::string id(b.getJobId().cStr());
-      if (jobs_.count(id)) return AlreadyExistsError("job " + id + " already exists");
-      for (auto d : b.getDatasets()) {
-        if (!datasets_.count(FromData(d))) return FailedPreconditionError("job uses unregistered dataset " + Short(FromData(d)));
-      }
-      uint64_t budget = b.getBudgetMicros();
-      if (Available(actor) < 0 || static_cast<uint64_t>(Available(actor)) < budget) {
-        return FailedPreconditionError("submitter " + Short(actor) + " has " + std::to_string(Available(actor)) +
-                                       " micro-credits, budget needs " + std::to_string(budget));
-      }
-      available_[actor] -= static_cast<int64_t>(budget);
-      jobs_[id] = Job{actor, budget, 0, {}, {}};
-      return OkStatus();
-    }
-
-    case Body::JOB_PLACED: {
-      RETURN_IF_ERROR(RequireOperator(actor, "jobPlaced"));
-      auto b = body.getJobPlaced();
-      auto it = jobs_.find(b.getJobId().cStr());
-      if (it == jobs_.end()) return FailedPreconditionError(std::string("job ") + b.getJobId().cStr() + " was never submitted");
-      for (auto w : b.getWorkers()) it->second.price_per_hour[FromData(w.getWorker())] = w.getPricePerHourMicros();
-      return OkStatus();
-    }
-
-    case Body::STEP_RECEIPT: {
-      auto b = body.getStepReceipt();
-      auto it = jobs_.find(b.getJobId().cStr());
-      if (it == jobs_.end()) return FailedPreconditionError(std::string("receipt for unknown job ") + b.getJobId().cStr());
-      Job& job = it->second;
-      auto price = job.price_per_hour.find(actor);
-      if (price == job.price_per_hour.end()) {
-        return PermissionDeniedError("worker " + Short(actor) + " was not placed on job " + b.getJobId().cStr());
-      }
-      std::map<std::string, uint64_t> samples;
-      for (auto use : b.getConsumed()) {
-        std::string d = FromData(use.getDatasetId());
-        if (!datasets_.count(d)) return FailedPreconditionError("receipt consumes unregistered dataset " + Short(d));
-        samples[d] += use.getSamples();
-      }
-      uint64_t millis = static_cast<uint64_t>(b.getEndUnixMillis() - b.getStartUnixMillis());
-      uint64_t remaining = job.budget - job.paid;
-      uint64_t compute = std::min(remaining, MulDiv(millis, price->second, 3'600'000));
-      Pay(index, actor, compute, "compute");
-      remaining -= compute;
-      for (const auto& [d, n] : samples) {
-        job.samples_by_dataset[d] += n;
-        uint64_t owed = std::min(remaining, MulDiv(n, datasets_[d].price_per_1k, 1000));
-        Pay(index, datasets_[d].owner, owed, "data");
-        remaining -= owed;
-      }
-      job.paid = job.budget - remaining;
-      return OkStatus();
-    }
+    case Body::JOB_SUBMITTED:
+      return ApplySubmitted(h, body.getJobSubmitted());
+    case Body::JOB_PLACED:
+      return ApplyPlaced(h, body.getJobPlaced());
+    case Body::STEP_RECEIPT:
+      return ApplyReceipt(h, body.getStepReceipt());
+    case Body::RECEIPT_ACCEPTED:
+      return ApplyAccepted(index, h, body.getReceiptAccepted());
+    case Body::JOB_TOPPED_UP:
+      return ApplyToppedUp(h, body.getJobToppedUp());
+    case Body::JOB_CLOSED:
+      return ApplyClosed(index, h, body.getJobClosed());
 
     case Body::MODEL_REGISTERED: {
       auto b = body.getModelRegistered();
@@ -164,7 +145,8 @@ Status PayoutEngine::ApplyEntry(uint64_t index, const std::string& actor, Body::
       // The author is the account the entry names (the job's submitter),
       // else its signer.
       const std::string author = FromData(b.getAuthor());
-      Model m{author.empty() ? actor : author, FromData(b.getParentModel()), b.getJobId().cStr(), {}};
+      Model m{author.empty() ? actor : author, FromData(b.getParentModel()), b.getJobId().cStr(), {},
+              b.getFinetuneFeeMicros()};
       if (!m.parent.empty() && !models_.count(m.parent)) {
         return FailedPreconditionError("parent model " + Short(m.parent) + " is not registered");
       }
@@ -181,11 +163,7 @@ Status PayoutEngine::ApplyEntry(uint64_t index, const std::string& actor, Body::
       if (!models_.count(model)) return FailedPreconditionError("usage of unregistered model " + Short(model));
       std::string consumer = FromData(b.getConsumer());
       uint64_t charge = b.getChargeMicros();
-      if (Available(consumer) < 0 || static_cast<uint64_t>(Available(consumer)) < charge) {
-        return FailedPreconditionError("consumer " + Short(consumer) + " has " + std::to_string(Available(consumer)) +
-                                       " micro-credits, usage costs " + std::to_string(charge));
-      }
-      available_[consumer] -= static_cast<int64_t>(charge);
+      RETURN_IF_ERROR(Spend(consumer, charge, "the usage"));
       Pay(index, FromData(b.getWorker()), b.getWorkerMicros(), "serving");
       SplitRevenue(index, model, charge - b.getWorkerMicros(), 0);
       return OkStatus();
@@ -196,11 +174,7 @@ Status PayoutEngine::ApplyEntry(uint64_t index, const std::string& actor, Body::
       auto b = body.getSettlement();
       std::string account = FromData(b.getAccount());
       uint64_t amount = b.getAmountMicros();
-      if (Available(account) < 0 || static_cast<uint64_t>(Available(account)) < amount) {
-        return FailedPreconditionError("account " + Short(account) + " has " + std::to_string(Available(account)) +
-                                       " micro-credits, settlement is " + std::to_string(amount));
-      }
-      available_[account] -= static_cast<int64_t>(amount);
+      RETURN_IF_ERROR(Spend(account, amount, "the settlement"));
       settled_ += amount;
       return OkStatus();
     }

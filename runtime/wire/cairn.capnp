@@ -234,6 +234,9 @@ struct LedgerEntry {
     modelRegistered @11 :ModelRegistered;
     inferenceUsage @12 :InferenceUsage;
     settlement @13 :Settlement;
+    receiptAccepted @14 :ReceiptAccepted;
+    jobToppedUp @15 :JobToppedUp;
+    jobClosed @16 :JobClosed;
   }
 }
 
@@ -264,11 +267,16 @@ struct DatasetRegistered {
 }
 
 # The actor (the submitter) submits a job and puts its budget in escrow.
+# `cairn submit` builds and signs it; the coordinator checks it against the
+# spec it received (SHA-256 of the exact text, the datasets it resolves to,
+# the budget and the price cap) and appends it unchanged.
 struct JobSubmitted {
   jobId @0 :Text;
   specHash @1 :Data;
   datasets @2 :List(Data);
   budgetMicros @3 :UInt64;
+  maxPricePerHourMicros @4 :UInt64;  # the spec's resources.max_price_per_hour; 0: no cap
+  parentModel @5 :Data;              # a fine-tune's parent model hash; empty otherwise
 }
 
 struct Placement {
@@ -330,6 +338,8 @@ struct ModelRegistered {
   pricePerRequestMicros @8 :UInt64;
   author @9 :Data;                 # the royalties' payee (32 bytes); empty: the signer. The job
                                    # spec's output.author, which `cairn submit` sets to the submitter
+  finetuneFeeMicros @10 :UInt64;   # output.terms.finetune_fee: paid once to the author by each
+                                   # job that fine-tunes this model, from its escrow
 }
 
 # Metered inference, batched per (model, consumer, serving worker).
@@ -350,4 +360,38 @@ struct Settlement {
   account @0 :Data;
   amountMicros @1 :UInt64;
   reference @2 :Text;
+}
+
+# The operator accepts one step receipt for payment: the worker is paid for
+# min(the duration it signed, the time the coordinator observed), where the
+# observed time runs from this worker's previous acceptance on the same
+# (job, attempt), or from the jobPlaced that placed it, to this entry's
+# timestamp. Both ends are operator-signed timestamps in the log, so an
+# auditor recomputes the pay without trusting anyone's clock but the
+# operator's. Data is paid here too, from the receipt's chunk uses.
+struct ReceiptAccepted {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  round @2 :UInt64;
+  worker @3 :Data;                 # the receipt's signer
+}
+
+# The submitter (the actor) adds to a job's escrow. A job closed as
+# "budget exhausted" is reopened by it and resumes from its checkpoint.
+struct JobToppedUp {
+  jobId @0 :Text;
+  amountMicros @1 :UInt64;
+}
+
+# The operator closes a job: its totals, and the refund of what is left in
+# escrow to the submitter. The payout engine refuses one whose figures
+# differ from its own.
+struct JobClosed {
+  jobId @0 :Text;
+  outcome @1 :Text;                # succeeded | failed | cancelled | budget exhausted
+  budgetMicros @2 :UInt64;         # deposited in all (submission and top-ups)
+  computeMicros @3 :UInt64;
+  dataMicros @4 :UInt64;
+  feeMicros @5 :UInt64;            # fine-tuning fees
+  refundMicros @6 :UInt64;         # to the submitter
 }
