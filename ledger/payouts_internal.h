@@ -19,6 +19,12 @@ inline uint64_t MulDiv(uint64_t a, uint64_t b, uint64_t c) {
   return r > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(r);
 }
 
+// `to - from` in milliseconds, 0 when `to` is not after `from`; exact for
+// any two int64 timestamps (a signed subtraction could overflow).
+inline uint64_t MillisBetween(int64_t from, int64_t to) {
+  return to > from ? static_cast<uint64_t>(to) - static_cast<uint64_t>(from) : 0;
+}
+
 }  // namespace cairn::ledger
 
 #endif  // CAIRN_LEDGER_PAYOUTS_INTERNAL_H_

@@ -52,7 +52,15 @@ Status PayoutEngine::ApplyPlaced(const EntryHeader& h, schema::JobPlaced::Reader
     }
   }
   for (auto w : b.getWorkers()) {
-    job.seats[{b.getAttempt(), FromData(w.getWorker())}] = Placed{w.getPricePerHourMicros(), h.timestamp_unix_millis};
+    // A seat placed again (a placement re-recorded after a restart) takes the
+    // new price, but its observed time never restarts before the last
+    // acceptance: no interval is paid twice, whatever the timestamps say.
+    auto [seat, fresh] = job.seats.try_emplace({b.getAttempt(), FromData(w.getWorker())},
+                                               Placed{w.getPricePerHourMicros(), h.timestamp_unix_millis});
+    if (!fresh) {
+      seat->second.price_per_hour = w.getPricePerHourMicros();
+      seat->second.since_ms = std::max(seat->second.since_ms, h.timestamp_unix_millis);
+    }
   }
   return OkStatus();
 }
@@ -73,7 +81,7 @@ Status PayoutEngine::ApplyReceipt(const EntryHeader& h, schema::StepReceipt::Rea
                               std::to_string(b.getRound()) + " of attempt " + std::to_string(b.getAttempt()) + " of " + id);
   }
   Pending p;
-  p.signed_ms = static_cast<uint64_t>(b.getEndUnixMillis() - b.getStartUnixMillis());
+  p.signed_ms = MillisBetween(b.getStartUnixMillis(), b.getEndUnixMillis());
   for (auto use : b.getConsumed()) {
     std::string d = FromData(use.getDatasetId());
     if (std::find(job.datasets.begin(), job.datasets.end(), d) == job.datasets.end()) {
@@ -109,8 +117,7 @@ Status PayoutEngine::ApplyAccepted(uint64_t index, const EntryHeader& h, schema:
     f.fee += fee;
     job.fee_due = false;
   }
-  const uint64_t observed =
-      static_cast<uint64_t>(std::max<int64_t>(0, h.timestamp_unix_millis - seat.since_ms));
+  const uint64_t observed = MillisBetween(seat.since_ms, h.timestamp_unix_millis);
   const uint64_t millis = std::min(pending->second.signed_ms, observed);
   uint64_t compute = std::min(f.escrow(), MulDiv(millis, seat.price_per_hour, 3'600'000));
   Pay(index, worker, compute, "compute", id);
