@@ -19,6 +19,7 @@ void RegisterLedgerCommand(CLI::App& app, int* exit_code);
 void RegisterCoordinatorCommand(CLI::App& app, int* exit_code);
 void RegisterWorkerCommand(CLI::App& app, int* exit_code);
 void RegisterJobCommands(CLI::App& app, int* exit_code);
+void RegisterSubmitCommands(CLI::App& app, int* exit_code);
 void RegisterDatasetCommands(CLI::App& app, int* exit_code);
 void RegisterModelCommands(CLI::App& app, int* exit_code);
 void RegisterAccountCommands(CLI::App& app, int* exit_code);

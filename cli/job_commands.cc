@@ -1,4 +1,4 @@
-// cairn submit | jobs | status | logs | cancel | workers: the ML engineer's
+// cairn jobs | status | logs | cancel | workers: the ML engineer's
 // verbs against a coordinator. Tables for people, --json for scripts.
 #include <cstdio>
 #include <thread>
@@ -36,7 +36,8 @@ std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handl
 json JobJson(const wire::JobInfo& j) {
   return {{"id", j.id},           {"name", j.name},       {"kind", j.kind},       {"state", j.state},
           {"attempt", j.attempt}, {"retries", j.retries}, {"workers", j.workers}, {"workers_wanted", j.workers_wanted},
-          {"message", j.message}, {"submitter", j.submitter}, {"submitted_unix_millis", j.submitted_unix_millis}};
+          {"message", j.message}, {"submitter", j.submitter}, {"submitted_unix_millis", j.submitted_unix_millis},
+          {"budget_micros", j.budget_micros}, {"spent_micros", j.spent_micros}, {"refunded_micros", j.refunded_micros}};
 }
 
 std::string Age(int64_t unix_ms) {
@@ -74,55 +75,6 @@ StatusOr<wire::JobInfo> StreamLogs(Connection& c, const std::string& job, bool f
   return Expect<wire::JobInfo>(c.Call(wire::JobStatusBody{job}));
 }
 
-Status Submit(const JobCmd& o, int* exit_code) {
-  ASSIGN_OR_RETURN(std::string yaml, ReadFileToString(o.file));
-  ASSIGN_OR_RETURN(jobspec::JobSpec parsed, jobspec::ParseJobSpec(yaml, o.file));  // the same errors, before any network
-  if (!parsed.torchscript_path.empty() && parsed.torchscript_path.rfind("sha256:", 0) != 0) {
-    // Workers cannot read this machine's files: upload the module to the
-    // coordinator's blob store and name it by hash in the submitted spec.
-    std::string path = parsed.torchscript_path;
-    if (path[0] != '/') path = std::filesystem::path(o.file).parent_path().string() + "/" + path;
-    ASSIGN_OR_RETURN(std::string module, ReadFileToString(path));
-    auto [host, port] = CoordinatorHttp(o.coordinator);
-    data::DataClient client(host, port, "");
-    RETURN_IF_ERROR(client.PutBlob(module));
-    YAML::Node root = YAML::Load(yaml);
-    root["model"]["torchscript"] = "sha256:" + HexEncode(DigestView(Sha256(module)));
-    YAML::Emitter out;
-    out << root;
-    yaml = out.c_str();
-    std::fprintf(stderr, "uploaded %s (%zu bytes) for the workers\n", path.c_str(), module.size());
-  }
-  if (parsed.kind == jobspec::JobKind::kTrain && parsed.output_author.empty()) {
-    // The submitter is the model's author (its royalties' payee) unless the
-    // spec names another account. The worker that registers the model must
-    // name exactly this author (the coordinator checks), and the spec hash
-    // in jobSubmitted covers it.
-    ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
-    const std::string account = HexEncode(me.public_key().bytes());
-    YAML::Node root = YAML::Load(yaml);
-    root["output"]["author"] = account;
-    YAML::Emitter out;
-    out << root;
-    yaml = out.c_str();
-    std::fprintf(stderr, "the model's author is you (account %s...; set output.author to name another)\n",
-                 account.substr(0, 16).c_str());
-  }
-  ASSIGN_OR_RETURN(Connection c, Connect(o));
-  ASSIGN_OR_RETURN(wire::SubmittedBody s, Expect<wire::SubmittedBody>(c.Call(wire::SubmitBody{yaml, o.file})));
-  if (o.json && !o.follow) {
-    std::printf("%s\n", Dump(json{{"id", s.job_id}}).c_str());
-  } else {
-    std::printf("submitted %s\n", s.job_id.c_str());
-  }
-  std::fflush(stdout);
-  if (!o.follow) return OkStatus();
-  ASSIGN_OR_RETURN(wire::JobInfo end, StreamLogs(c, s.job_id, true));
-  std::printf("job %s %s%s\n", end.id.c_str(), end.state.c_str(), end.message.empty() ? "" : (": " + end.message).c_str());
-  if (end.state != "succeeded") *exit_code = 1;
-  return OkStatus();
-}
-
 Status Jobs(const JobCmd& o) {
   ASSIGN_OR_RETURN(Connection c, Connect(o));
   ASSIGN_OR_RETURN(wire::JobsBody jobs, Expect<wire::JobsBody>(c.Call(wire::ListJobsBody{})));
@@ -132,11 +84,15 @@ Status Jobs(const JobCmd& o) {
     std::printf("%s\n", Dump(out).c_str());
     return OkStatus();
   }
-  std::printf("%-28s %-10s %-10s %-8s %-8s %-5s %s\n", "ID", "KIND", "STATE", "WORKERS", "ATTEMPT", "AGE", "MESSAGE");
+  std::printf("%-28s %-10s %-16s %-8s %-8s %-17s %-5s %s\n", "ID", "KIND", "STATE", "WORKERS", "ATTEMPT", "SPENT/BUDGET",
+              "AGE", "MESSAGE");
   for (const auto& j : jobs.jobs) {
     std::string workers = std::to_string(j.workers.size()) + "/" + std::to_string(j.workers_wanted);
-    std::printf("%-28s %-10s %-10s %-8s %-8u %-5s %s\n", j.id.c_str(), j.kind.c_str(), j.state.c_str(), workers.c_str(),
-                j.attempt, Age(j.submitted_unix_millis).c_str(), j.message.substr(0, 60).c_str());
+    char money[48];
+    std::snprintf(money, sizeof(money), "%.4f/%.4f", static_cast<double>(j.spent_micros) / 1e6,
+                  static_cast<double>(j.budget_micros) / 1e6);
+    std::printf("%-28s %-10s %-16s %-8s %-8u %-17s %-5s %s\n", j.id.c_str(), j.kind.c_str(), j.state.c_str(),
+                workers.c_str(), j.attempt, money, Age(j.submitted_unix_millis).c_str(), j.message.substr(0, 60).c_str());
   }
   if (jobs.jobs.empty()) std::printf("(no jobs)\n");
   return OkStatus();
@@ -154,6 +110,10 @@ Status JobStatus(const JobCmd& o) {
               j.workers_wanted);
   for (const auto& w : j.workers) std::printf(" %s", w.substr(0, 12).c_str());
   std::printf("\nsubmitted %s ago by %s\n", Age(j.submitted_unix_millis).c_str(), j.submitter.c_str());
+  std::printf("budget    %.6f credits, spent %.6f (compute, data, fees), refunded %.6f, in escrow %.6f\n",
+              static_cast<double>(j.budget_micros) / 1e6, static_cast<double>(j.spent_micros) / 1e6,
+              static_cast<double>(j.refunded_micros) / 1e6,
+              static_cast<double>(j.budget_micros - std::min(j.budget_micros, j.spent_micros + j.refunded_micros)) / 1e6);
   if (!j.message.empty()) std::printf("message   %s\n", j.message.c_str());
   return OkStatus();
 }
@@ -199,17 +159,6 @@ Status Workers(const JobCmd& o) {
 
 void RegisterJobCommands(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<JobCmd>();
-  CLI::App* submit = app.add_subcommand("submit", "Submit a job spec (YAML) to the coordinator");
-  submit->add_option("spec", o->file, "Job spec file, e.g. examples/benchmark.yaml")->required()->check(CLI::ExistingFile);
-  submit->add_flag("--follow,-f", o->follow, "Stream the job's logs; exit 0 only if it succeeds");
-  submit->add_flag("--json", o->json, "Print JSON");
-  AddCoordinatorOptions(submit, &o->coordinator);
-  submit->callback([o, exit_code] {
-    int code = 0;
-    *exit_code = ReportStatus(Submit(*o, &code));
-    if (*exit_code == 0) *exit_code = code;
-  });
-
   CLI::App* jobs = app.add_subcommand("jobs", "List jobs");
   jobs->add_flag("--json", o->json, "Print JSON");
   AddCoordinatorOptions(jobs, &o->coordinator);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   cairn::cli::RegisterDemoCommand(app, &exit_code);
   cairn::cli::RegisterCoordinatorCommand(app, &exit_code);
   cairn::cli::RegisterWorkerCommand(app, &exit_code);
+  cairn::cli::RegisterSubmitCommands(app, &exit_code);
   cairn::cli::RegisterJobCommands(app, &exit_code);
   cairn::cli::RegisterDatasetCommands(app, &exit_code);
   cairn::cli::RegisterModelCommands(app, &exit_code);

@@ -43,6 +43,28 @@ std::vector<ledger::Earning> Balances::Earnings() const {
   return committed_ ? committed_->earnings() : std::vector<ledger::Earning>{};
 }
 
+StatusOr<ledger::JobFunds> Balances::Funds(const std::string& job_id) const {
+  MutexLock l(&mu_);
+  if (!committed_) return NotFoundError("no ledger loaded");
+  return committed_->Funds(job_id);
+}
+
+StatusOr<ledger::JobFunds> Balances::AdmittedFunds(const std::string& job_id) const {
+  MutexLock l(&mu_);
+  if (!admitted_) return NotFoundError("no ledger loaded");
+  return admitted_->Funds(job_id);
+}
+
+uint64_t Balances::EscrowOf(const std::string& account) const {
+  MutexLock l(&mu_);
+  return committed_ ? committed_->EscrowOf(account) : 0;
+}
+
+uint64_t Balances::FinetuneFee(const std::string& model_hash) const {
+  MutexLock l(&mu_);
+  return committed_ ? committed_->FinetuneFee(model_hash) : 0;
+}
+
 std::unique_ptr<ledger::PayoutEngine> Balances::Snapshot() const {
   MutexLock l(&mu_);
   return committed_ ? std::make_unique<ledger::PayoutEngine>(*committed_) : nullptr;

@@ -36,6 +36,12 @@ class Balances {
   // Committed balances.
   int64_t Available(const std::string& account) const;
   std::vector<ledger::Earning> Earnings() const;
+  // A job's money: committed, or as admitted (ahead of the store: what a
+  // jobClosed appended now must state).
+  StatusOr<ledger::JobFunds> Funds(const std::string& job_id) const;
+  StatusOr<ledger::JobFunds> AdmittedFunds(const std::string& job_id) const;
+  uint64_t EscrowOf(const std::string& account) const;
+  uint64_t FinetuneFee(const std::string& model_hash) const;
   // A copy of the committed engine (tests compare it with a fresh replay).
   std::unique_ptr<ledger::PayoutEngine> Snapshot() const;
 

@@ -1,8 +1,7 @@
 // The client verbs on the bus (`cairn submit`, `jobs`, `status`, `logs`,
 // `cancel`, `workers`).
-#include <openssl/rand.h>
-
 #include "coordinator/coordinator.h"
+#include "coordinator/submission.h"
 #include "runtime/base/encoding.h"
 #include "runtime/base/log.h"
 #include "runtime/crypto/sha256.h"
@@ -23,12 +22,6 @@ HandlerResult ErrorFor(uint64_t id, const Status& s) {
   return Reply(id, ErrorReply{static_cast<uint16_t>(s.code()), s.message(), id});
 }
 
-std::string RandomSuffix() {
-  unsigned char b[3];
-  RAND_bytes(b, sizeof(b));
-  return HexEncode(std::string_view(reinterpret_cast<char*>(b), sizeof(b)));
-}
-
 }  // namespace
 
 wire::JobInfo Coordinator::Info(const scheduler::JobRecord& j) const {
@@ -44,45 +37,71 @@ wire::JobInfo Coordinator::Info(const scheduler::JobRecord& j) const {
   info.message = j.message.substr(0, wire::kMaxErrorMessageBytes);
   info.submitter = j.submitter;
   info.submitted_unix_millis = j.submitted_unix_ms;
+  if (auto f = balances_.Funds(j.id); f.ok()) {
+    info.budget_micros = f->budget;
+    info.spent_micros = f->paid();
+    info.refunded_micros = f->refunded;
+  }
   return info;
 }
 
-// The job is kept (state.db) first, then its jobSubmitted entry appended;
-// the reply goes out once that is durable. A submission the ledger refuses
+// A submission is the submitter's signed jobSubmitted entry over the spec
+// (coordinator/submission.h): checked against what this coordinator
+// resolves the spec to, then appended unchanged; its budget moves into
+// escrow. The job is kept (state.db) first, then the entry appended; the
+// reply goes out once that is durable. A submission the ledger refuses
 // fails the job and answers the error.
 HandlerResult Coordinator::OnSubmit(const wire::Peer& peer, uint64_t rid, const wire::SubmitBody& sub) {
   auto spec = jobspec::ParseJobSpec(sub.spec, sub.source.empty() ? "job.yaml" : sub.source);
   if (!spec.ok()) return ErrorFor(rid, spec.status());
   RETURN_IF_ERROR(log_->health());  // stopped: refuse before anything is kept
-  const std::string submitter = base_->IdentityOf(peer);
-  auto id = cluster_->Submit(*spec, submitter, spec->name + "-" + RandomSuffix());
+  if (sub.entry.empty()) {
+    return InvalidArgumentError("the submission carries no jobSubmitted entry signed by its submitter "
+                                "(`cairn submit` signs one; an older CLI does not)");
+  }
+  ASSIGN_OR_RETURN(std::string job_id, SubmissionJobId(sub.entry, spec->name));
+  ASSIGN_OR_RETURN(Resolved resolved, Resolve(*spec));
+  SubmissionFacts facts{job_id, sub.spec, resolved.dataset_ids, spec->budget_micros, spec->max_price_per_hour_micros,
+                        resolved.parent_model};
+  RETURN_IF_ERROR(CheckSubmission(sub.entry, facts, peer.curve_key));
+  ASSIGN_OR_RETURN(ledger::EntryHeader header, ledger::ValidateEntry(sub.entry));
+  const std::string& submitter_key = header.actor;
+  if (spec->kind == JobKind::kTrain && spec->budget_micros == 0) {
+    wire::EstimateReply e = Estimate(*spec, resolved, submitter_key);
+    return FailedPreconditionError(e.refusal.empty() ? "a train job needs a budget" : e.refusal);
+  }
+  if (spec->budget_micros < resolved.finetune_fee) {
+    return FailedPreconditionError("the budget of " + scheduler::Credits(spec->budget_micros) +
+                                   " does not cover the parent model's fine-tuning fee of " +
+                                   scheduler::Credits(resolved.finetune_fee));
+  }
+  const int64_t available = balances_.Available(submitter_key);
+  if (available < 0 || static_cast<uint64_t>(available) < spec->budget_micros) {
+    return FailedPreconditionError("not enough credits: " + scheduler::Credits(std::max<int64_t>(0, available)) +
+                                   " available, the budget needs " + scheduler::Credits(spec->budget_micros));
+  }
+  const std::string submitter = HexEncode(submitter_key);
+  auto id = cluster_->Submit(*spec, submitter, job_id);
   if (!id.ok()) return ErrorFor(rid, id.status());
-  spec_text_[*id] = sub.spec;
+  spec_text_[job_id] = sub.spec;
   PersistDirty();
-  const std::string job_id = *id;
   const std::string routing = peer.routing_id;
-  const std::string spec_hash = Sha256Bytes(sub.spec);
-  Log(job_id, "submitted by " + submitter + " (" + std::to_string(spec->workers) + " " + JobKindName(spec->kind) +
-                  " workers wanted)");
-  Status recorded = Record(
-      [&](ledger::schema::LedgerEntry::Body::Builder b) {
-        auto j = b.initJobSubmitted();
-        j.setJobId(job_id);
-        j.setSpecHash(ledger::AsData(spec_hash));
-      },
-      [this, job_id, rid, routing](StatusOr<uint64_t> index) {
-        if (index.ok()) {
-          (void)server_->SendTo(routing, ReplyOf(rid, wire::SubmittedBody{job_id}));
-          return;
-        }
-        Apply(cluster_->Cancel(job_id).value_or(std::vector<ClusterEvent>{}));
-        Log(job_id, "not accepted: the ledger did not record the submission: " + index.status().ToString());
-        PersistDirty();
-        (void)server_->SendTo(routing, ReplyOf(rid, ErrorReply{static_cast<uint16_t>(index.status().code()),
-                                                               index.status().message(), rid}));
-      });
+  Log(job_id, "submitted by " + submitter.substr(0, 16) + "... (" + std::to_string(spec->workers) + " " +
+                  JobKindName(spec->kind) + " workers wanted, budget " + scheduler::Credits(spec->budget_micros) + ")");
+  Status recorded = AppendSigned(sub.entry, [this, job_id, rid, routing](StatusOr<uint64_t> index) {
+    if (index.ok()) {
+      (void)server_->SendTo(routing, ReplyOf(rid, wire::SubmittedBody{job_id}));
+      return;
+    }
+    Apply(cluster_->Cancel(job_id).value_or(std::vector<ClusterEvent>{}));
+    Log(job_id, "not accepted: the ledger did not record the submission: " + index.status().ToString());
+    PersistDirty();
+    (void)server_->SendTo(routing, ReplyOf(rid, ErrorReply{static_cast<uint16_t>(index.status().code()),
+                                                           index.status().message(), rid}));
+  });
   if (!recorded.ok()) {
     Apply(cluster_->Cancel(job_id).value_or(std::vector<ClusterEvent>{}));
+    Log(job_id, "not accepted: " + recorded.ToString());
     PersistDirty();
     return ErrorFor(rid, recorded);
   }
@@ -93,6 +112,16 @@ HandlerResult Coordinator::OnClient(const wire::Peer& peer, const wire::ClientRe
   uint64_t rid = req.request_id;
   if (const auto* sub = std::get_if<wire::SubmitBody>(&req.body)) {
     auto r = OnSubmit(peer, rid, *sub);
+    if (!r.ok()) return ErrorFor(rid, r.status());
+    return r;
+  }
+  if (const auto* est = std::get_if<wire::EstimateBody>(&req.body)) {
+    auto r = OnEstimate(peer, rid, *est);
+    if (!r.ok()) return ErrorFor(rid, r.status());
+    return r;
+  }
+  if (const auto* top = std::get_if<wire::TopUpBody>(&req.body)) {
+    auto r = OnTopUp(peer, rid, *top);
     if (!r.ok()) return ErrorFor(rid, r.status());
     return r;
   }

@@ -287,6 +287,7 @@ void Coordinator::Tick() {
     placement_latency_.Observe(seconds);
   }
   Apply(std::move(events));
+  CloseEndedJobs();
   uint64_t alive = 0;
   for (const auto& [id, w] : cluster_->workers()) alive += w.alive;
   alive_.store(alive);

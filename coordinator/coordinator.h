@@ -52,6 +52,7 @@
 #include "runtime/base/mutex.h"
 #include "runtime/wire/base_handlers.h"
 #include "scheduler/cluster.h"
+#include "scheduler/estimate.h"
 #include "scheduler/gateway.h"
 
 namespace cairn::coordinator {
@@ -132,6 +133,26 @@ class Coordinator {
   Status OnHeartbeat(const wire::Heartbeat& hb, const std::string& id);
   wire::HandlerResult OnClient(const wire::Peer& peer, const wire::ClientRequest& req);
   wire::HandlerResult OnSubmit(const wire::Peer& peer, uint64_t request_id, const wire::SubmitBody& submit);
+  // Training money (coordinator/job_money.cc).
+  struct Resolved {  // what a spec names, looked up here
+    std::vector<std::string> dataset_ids;           // raw, in the spec's order
+    std::vector<scheduler::DatasetFacts> datasets;  // the same, for the estimate
+    std::string parent_model;                       // raw hash, "" for none
+    uint64_t finetune_fee = 0;
+  };
+  StatusOr<Resolved> Resolve(const JobSpec& spec) const;
+  // The placement `spec` would get now and what it would cost.
+  wire::EstimateReply Estimate(const JobSpec& spec, const Resolved& r, const std::string& caller_key) const;
+  wire::HandlerResult OnEstimate(const wire::Peer& peer, uint64_t request_id, const wire::EstimateBody& body);
+  wire::HandlerResult OnTopUp(const wire::Peer& peer, uint64_t request_id, const wire::TopUpBody& body);
+  // The operator's receiptAccepted for a receipt being appended.
+  StatusOr<std::string> AcceptanceOf(const ReceiptId& receipt) const;
+  // After an accepted round: stops the job when its escrow cannot pay another.
+  void CheckBudget(const std::string& job_id);
+  // Appends a jobClosed for every ended job whose escrow is still open.
+  void CloseEndedJobs();
+  // Appends an entry someone else signed; `done` runs on the bus thread.
+  Status AppendSigned(std::string entry, std::function<void(StatusOr<uint64_t>)> done);
   wire::HandlerResult OnTaskUpdate(const wire::Peer& peer, const wire::TaskUpdate& update);
   wire::HandlerResult OnGoodbye(const wire::Peer& peer, const wire::Goodbye& bye);
   // A worker-signed entry: acked now (already in the ledger), later (once
@@ -185,6 +206,7 @@ class Coordinator {
   std::set<ReceiptId> pending_receipts_;
   std::set<std::tuple<std::string, uint32_t, std::string>> pending_placements_;  // (job, attempt, worker id)
   int64_t last_usage_flush_ms_ = 0;
+  std::set<std::string> close_refused_;               // jobs whose jobClosed the ledger refused (a bug; logged once)
 
   std::atomic<uint64_t> heartbeats_{0}, placements_{0}, alive_{0}, dead_{0}, queue_{0};
   std::atomic<uint64_t> acked_{0}, duplicates_{0}, refused_{0};

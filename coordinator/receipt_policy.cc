@@ -34,6 +34,7 @@ StatusOr<WorkerEntry> DecodeWorkerEntry(std::string_view entry) {
       e.job_id = m.getJobId().cStr();
       e.author = HexEncode(ledger::FromData(m.getAuthor()));
       for (auto s : m.getShares()) e.shares[HexEncode(ledger::FromData(s.getAccount()))] += s.getBasisPoints();
+      e.finetune_fee = m.getFinetuneFeeMicros();
       return e;
     }
     default:
@@ -59,6 +60,10 @@ Status CheckWorkerEntry(const WorkerEntry& e, const EntryContext& c) {
     }
     if (e.shares != c.spec_shares) {
       return PermissionDeniedError("modelRegistered.shares differ from job " + e.job_id + "'s output.shares");
+    }
+    if (e.finetune_fee != c.spec_finetune_fee) {
+      return PermissionDeniedError("modelRegistered.finetuneFeeMicros differs from job " + e.job_id +
+                                   "'s output.terms.finetune_fee");
     }
   }
   return OkStatus();

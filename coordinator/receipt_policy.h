@@ -32,6 +32,7 @@ struct WorkerEntry {
   std::string blob;     // checkpointCommitted: the checkpoint's hash (raw)
   std::string author;   // modelRegistered: account hex, "" for none
   std::map<std::string, uint32_t> shares;  // modelRegistered: account hex -> basis points
+  uint64_t finetune_fee = 0;                // modelRegistered
   // A step receipt's identity (job, attempt, round, signer).
   ReceiptId receipt_id() const { return ReceiptId{job_id, attempt, round, signer}; }
 };
@@ -48,6 +49,7 @@ struct EntryContext {
   bool placed = false;         // the ledger shows sender_key placed on (job, entry attempt)
   std::string spec_author;     // the job's output.author (hex, "" for none)
   std::map<std::string, uint32_t> spec_shares;  // the job's output.shares
+  uint64_t spec_finetune_fee = 0;               // the job's output.terms.finetune_fee
 };
 
 // OK, or the permanent reason the entry is refused.

@@ -16,6 +16,7 @@ JobState StateFrom(const std::string& s) {
   if (s == "succeeded") return JobState::kSucceeded;
   if (s == "failed") return JobState::kFailed;
   if (s == "cancelled") return JobState::kCancelled;
+  if (s == "budget exhausted") return JobState::kExhausted;
   return JobState::kQueued;
 }
 

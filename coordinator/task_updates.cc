@@ -114,6 +114,7 @@ std::optional<wire::Ack> Coordinator::AcceptWorkerEntry(const std::string& worke
   if (job.ok()) {
     ctx.spec_author = job->spec.output_author;
     ctx.spec_shares = job->spec.output_shares;
+    ctx.spec_finetune_fee = job->spec.output_finetune_fee_micros;
   }
   Status ok = CheckWorkerEntry(e, ctx);
   const bool receipt = e.type == ledger::schema::LedgerEntry::Body::STEP_RECEIPT;
@@ -132,7 +133,16 @@ std::optional<wire::Ack> Coordinator::AcceptWorkerEntry(const std::string& worke
   PendingEntry pending{worker, update.job_id, hash, seq, std::nullopt, 0};
   if (receipt) pending.receipt = e.receipt_id();
   if (e.type == ledger::schema::LedgerEntry::Body::CHECKPOINT_COMMITTED) pending.checkpoint_round = e.round;
-  Status queued = log_->AppendAsync({entry}, [this, pending](StatusOr<uint64_t> index) {
+  // A receipt goes in with the operator's acceptance of it, in one batch:
+  // the acceptance's timestamp is when the coordinator saw the round end,
+  // which bounds the duration paid (docs/ledger.md, "Payouts").
+  std::vector<std::string> entries{entry};
+  if (receipt) {
+    auto acceptance = AcceptanceOf(e.receipt_id());
+    if (!acceptance.ok()) return AckOf(seq, acceptance.status());
+    entries.push_back(std::move(*acceptance));
+  }
+  Status queued = log_->AppendAsync(std::move(entries), [this, pending](StatusOr<uint64_t> index) {
     Status result = index.status();
     server_->Post([this, pending, result] { OnEntryCommitted(pending, result); });
   });
@@ -154,7 +164,10 @@ void Coordinator::OnEntryCommitted(const PendingEntry& p, const Status& result) 
     return;
   }
   acked_.fetch_add(1);
-  if (p.receipt) cluster_->HoldsState(p.job_id, p.worker, std::get<1>(*p.receipt));
+  if (p.receipt) {
+    cluster_->HoldsState(p.job_id, p.worker, std::get<1>(*p.receipt));
+    CheckBudget(p.job_id);
+  }
   if (p.checkpoint_round > 0) (void)cluster_->CheckpointCommitted(p.job_id, p.checkpoint_round);
   PersistDirty();
   Ack(p.worker, AckOf(p.sequence, OkStatus()));

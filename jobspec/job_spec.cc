@@ -113,7 +113,7 @@ bool ValidName(const std::string& s) {
 StatusOr<JobSpec> Parser::Parse(const YAML::Node& root) const {
   RETURN_IF_ERROR(Keys(root, "", {"name", "kind", "model", "datasets", "hyperparameters", "resources", "strategy",
                                   "budget", "checkpoint_every", "max_retries", "benchmark", "output", "priority",
-                                  "parent", "price"}));
+                                  "parent", "price", "allow_unknown_licenses"}));
   JobSpec spec;
   if (!root["name"]) return Error(root, "name", "is required");
   ASSIGN_OR_RETURN(spec.name, Scalar(root["name"], "name"));
@@ -219,6 +219,11 @@ StatusOr<JobSpec> Parser::Parse(const YAML::Node& root) const {
       spec.benchmark_seconds = static_cast<uint32_t>(v);
     }
   }
+  if (const YAML::Node a = root["allow_unknown_licenses"]) {
+    ASSIGN_OR_RETURN(std::string v, Scalar(a, "allow_unknown_licenses"));
+    if (v == "true") spec.allow_unknown_licenses = true;
+    else if (v != "false") return Error(a, "allow_unknown_licenses", "must be true or false, got '" + v + "'");
+  }
   if (const YAML::Node p = root["parent"]) {
     ASSIGN_OR_RETURN(spec.parent_model, Scalar(p, "parent"));
     if (spec.kind != JobKind::kTrain) return Error(p, "parent", "only train jobs fine-tune a parent model");
@@ -239,7 +244,14 @@ StatusOr<JobSpec> Parser::Parse(const YAML::Node& root) const {
     }
   }
   if (const YAML::Node o = root["output"]) {
-    RETURN_IF_ERROR(Keys(o, "output.", {"model", "license", "author", "shares"}));
+    RETURN_IF_ERROR(Keys(o, "output.", {"model", "license", "author", "shares", "terms"}));
+    if (const YAML::Node t = o["terms"]) {
+      if (!t.IsMap()) return Error(t, "output.terms", "must be a mapping, e.g. {finetune_fee: 0.5}");
+      RETURN_IF_ERROR(Keys(t, "output.terms.", {"finetune_fee"}));
+      if (t["finetune_fee"]) {
+        ASSIGN_OR_RETURN(spec.output_finetune_fee_micros, Credits(t["finetune_fee"], "output.terms.finetune_fee"));
+      }
+    }
     if (o["model"]) {
       ASSIGN_OR_RETURN(spec.output_model, Scalar(o["model"], "output.model"));
     }

@@ -16,8 +16,10 @@
 //   checkpoint_every: 5                # rounds (default 10)
 //   max_retries: 3                     # requeues after lost workers (default 3)
 //   benchmark: {seconds: 10}           # kind: benchmark only
-//   output: {model: my-model, license: MIT, author: <account-hex>, shares: {<account-hex>: 7000, ...}}
+//   output: {model: my-model, license: MIT, author: <account-hex>, shares: {<account-hex>: 7000, ...},
+//            terms: {finetune_fee: 0.5}}  # credits a later fine-tune of this model pays (default 0)
 //           (`cairn submit` sets author to the submitter when it is absent)
+//   allow_unknown_licenses: false      # true: accept licences not in the table (docs/licences.md)
 //   parent: shakespeare-gpt            # fine-tune: start from this registered model
 //   price: {per_request: 0.001, per_1k_tokens: 0.02, worker_share: 0.5}
 //                                      # kind: serve only: what a consumer pays
@@ -72,6 +74,8 @@ struct JobSpec {
   std::string output_license;
   std::map<std::string, uint32_t> output_shares;  // account hex -> basis points
   std::string output_author;                      // account hex (64 lowercase digits); empty: the registering worker
+  uint64_t output_finetune_fee_micros = 0;        // output.terms.finetune_fee: a fine-tune of the output pays this
+  bool allow_unknown_licenses = false;            // accept licences not in jobspec/licence.h's table
   uint64_t price_per_request_micros = 0;          // serve
   uint64_t price_per_1k_tokens_micros = 0;        // serve
   uint32_t worker_share_bps = 5000;               // serve: the serving worker's part of each charge

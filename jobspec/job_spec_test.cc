@@ -158,6 +158,52 @@ TEST(JobSpecServe, PricesParseAndAreOnlyForServeJobs) {
             std::string::npos);
 }
 
+TEST(JobSpecLicences, AllowUnknownLicensesAndFinetuneFeeParse) {
+  auto s = ParseJobSpec("name: t\nmodel: mlp\ndatasets: [d]\nallow_unknown_licenses: true\n"
+                        "output: {model: m, license: MIT, terms: {finetune_fee: 0.5}}\n",
+                        "t.yaml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->allow_unknown_licenses);
+  EXPECT_EQ(s->output_finetune_fee_micros, 500'000u);
+  EXPECT_EQ(s->output_license, "MIT");
+
+  auto d = ParseJobSpec("name: t\nmodel: mlp\ndatasets: [d]\noutput: {model: m}\n", "t.yaml");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_FALSE(d->allow_unknown_licenses) << "default: refuse unknown licences";
+  EXPECT_EQ(d->output_finetune_fee_micros, 0u) << "default: no fee";
+  auto f = ParseJobSpec("name: t\nmodel: mlp\ndatasets: [d]\nallow_unknown_licenses: false\n", "t.yaml");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_FALSE(f->allow_unknown_licenses);
+}
+
+TEST(JobSpecLicences, BadValuesNameTheField) {
+  struct Case {
+    const char* yaml;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"name: x\nmodel: mlp\ndatasets: [d]\nallow_unknown_licenses: maybe\n",
+       "job.yaml:4: allow_unknown_licenses: must be true or false, got 'maybe'"},
+      {"name: x\nmodel: mlp\ndatasets: [d]\nallow_unknown_licenses: [true]\n",
+       "job.yaml:4: allow_unknown_licenses: must be a single value"},
+      {"name: x\nmodel: mlp\ndatasets: [d]\noutput:\n  terms: {finetune_fee: -1}\n",
+       "job.yaml:5: output.terms.finetune_fee: must be a non-negative number of credits, got '-1'"},
+      {"name: x\nmodel: mlp\ndatasets: [d]\noutput:\n  terms: {finetune_fee: lots}\n",
+       "output.terms.finetune_fee: must be a non-negative number of credits, got 'lots'"},
+      {"name: x\nmodel: mlp\ndatasets: [d]\noutput:\n  terms: {fee: 1}\n",
+       "job.yaml:5: output.terms.fee: unknown field (expected one of: finetune_fee)"},
+      {"name: x\nmodel: mlp\ndatasets: [d]\noutput: {terms: 3}\n", "job.yaml:4: output.terms: must be a mapping"},
+      {"name: x\nmodel: mlp\ndatasets: [d]\nallow_unknown_licences: true\n", "job.yaml:4: allow_unknown_licences: unknown field"},
+  };
+  for (const auto& c : cases) {
+    auto s = ParseJobSpec(c.yaml, "job.yaml");
+    ASSERT_FALSE(s.ok()) << c.yaml;
+    EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(s.status().message().find(c.want), std::string::npos)
+        << "want '" << c.want << "' in '" << s.status().message() << "'";
+  }
+}
+
 // Every example in examples/ is a valid spec.
 TEST(JobSpecExamples, AllParse) {
   const std::string dir = SourceDir() + "/examples";

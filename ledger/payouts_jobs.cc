@@ -177,6 +177,7 @@ Status PayoutEngine::ApplyClosed(uint64_t index, const EntryHeader& h, schema::J
   f.closed = true;
   f.outcome = b.getOutcome().cStr();
   job.pending.clear();  // receipts never accepted are not paid
+  job.seats.clear();    // its placements end with it: a reopened job is placed anew
   return OkStatus();
 }
 

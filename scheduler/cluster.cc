@@ -25,6 +25,7 @@ const char* JobStateName(JobState s) {
     case JobState::kSucceeded: return "succeeded";
     case JobState::kFailed: return "failed";
     case JobState::kCancelled: return "cancelled";
+    case JobState::kExhausted: return "budget exhausted";
   }
   return "unknown";
 }

@@ -30,6 +30,8 @@
 //
 // Job states: queued -> running -> succeeded | failed | cancelled
 //             running -> queued (a worker was lost, or a transient failure; attempt + 1)
+//             queued | running -> budget exhausted (Suspend) -> queued (Resume, after a top-up;
+//                                 it resumes from its last checkpoint)
 // Thread safety: none; the coordinator calls it from its one event loop.
 #ifndef CAIRN_SCHEDULER_CLUSTER_H_
 #define CAIRN_SCHEDULER_CLUSTER_H_
@@ -46,7 +48,7 @@
 
 namespace cairn::scheduler {
 
-enum class JobState { kQueued, kRunning, kSucceeded, kFailed, kCancelled };
+enum class JobState { kQueued, kRunning, kSucceeded, kFailed, kCancelled, kExhausted };
 const char* JobStateName(JobState s);
 // The codes a task may fail with and be retried: the retry is expected to help.
 bool IsTransient(StatusCode code);
@@ -143,6 +145,12 @@ class Cluster {
   StatusOr<std::string> Submit(const JobSpec& spec, const std::string& submitter, const std::string& id = "");
   // FailedPrecondition if the job already ended. Revokes its tasks.
   StatusOr<std::vector<ClusterEvent>> Cancel(const std::string& job_id);
+  // The job's escrow cannot pay another round: revokes its tasks and
+  // leaves it "budget exhausted" until Resume. FailedPrecondition if it ended.
+  StatusOr<std::vector<ClusterEvent>> Suspend(const std::string& job_id, const std::string& why);
+  // A budget-exhausted job goes back to the queue (its next attempt resumes
+  // from its checkpoint). FailedPrecondition for a job in any other state.
+  Status Resume(const std::string& job_id);
   // Restores a job after a coordinator restart. A running job stays running
   // on its workers, which have adopt_grace_ms to come back.
   Status Restore(JobRecord job);
@@ -175,6 +183,9 @@ class Cluster {
   StatusOr<JobRecord> Job(const std::string& id) const;
   size_t QueueDepth() const;
 
+  // Alive workers with their free slots now (what placement chooses from).
+  std::vector<WorkerState> FreeWorkers() const;
+
  private:
   int64_t NowMs() const { return clock_->MonotonicNanos() / 1'000'000; }
   void Reconcile(const std::string& worker_id, const std::vector<HeldTask>& held, std::vector<ClusterEvent>* events);
@@ -191,7 +202,6 @@ class Cluster {
   void ExpireAdoptions(std::vector<ClusterEvent>* events);
   void PlaceQueued(std::vector<ClusterEvent>* events);
   void TopUpElasticJobs(std::vector<ClusterEvent>* events);
-  std::vector<WorkerState> FreeWorkers() const;
 
   const Clock* clock_;
   ClusterOptions options_;

@@ -71,6 +71,37 @@ StatusOr<std::vector<ClusterEvent>> Cluster::Cancel(const std::string& job_id) {
   return events;
 }
 
+StatusOr<std::vector<ClusterEvent>> Cluster::Suspend(const std::string& job_id, const std::string& why) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return NotFoundError("no job " + job_id);
+  JobRecord& j = it->second;
+  if (j.state != JobState::kQueued && j.state != JobState::kRunning) {
+    return FailedPreconditionError("job " + job_id + " already " + JobStateName(j.state));
+  }
+  std::vector<ClusterEvent> events;
+  for (const std::string& w : j.workers) {
+    if (!j.finished.count(w)) events.push_back({ClusterEvent::kRevoked, job_id, w, {}, j.attempt, 0, why});
+  }
+  ReleaseJob(j);
+  j.state = JobState::kExhausted;
+  j.message = why;
+  return events;
+}
+
+Status Cluster::Resume(const std::string& job_id) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return NotFoundError("no job " + job_id);
+  JobRecord& j = it->second;
+  if (j.state != JobState::kExhausted) {
+    return FailedPreconditionError("job " + job_id + " is " + JobStateName(j.state) + ", not budget exhausted");
+  }
+  j.state = JobState::kQueued;
+  j.not_before_mono_ms = 0;
+  j.message = "resumed after a top-up";
+  dirty_.insert(job_id);
+  return OkStatus();
+}
+
 StatusOr<std::vector<ClusterEvent>> Cluster::TaskFinished(const std::string& job_id, const std::string& worker_id,
                                                           uint32_t attempt, const Status& result,
                                                           const std::string& message) {

@@ -63,6 +63,7 @@ StatusOr<std::string> ReceiptSigner::ModelRegistered(const ModelRegistration& mo
     if (!model.dataset_id.empty()) m.initDatasets(1).set(0, ledger::AsData(model.dataset_id));
     m.setLicense(model.license.empty() ? "proprietary" : model.license);
     m.setAuthor(ledger::AsData(author));
+    m.setFinetuneFeeMicros(model.finetune_fee_micros);
     auto list = m.initShares(static_cast<unsigned>(shares.size()));
     unsigned i = 0;
     for (const auto& [account, bp] : shares) {
@@ -83,6 +84,7 @@ ModelRegistration RegistrationFor(const jobspec::JobSpec& spec, const Sha256Dige
   m.license = spec.output_license;
   m.author_hex = spec.output_author;
   m.shares = spec.output_shares;
+  m.finetune_fee_micros = spec.output_finetune_fee_micros;
   return m;
 }
 

@@ -27,6 +27,7 @@ struct ModelRegistration {
   std::string license;       // "" -> "proprietary"
   std::string author_hex;    // 64 hex digits, or "" for the signer
   std::map<std::string, uint32_t> shares;  // account hex -> basis points
+  uint64_t finetune_fee_micros = 0;        // output.terms.finetune_fee
 };
 
 class ReceiptSigner {

@@ -88,12 +88,32 @@ struct ClientRequest {
     jobLogs @7 :LogsQuery;        # answered with logs
     cancel @8 :Text;              # job id; answered with cancelled
     listWorkers @9 :Void;         # answered with workers
+    estimate @10 :SubmitJob;      # answered with estimate (nothing is kept or spent)
+    topUp @11 :Data;              # a signed jobToppedUp entry; answered with job
   }
 }
 
 struct SubmitJob {
   spec @0 :Text;                  # the job spec, YAML, as written
   source @1 :Text;                # its file name, for error messages
+  entry @2 :Data;                 # submit: the jobSubmitted entry the submitter signed over it;
+                                  # estimate: the caller's Ed25519 public key, to be told its credits
+}
+
+# What a job would get now and cost (`cairn submit --dry-run`).
+struct Estimate {
+  datasets @0 :List(Data);        # the spec's datasets, resolved to ids, in its order
+  parentModel @1 :Data;           # a fine-tune's parent model hash
+  workers @2 :List(WorkerInfo);   # the placement it would get now (empty: none fits)
+  unplaced @3 :Text;              # why it would not be placed now
+  hours @4 :Float64;              # estimated run time, from the workers' measured speed
+  samples @5 :UInt64;             # samples it will read
+  computeMicros @6 :UInt64;
+  dataMicros @7 :UInt64;
+  feeMicros @8 :UInt64;           # a fine-tune's fee to the parent's author
+  availableMicros @9 :Int64;      # the caller's credits
+  basis @10 :Text;                # how the time was estimated
+  refusal @11 :Text;              # why a submission of this spec would be refused ("" if it would not)
 }
 
 struct LogsQuery {
@@ -113,6 +133,9 @@ struct JobInfo {
   submitter @8 :Text;
   submittedUnixMillis @9 :Int64;
   workersWanted @10 :UInt32;
+  budgetMicros @11 :UInt64;       # escrow deposited (submission and top-ups)
+  spentMicros @12 :UInt64;        # paid from it: compute, data, fees
+  refundedMicros @13 :UInt64;
 }
 
 struct WorkerInfo {
@@ -146,6 +169,7 @@ struct ClientReply {
     logs @7 :LogsChunk;
     cancelled @8 :Text;
     workers @9 :List(WorkerInfo);
+    estimate @10 :Estimate;
   }
 }
 

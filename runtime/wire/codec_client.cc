@@ -26,6 +26,9 @@ void FillJob(s::JobInfo::Builder b, const JobInfo& j) {
   b.setSubmitter(Text(j.submitter));
   b.setSubmittedUnixMillis(j.submitted_unix_millis);
   b.setWorkersWanted(j.workers_wanted);
+  b.setBudgetMicros(j.budget_micros);
+  b.setSpentMicros(j.spent_micros);
+  b.setRefundedMicros(j.refunded_micros);
 }
 
 Status ReadJob(s::JobInfo::Reader r, JobInfo* j) {
@@ -42,6 +45,9 @@ Status ReadJob(s::JobInfo::Reader r, JobInfo* j) {
   j->message = Str(r.getMessage());
   j->submitter = Str(r.getSubmitter());
   j->submitted_unix_millis = r.getSubmittedUnixMillis();
+  j->budget_micros = r.getBudgetMicros();
+  j->spent_micros = r.getSpentMicros();
+  j->refunded_micros = r.getRefundedMicros();
   RETURN_IF_ERROR(CheckText(j->id, kMaxIdBytes, "job.id"));
   return CheckDataSize(j->message, kMaxErrorMessageBytes, "job.message");
 }
@@ -74,6 +80,53 @@ Status ReadWorker(s::WorkerInfo::Reader r, WorkerInfo* w) {
   return CheckText(w->name, kMaxNameBytes, "worker.name");
 }
 
+void FillEstimate(s::Estimate::Builder b, const EstimateReply& e) {
+  auto ds = b.initDatasets(static_cast<unsigned>(e.datasets.size()));
+  for (unsigned i = 0; i < e.datasets.size(); ++i) ds.set(i, Bytes(e.datasets[i]));
+  b.setParentModel(Bytes(e.parent_model));
+  auto ws = b.initWorkers(static_cast<unsigned>(e.workers.size()));
+  for (unsigned i = 0; i < e.workers.size(); ++i) FillWorker(ws[i], e.workers[i]);
+  b.setUnplaced(Text(e.unplaced));
+  b.setHours(e.hours);
+  b.setSamples(e.samples);
+  b.setComputeMicros(e.compute_micros);
+  b.setDataMicros(e.data_micros);
+  b.setFeeMicros(e.fee_micros);
+  b.setAvailableMicros(e.available_micros);
+  b.setBasis(Text(e.basis));
+  b.setRefusal(Text(e.refusal));
+}
+
+Status ReadEstimate(s::Estimate::Reader r, EstimateReply* e) {
+  if (r.getDatasets().size() > kMaxListItems) return OutOfRangeError("estimate.datasets has too many entries");
+  for (auto d : r.getDatasets()) {
+    e->datasets.push_back(Str(d));
+    if (e->datasets.back().size() != 32) return InvalidArgumentError("estimate.datasets: an id must be 32 bytes");
+  }
+  e->parent_model = Str(r.getParentModel());
+  if (!e->parent_model.empty() && e->parent_model.size() != 32) {
+    return InvalidArgumentError("estimate.parentModel must be 32 bytes or empty");
+  }
+  if (r.getWorkers().size() > kMaxListItems) return OutOfRangeError("estimate.workers has too many entries");
+  for (auto w : r.getWorkers()) {
+    WorkerInfo info;
+    RETURN_IF_ERROR(ReadWorker(w, &info));
+    e->workers.push_back(std::move(info));
+  }
+  e->unplaced = Str(r.getUnplaced());
+  e->basis = Str(r.getBasis());
+  e->refusal = Str(r.getRefusal());
+  e->hours = r.getHours();
+  e->samples = r.getSamples();
+  e->compute_micros = r.getComputeMicros();
+  e->data_micros = r.getDataMicros();
+  e->fee_micros = r.getFeeMicros();
+  e->available_micros = r.getAvailableMicros();
+  RETURN_IF_ERROR(CheckDataSize(e->unplaced, kMaxErrorMessageBytes, "estimate.unplaced"));
+  RETURN_IF_ERROR(CheckDataSize(e->basis, kMaxErrorMessageBytes, "estimate.basis"));
+  return CheckDataSize(e->refusal, kMaxErrorMessageBytes, "estimate.refusal");
+}
+
 }  // namespace
 
 std::string Encode(const ClientRequest& m) {
@@ -93,6 +146,14 @@ std::string Encode(const ClientRequest& m) {
           auto s = body.initSubmit();
           s.setSpec(Text(v.spec));
           s.setSource(Text(v.source));
+          s.setEntry(Bytes(v.entry));
+        } else if constexpr (std::is_same_v<T, EstimateBody>) {
+          auto s = body.initEstimate();
+          s.setSpec(Text(v.spec));
+          s.setSource(Text(v.source));
+          s.setEntry(Bytes(v.caller_key));
+        } else if constexpr (std::is_same_v<T, TopUpBody>) {
+          body.setTopUp(Bytes(v.entry));
         } else if constexpr (std::is_same_v<T, ListJobsBody>) {
           body.setListJobs();
         } else if constexpr (std::is_same_v<T, JobStatusBody>) {
@@ -140,6 +201,8 @@ std::string Encode(const ClientReply& m) {
           l.setFinished(v.finished);
         } else if constexpr (std::is_same_v<T, CancelledBody>) {
           body.setCancelled(Text(v.job_id));
+        } else if constexpr (std::is_same_v<T, EstimateReply>) {
+          FillEstimate(body.initEstimate(), v);
         } else {
           auto list = body.initWorkers(static_cast<unsigned>(v.workers.size()));
           for (unsigned i = 0; i < v.workers.size(); ++i) FillWorker(list[i], v.workers[i]);
@@ -162,12 +225,26 @@ Status Decode(std::string_view payload, ClientRequest* out) {
         out->body = WhoamiBody{};
         return OkStatus();
       case Req::SUBMIT: {
-        SubmitBody sb{Str(body.getSubmit().getSpec()), Str(body.getSubmit().getSource())};
+        SubmitBody sb{Str(body.getSubmit().getSpec()), Str(body.getSubmit().getSource()),
+                      Str(body.getSubmit().getEntry())};
         RETURN_IF_ERROR(CheckDataSize(sb.spec, kMaxSpecBytes, "submit.spec"));
         RETURN_IF_ERROR(CheckText(sb.source, 1024, "submit.source"));
+        RETURN_IF_ERROR(CheckDataSize(sb.entry, kMaxReceiptBytes, "submit.entry"));
         out->body = std::move(sb);
         return OkStatus();
       }
+      case Req::ESTIMATE: {
+        EstimateBody eb{Str(body.getEstimate().getSpec()), Str(body.getEstimate().getSource()),
+                        Str(body.getEstimate().getEntry())};
+        RETURN_IF_ERROR(CheckDataSize(eb.caller_key, 32, "estimate.entry (the caller's key)"));
+        RETURN_IF_ERROR(CheckDataSize(eb.spec, kMaxSpecBytes, "estimate.spec"));
+        RETURN_IF_ERROR(CheckText(eb.source, 1024, "estimate.source"));
+        out->body = std::move(eb);
+        return OkStatus();
+      }
+      case Req::TOP_UP:
+        out->body = TopUpBody{Str(body.getTopUp())};
+        return CheckDataSize(std::get<TopUpBody>(out->body).entry, kMaxReceiptBytes, "topUp");
       case Req::LIST_JOBS:
         out->body = ListJobsBody{};
         return OkStatus();
@@ -252,6 +329,12 @@ Status Decode(std::string_view payload, ClientReply* out) {
           wb.workers.push_back(std::move(info));
         }
         out->body = std::move(wb);
+        return OkStatus();
+      }
+      case Rep::ESTIMATE: {
+        EstimateReply e;
+        RETURN_IF_ERROR(ReadEstimate(body.getEstimate(), &e));
+        out->body = std::move(e);
         return OkStatus();
       }
     }

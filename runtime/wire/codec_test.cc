@@ -181,8 +181,9 @@ namespace {
 
 TEST(CodecControl, ClientVerbsRoundTrip) {
   std::vector<ClientRequest> reqs = {
-      {1, 0, SubmitBody{"name: x\n", "job.yaml"}}, {2, 0, ListJobsBody{}},       {3, 0, JobStatusBody{"x-1"}},
+      {1, 0, SubmitBody{"name: x\n", "job.yaml", ""}}, {2, 0, ListJobsBody{}},       {3, 0, JobStatusBody{"x-1"}},
       {4, 0, JobLogsBody{"x-1", 17}},             {5, 0, CancelBody{"x-1"}},     {6, 0, ListWorkersBody{}},
+      {7, 0, EstimateBody{"name: x\n", "job.yaml", ""}}, {8, 0, TopUpBody{"entry"}},
   };
   for (const auto& r : reqs) {
     auto d = Decode<ClientRequest>(Encode(r));
@@ -209,6 +210,30 @@ TEST(CodecControl, ClientVerbsRoundTrip) {
   EXPECT_EQ(std::get<WorkersBody>(Decode<ClientReply>(Encode(reps[5]))->body).workers[0].price_per_hour_micros,
             2'000'000u);
   EXPECT_TRUE(std::get<LogsChunk>(Decode<ClientReply>(Encode(reps[3]))->body).finished);
+  // The submission carries its signed entry; an estimate its figures.
+  auto sub = Decode<ClientRequest>(Encode(ClientRequest{9, 0, SubmitBody{"name: x\n", "job.yaml", "signed"}}));
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  EXPECT_EQ(std::get<SubmitBody>(sub->body).entry, "signed");
+  EstimateReply e;
+  e.datasets = {std::string(32, 'd')};
+  e.workers = {w};
+  e.hours = 0.25;
+  e.compute_micros = 7;
+  e.data_micros = 9;
+  e.available_micros = -1;
+  auto est = Decode<ClientReply>(Encode(ClientReply{10, e}));
+  ASSERT_TRUE(est.ok()) << est.status();
+  const auto& got = std::get<EstimateReply>(est->body);
+  EXPECT_EQ(got.datasets, e.datasets);
+  EXPECT_EQ(got.total_micros(), 16u);
+  EXPECT_EQ(got.available_micros, -1);
+  EstimateReply bad = e;
+  bad.datasets = {"short"};
+  EXPECT_NE(Decode<ClientReply>(Encode(ClientReply{11, bad})).status().message().find("32 bytes"), std::string::npos);
+  j.budget_micros = 5'000'000;
+  j.spent_micros = 1'250'000;
+  auto ji = Decode<ClientReply>(Encode(ClientReply{12, j}));
+  EXPECT_EQ(std::get<JobInfo>(ji->body).spent_micros, 1'250'000u);
 }
 
 TEST(CodecControl, TaskProtocolRoundTripAndLimits) {

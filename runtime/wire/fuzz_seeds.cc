@@ -34,7 +34,13 @@ int main(int argc, char** argv) {
   Write(dir, "whoami", 5, Encode(ClientRequest{2, 0, WhoamiBody{}}));
   Write(dir, "reply_err", 6, Encode(ClientReply{1, ErrorReply{5, "x", 1}}));
   Write(dir, "reply_pong", 6, Encode(ClientReply{1, PongBody{"abc"}}));
-  Write(dir, "submit", 5, Encode(ClientRequest{3, 0, SubmitBody{"name: x\n", "job.yaml"}}));
+  Write(dir, "submit", 5, Encode(ClientRequest{3, 0, SubmitBody{"name: x\n", "job.yaml", "entry"}}));
+  Write(dir, "estimate", 5, Encode(ClientRequest{4, 0, EstimateBody{"name: x\n", "job.yaml", ""}}));
+  Write(dir, "topup", 5, Encode(ClientRequest{5, 0, TopUpBody{"entry"}}));
+  EstimateReply est;
+  est.datasets = {std::string(32, 'd')};
+  est.workers = {WorkerInfo{"w1", "box", "eu", "cpu", true, 1, 0, 1.0, 1, 0}};
+  Write(dir, "reply_estimate", 6, Encode(ClientReply{3, est}));
   Write(dir, "reply_jobs", 6,
         Encode(ClientReply{2, JobsBody{{JobInfo{"x-1", "x", "train", "running", 1, 0, 2, {"w1"}, "", "a", 1}}}}));
   Write(dir, "assign", 7, Encode(TaskAssign{"x-1", 1, 0, 2, "name: x\n", 0, {"w1", "w2"}}));

@@ -94,7 +94,13 @@ struct WhoamiBody {};
 struct SubmitBody {
   std::string spec;    // YAML as written
   std::string source;  // file name for messages
+  std::string entry;   // the jobSubmitted entry its submitter signed (ledger/entry.h bytes)
 };
+struct EstimateBody {
+  std::string spec, source;
+  std::string caller_key;  // the caller's Ed25519 public key (raw), to be told its credits
+};
+struct TopUpBody { std::string entry; };  // a signed jobToppedUp entry
 struct ListJobsBody {};
 struct JobStatusBody { std::string job_id; };
 struct JobLogsBody {
@@ -108,7 +114,7 @@ struct ClientRequest {
   uint64_t request_id = 0;
   int64_t deadline_unix_millis = 0;
   std::variant<PingBody, WhoamiBody, SubmitBody, ListJobsBody, JobStatusBody, JobLogsBody, CancelBody,
-               ListWorkersBody>
+               ListWorkersBody, EstimateBody, TopUpBody>
       body;
 };
 
@@ -118,6 +124,7 @@ struct JobInfo {
   std::vector<std::string> workers;
   std::string message, submitter;
   int64_t submitted_unix_millis = 0;
+  uint64_t budget_micros = 0, spent_micros = 0, refunded_micros = 0;
 };
 
 struct WorkerInfo {
@@ -142,11 +149,21 @@ struct SubmittedBody { std::string job_id; };
 struct JobsBody { std::vector<JobInfo> jobs; };
 struct CancelledBody { std::string job_id; };
 struct WorkersBody { std::vector<WorkerInfo> workers; };
+struct EstimateReply {
+  std::vector<std::string> datasets;  // raw ids
+  std::string parent_model;           // raw hash, "" for none
+  std::vector<WorkerInfo> workers;
+  std::string unplaced, basis, refusal;
+  double hours = 0;
+  uint64_t samples = 0, compute_micros = 0, data_micros = 0, fee_micros = 0;
+  int64_t available_micros = 0;
+  uint64_t total_micros() const { return compute_micros + data_micros + fee_micros; }
+};
 
 struct ClientReply {
   uint64_t request_id = 0;
   std::variant<ErrorReply, PongBody, WhoamiReplyBody, SubmittedBody, JobsBody, JobInfo, LogsChunk, CancelledBody,
-               WorkersBody>
+               WorkersBody, EstimateReply>
       body;
 };
 

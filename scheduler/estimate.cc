@@ -1,0 +1,77 @@
+#include "scheduler/estimate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "train/train_config.h"
+
+namespace cairn::scheduler {
+namespace {
+
+// Multiply-adds of one forward pass over one sample.
+double MacsPerSample(const train::TrainConfig& cfg, const DatasetFacts& d, std::string* what) {
+  const double pixels = static_cast<double>(d.rows) * d.cols;
+  if (cfg.model == "cnn") {
+    *what = "cnn";
+    const double conv1 = pixels * 9 * 32, conv2 = pixels / 4 * 9 * 32 * 64;
+    return conv1 + conv2 + 64 * (pixels / 16) * 128 + 128 * 10;
+  }
+  if (cfg.model == "char-gpt") {
+    *what = "char-gpt";
+    const double w = static_cast<double>(cfg.width), t = static_cast<double>(cfg.context);
+    const double per_token = cfg.layers * (12 * w * w + 2 * t * w) + w * cfg.vocab;
+    return per_token * t;
+  }
+  *what = cfg.model == "mlp" ? "mlp" : cfg.model + " (sized as an mlp)";
+  double macs = 0, in = d.text ? static_cast<double>(cfg.context) : pixels;
+  for (int64_t h : cfg.hidden) {
+    macs += in * static_cast<double>(h);
+    in = static_cast<double>(h);
+  }
+  return macs + in * 10;
+}
+
+}  // namespace
+
+std::string Credits(uint64_t micros) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%llu.%06llu credits", static_cast<unsigned long long>(micros / 1'000'000),
+                static_cast<unsigned long long>(micros % 1'000'000));
+  return buf;
+}
+
+StatusOr<CostEstimate> EstimateTrainingCost(const jobspec::JobSpec& spec, const std::vector<DatasetFacts>& datasets,
+                                            const std::vector<WorkerSpeed>& workers, uint64_t finetune_fee_micros) {
+  if (workers.empty()) return InvalidArgumentError("no workers to estimate with");
+  if (datasets.empty()) return InvalidArgumentError("a train job needs a dataset");
+  ASSIGN_OR_RETURN(train::TrainConfig cfg, train::ConfigFromSpec(spec));
+  const DatasetFacts& d = datasets.front();
+  const double world = static_cast<double>(workers.size());
+  const double samples = static_cast<double>(d.train_samples) * (d.text ? 0.9 / static_cast<double>(cfg.context) : 1.0);
+  CostEstimate e;
+  e.steps = cfg.steps > 0 ? cfg.steps
+                          : std::max<int64_t>(1, static_cast<int64_t>(std::ceil(cfg.epochs * samples /
+                                                                                 (static_cast<double>(cfg.batch_size) * world))));
+  e.samples = static_cast<uint64_t>(e.steps) * static_cast<uint64_t>(cfg.batch_size) * workers.size();
+  std::string what;
+  e.flops_per_step = 6 * MacsPerSample(cfg, d, &what) * static_cast<double>(cfg.batch_size);
+  double slowest = workers.front().tflops;
+  for (const WorkerSpeed& w : workers) slowest = std::min(slowest, w.tflops);
+  slowest = std::max(slowest, 1e-4);  // a worker that measured nothing: 0.1 GFLOP/s
+  const double step_s = e.flops_per_step / (slowest * 1e12 * kEfficiency) + kStepOverheadSeconds;
+  e.hours = static_cast<double>(e.steps) * step_s / 3600;
+  double compute = 0;
+  for (const WorkerSpeed& w : workers) compute += e.hours * static_cast<double>(w.price_per_hour_micros);
+  e.compute_micros = static_cast<uint64_t>(std::ceil(compute));
+  e.data_micros = e.samples * d.price_per_1k_micros / 1000;
+  e.fee_micros = finetune_fee_micros;
+  char buf[256];
+  std::snprintf(buf, sizeof(buf), "%lld steps of %.3g GFLOP (%s, batch %lld) at %.0f%% of the slowest worker's %.1f GFLOP/s + %.0f ms a step",
+                static_cast<long long>(e.steps), e.flops_per_step / 1e9, what.c_str(),
+                static_cast<long long>(cfg.batch_size), kEfficiency * 100, slowest * 1000, kStepOverheadSeconds * 1000);
+  e.basis = buf;
+  return e;
+}
+
+}  // namespace cairn::scheduler
