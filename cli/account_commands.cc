@@ -54,8 +54,16 @@ Status Show(const AccountsCmd& o) {
     return OkStatus();
   }
   std::printf("account   %s\navailable %s credits\n", HexEncode(account).c_str(), Credits(j["available_micros"].get<int64_t>()).c_str());
+  if (j.value("escrow_micros", int64_t{0}) > 0) {
+    std::printf("escrow    %s credits (held for your running jobs' budgets)\n", Credits(j["escrow_micros"].get<int64_t>()).c_str());
+  }
   for (const auto& [reason, micros] : j["earned_micros"].items()) {
-    std::printf("earned    %s credits (%s)\n", Credits(micros.get<int64_t>()).c_str(), reason.c_str());
+    std::string from;
+    if (j.contains("entries") && j["entries"].contains(reason)) {
+      for (const auto& i : j["entries"][reason]) from += (from.empty() ? "#" : ", #") + std::to_string(i.get<uint64_t>());
+    }
+    std::printf("%-9s %s credits (%s)%s\n", reason == "refund" ? "refunded" : "earned", Credits(micros.get<int64_t>()).c_str(),
+                reason.c_str(), from.empty() ? "" : ("  from ledger entries " + from).c_str());
   }
   return OkStatus();
 }
@@ -111,6 +119,7 @@ Status Payouts(const AccountsCmd& o) {
   for (char& c : prefix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   struct Row {
     std::map<std::string, uint64_t> by_reason;
+    std::map<std::string, std::vector<uint64_t>> entries_by_reason;
     std::vector<uint64_t> entries;
     uint64_t total = 0;
   };
@@ -121,13 +130,17 @@ Status Payouts(const AccountsCmd& o) {
     Row& row = rows[hex];
     row.by_reason[e.reason] += e.micros;
     row.total += e.micros;
+    auto& by = row.entries_by_reason[e.reason];
+    if (by.empty() || by.back() != e.entry_index) by.push_back(e.entry_index);
     if (row.entries.empty() || row.entries.back() != e.entry_index) row.entries.push_back(e.entry_index);
   }
   if (o.json) {
     json out = json::array();
     for (const auto& [hex, row] : rows) {
       out.push_back({{"account", hex}, {"earned_micros", row.total}, {"by_reason", row.by_reason}, {"entries", row.entries},
-                     {"available_micros", r.payouts->Available(*HexDecode(hex))}});
+                     {"by_reason_entries", row.entries_by_reason},
+                     {"available_micros", r.payouts->Available(*HexDecode(hex))},
+                     {"escrow_micros", r.payouts->EscrowOf(*HexDecode(hex))}});
     }
     std::printf("%s\n", json{{"ledger_size", r.checkpoint.size}, {"payouts", out}}.dump(2).c_str());
     return OkStatus();
@@ -151,9 +164,10 @@ Status Payouts(const AccountsCmd& o) {
     std::printf("%-18s %16s   %-44s %s\n", hex.substr(0, 16).c_str(), Credits(static_cast<int64_t>(row.total)).c_str(),
                 why.c_str(), from.c_str());
   }
-  std::printf("\nreplayed and verified %llu ledger entries; credited %s, settled %s\n",
+  std::printf("\nreplayed and verified %llu ledger entries; credited %s, settled %s, held in escrow %s\n",
               static_cast<unsigned long long>(r.checkpoint.size), Credits(static_cast<int64_t>(r.payouts->total_credited())).c_str(),
-              Credits(static_cast<int64_t>(r.payouts->total_settled())).c_str());
+              Credits(static_cast<int64_t>(r.payouts->total_settled())).c_str(),
+              Credits(static_cast<int64_t>(r.payouts->total_escrow())).c_str());
   return OkStatus();
 }
 

@@ -152,7 +152,7 @@ Status Demo::Run() {
   std::printf("    coordinator: bus 127.0.0.1:%d, HTTP (ledger, gateway, metrics) 127.0.0.1:%d\n", bus_, http_);
   for (const char* w : {"gpu-owner-1", "gpu-owner-2"}) {
     auto argv = Env(w);
-    argv.insert(argv.end(), {"worker", "--name", w, "--threads", "1", "--measure-seconds", "0", "--coordinator",
+    argv.insert(argv.end(), {"worker", "--name", w, "--threads", "1", "--measure-seconds", "0", "--price-per-hour", "3", "--coordinator",
                              "127.0.0.1:" + std::to_string(bus_), "--coordinator-http", std::to_string(http_)});
     procs_.push_back(std::make_unique<Subprocess>(argv, true));
   }
@@ -171,14 +171,19 @@ Status Demo::Run() {
   RETURN_IF_ERROR(Cairn("bob", {"dataset", "add", kFortunes, "--name", "fortunes", "--format", "text", "--license",
                                 "BSD-4-Clause", "--price-per-1k", "0.01"}).status());
 
-  Step(3, "training a Fashion-MNIST classifier and a small char-gpt, one on each worker");
+  Step(3, "the engineer buys 10 credits; each training job holds its budget in escrow and pays per round");
+  ASSIGN_OR_RETURN(std::string eng_out, Cairn("engineer", {"accounts", "create", "--json"}, false));
+  const std::string engineer = JsonIn(eng_out).value("account", "");
+  RETURN_IF_ERROR(Cairn("operator", {"accounts", "credit", engineer, "10", "--memo", "demo credits", "--key",
+                                     tmp_.path() + "/coordinator/log.key"}).status());
+  std::printf("    training a Fashion-MNIST classifier and a small char-gpt, one on each worker\n");
   ASSIGN_OR_RETURN(std::string fm_job, Submit("classifier", "name: classifier\nkind: train\nmodel: mlp\ndatasets: [fashion-mnist]\n"
                                                           "hyperparameters: {steps: " + std::to_string(o_.classifier_steps) +
-                                                          ", round_steps: 400}\noutput: {model: fashion-classifier, license: MIT}\n"));
+                                                          ", round_steps: 400}\nbudget: 2\noutput: {model: fashion-classifier, license: MIT}\n"));
   ASSIGN_OR_RETURN(std::string gpt_job, Submit("gpt", "name: fortune-gpt\nkind: train\nmodel: char-gpt\ndatasets: [fortunes]\n"
                                                       "hyperparameters: {steps: " + std::to_string(o_.gpt_steps) +
                                                       ", round_steps: 100, layers: 2, heads: 2, width: 64, context: 64, batch_size: 16, lr: 0.003}\n"
-                                                      "output: {model: fortune-gpt, license: BSD-4-Clause}\n"));
+                                                      "budget: 2\noutput: {model: fortune-gpt, license: BSD-4-Clause}\n"));
   RETURN_IF_ERROR(WaitFor(fm_job, "job succeeded", 600));
   ASSIGN_OR_RETURN(std::string fm_logs, Cairn("engineer", {"logs", fm_job}, false));
   const size_t acc = fm_logs.rfind("test accuracy");
@@ -278,6 +283,7 @@ Status Demo::Run() {
   Step(9, "payouts, replayed from the verified ledger: data contributors, compute providers, model authors");
   RETURN_IF_ERROR(Cairn("auditor", {"payouts"}).status());
   RETURN_IF_ERROR(Cairn("carol", {"accounts", "show"}).status());
+  RETURN_IF_ERROR(Cairn("engineer", {"accounts", "show"}).status());
   std::printf("\ncairn demo: done in %.0f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count());
   return OkStatus();
 }

@@ -66,14 +66,22 @@ void InstallAccountsApi(httplib::Server* http, Coordinator* c) {
   http->Get(R"(/accounts/([0-9a-fA-F]{64}))", [c](const httplib::Request& req, httplib::Response& res) {
     auto account = DecodeAccount(std::string(req.matches[1]));
     if (!account.ok()) return Error(res, 400, std::string(account.status().message()));
-    json earned = json::object();
+    // Each kind of earning (compute, data, finetune fee, refund, serving,
+    // royalty, ...) with the ledger entries it came from (the latest 20).
+    json earned = json::object(), entries = json::object();
     for (const auto& e : c->balances().Earnings()) {
       if (e.account != *account) continue;
       earned[e.reason] = earned.value(e.reason, uint64_t{0}) + e.micros;
+      json& list = entries[e.reason];
+      if (list.is_null()) list = json::array();
+      if (list.empty() || list.back() != e.entry_index) list.push_back(e.entry_index);
+      if (list.size() > 20) list.erase(list.begin());
     }
     res.set_content(json{{"account", HexEncode(*account)},
                          {"available_micros", c->balances().Available(*account)},
-                         {"earned_micros", earned}}.dump() + "\n",
+                         {"escrow_micros", c->balances().EscrowOf(*account)},
+                         {"earned_micros", earned},
+                         {"entries", entries}}.dump() + "\n",
                     "application/json");
   });
 }

@@ -6,6 +6,7 @@
 // retries by status code, cancel, a coordinator restart that re-adopts a
 // running task, and a ledger that verifies after all of it.
 #include "coordinator/coordinator.h"
+#include "coordinator/submission.h"
 
 #include <atomic>
 #include <functional>
@@ -118,14 +119,18 @@ class CoordinatorTest : public ::testing::Test {
     coordinator_ = Coordinator::Start(o).value();
     ctx_ = wire::WireContext::Create(wire::Enrollment::kOpen).value();
     wire::ClientOptions co{coordinator_->endpoint(), coordinator_->curve_public_key(),
-                           wire::CurveKeysOf(Ed25519PrivateKey::Generate().value()).value()};
+                           wire::CurveKeysOf(me_).value()};
     client_ = wire::WireClient::Connect(ctx_.get(), co).value();
   }
   StatusOr<wire::ClientReply> Call(decltype(wire::ClientRequest::body) body) {
     return client_->Call(wire::ClientRequest{++rid_, 0, std::move(body)}, 5000);
   }
+  // Signed as `cairn submit` signs it (coordinator/submission.h).
   std::string Submit(const std::string& yaml) {
-    auto r = Call(wire::SubmitBody{yaml, "job.yaml"});
+    auto spec = jobspec::ParseJobSpec(yaml, "job.yaml").value();
+    SubmissionFacts f{NewJobId(spec.name), yaml, {}, spec.budget_micros, spec.max_price_per_hour_micros, ""};
+    auto entry = SignSubmission(me_, Clock::System()->NowUnixMillis(), f).value();
+    auto r = Call(wire::SubmitBody{yaml, "job.yaml", entry});
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? std::get<wire::SubmittedBody>(r->body).job_id : "";
   }
@@ -163,6 +168,7 @@ class CoordinatorTest : public ::testing::Test {
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<wire::WireContext> ctx_;
   std::unique_ptr<wire::WireClient> client_;
+  const Ed25519PrivateKey me_ = Ed25519PrivateKey::Generate().value();  // the submitter
   uint64_t rid_ = 0;
 };
 
@@ -250,7 +256,7 @@ TEST_F(CoordinatorTest, ATaskThatThrowsFailsItsJobWithoutTakingTheWorkerDown) {
 }
 
 TEST_F(CoordinatorTest, BadSpecsAreRefusedWithFieldMessagesAndCancelStopsTasksAtOnce) {
-  auto bad = Call(wire::SubmitBody{"name: x\nkind: benchmark\nresources: {workers: lots}\n", "bad.yaml"});
+  auto bad = Call(wire::SubmitBody{"name: x\nkind: benchmark\nresources: {workers: lots}\n", "bad.yaml", ""});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("bad.yaml:3: resources.workers"), std::string::npos) << bad.status();

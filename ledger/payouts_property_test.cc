@@ -352,6 +352,7 @@ class History {
       j->closed = true;
       j->outcome = outcome;
       j->pending.clear();
+      j->seats.clear();  // a reopened job is placed anew
     };
   }
 

@@ -91,7 +91,7 @@ TEST_F(Delivery, NoReceiptIsLostOrDoubledThroughTenCoordinatorKillsAndOneOfEachW
                                       "hyperparameters: {lr: 0.003, batch_size: 16, steps: 2400, layers: 1, heads: 2,"
                                       " width: 32, context: 32}\n"
                                       "resources: {workers: 2}\nstrategy: {diloco: {inner_steps: 12}}\n"
-                                      "checkpoint_every: 5\nmax_retries: 10\n");
+                                      "checkpoint_every: 5\nmax_retries: 10\nbudget: 100\n");
   ASSERT_FALSE(id.empty());
   ASSERT_TRUE(WaitLogs(id, [](const std::string& l) { return l.find("round 2/") != std::string::npos; }, 120)) << Logs(id);
 

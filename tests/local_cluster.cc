@@ -34,6 +34,10 @@ std::unique_ptr<Subprocess> LocalCluster::StartCoordinator(const std::vector<std
   std::string line;
   EXPECT_TRUE(p->ReadLine(&line, 15000));
   EXPECT_EQ(line, "coordinator ready");
+  if (!funded_ && line == "coordinator ready") {  // train jobs are paid for from client-home's credits
+    funded_ = true;
+    Fund("client-home", "1000");
+  }
   return p;
 }
 
@@ -87,6 +91,14 @@ bool LocalCluster::WaitForWorkers(size_t n) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return false;
+}
+
+std::string LocalCluster::Fund(const std::string& home, const std::string& credits) {
+  const std::string account = Json(Cairn({"accounts", "create", "--json"}, home, false).out).value("account", "");
+  auto r = Cairn({"accounts", "credit", account, credits, "--key", dir() + "/coord/log.key", "--memo", "test funds"},
+                 "operator-home");
+  if (account.empty() || r.code != 0) ADD_FAILURE() << "crediting " << home << " failed: " << r.out;
+  return account;
 }
 
 std::string LocalCluster::Submit(const std::string& name, const std::string& yaml) {

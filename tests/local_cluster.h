@@ -43,8 +43,12 @@ class LocalCluster {
   CliRun Cairn(std::vector<std::string> args, const std::string& home = "client-home", bool to_coordinator = true);
   nlohmann::json Status(const std::string& id);
   // Writes `yaml` to DIR/NAME.yaml and submits it; the job id, or "" (with
-  // a test failure naming what `cairn submit` printed).
+  // a test failure naming what `cairn submit` printed). The first
+  // StartCoordinator funds client-home with 1,000 credits (train jobs pay).
   std::string Submit(const std::string& name, const std::string& yaml);
+  // Credits `home`'s account with `credits` (signed with the coordinator's
+  // log key, as the operator); returns the account (64 hex digits).
+  std::string Fund(const std::string& home, const std::string& credits);
   // True once `n` workers are alive (10 s at most).
   bool WaitForWorkers(size_t n);
   // A job's log (`cairn logs ID`), and polling until `pred(log)` holds (or
@@ -62,6 +66,7 @@ class LocalCluster {
   std::string binary_;
   ScopedTempDir dir_;
   int bus_port_ = 0, http_port_ = 0;
+  bool funded_ = false;
 };
 
 }  // namespace cairn::testing

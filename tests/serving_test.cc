@@ -60,10 +60,10 @@ TEST_F(ServingSystem, GatewayServesBothApisAndSurvivesALostReplica) {
 
   // Train both models (one worker each, at the same time).
   std::ofstream(dir() + "/fm.yaml") << "name: fm\nkind: train\nmodel: mlp\ndatasets: [fashion-mnist]\n"
-                                       "hyperparameters: {steps: 800, round_steps: 400}\noutput: {model: fm}\n";
+                                       "hyperparameters: {steps: 800, round_steps: 400}\nbudget: 10\noutput: {model: fm}\n";
   std::ofstream(dir() + "/gpt.yaml") << "name: gpt\nkind: train\nmodel: char-gpt\ndatasets: [shakespeare]\n"
                                         "hyperparameters: {steps: 30, layers: 1, heads: 2, width: 32, context: 32, batch_size: 8}\n"
-                                        "output: {model: tiny-gpt}\n";
+                                        "budget: 10\noutput: {model: tiny-gpt}\n";
   auto fm = Cairn({"submit", dir() + "/fm.yaml", "--json"});
   auto gpt = Cairn({"submit", dir() + "/gpt.yaml", "--follow"});
   ASSERT_EQ(gpt.code, 0) << gpt.out;

@@ -58,7 +58,7 @@ TEST_F(TrainingSystem, DdpSurvivesAKilledWorkerAndReaches88Percent) {
 
   const std::string id = Submit("job", "name: fmnist\nkind: train\nmodel: mlp\ndatasets: [fashion-mnist]\n"
                                       "hyperparameters: {lr: 0.001, batch_size: 64, epochs: 12, round_steps: 100}\n"
-                                      "resources: {workers: 3}\nstrategy: ddp\ncheckpoint_every: 5\n"
+                                      "resources: {workers: 3}\nstrategy: ddp\ncheckpoint_every: 5\nbudget: 100\n"
                                       "output: {model: fmnist-mlp, license: MIT}\n");
   ASSERT_FALSE(id.empty());
 
@@ -123,9 +123,9 @@ TEST_F(TrainingSystem, FineTuneRecordsItsLineageInTheLedger) {
   const std::string model = "model: char-gpt\ndatasets: [shakespeare]\nkind: train\n";
   const std::string shape = "layers: 1, heads: 2, width: 32, context: 16, batch_size: 8";
   std::ofstream(dir() + "/base.yaml") << "name: tiny\n" << model << "hyperparameters: {steps: 30, " << shape
-                                      << "}\noutput: {model: tiny-gpt, license: CC0-1.0}\n";
+                                      << "}\nbudget: 10\noutput: {model: tiny-gpt, license: CC0-1.0}\n";
   std::ofstream(dir() + "/ft.yaml") << "name: tiny-ft\n" << model << "parent: tiny-gpt\nhyperparameters: {steps: 10, lr: 0.0005, "
-                                    << shape << "}\noutput: {model: tiny-gpt-ft, license: CC0-1.0}\n";
+                                    << shape << "}\nbudget: 10\noutput: {model: tiny-gpt-ft, license: CC0-1.0}\n";
   auto base = Cairn({"submit", dir() + "/base.yaml", "--follow"});
   ASSERT_EQ(base.code, 0) << base.out;
   auto ft = Cairn({"submit", dir() + "/ft.yaml", "--follow"});
