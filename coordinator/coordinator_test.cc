@@ -255,6 +255,33 @@ TEST_F(CoordinatorTest, ATaskThatThrowsFailsItsJobWithoutTakingTheWorkerDown) {
   EXPECT_TRUE(Eventually([&] { return w.stats().tasks_finished == 1; }));
 }
 
+// The submitter signs jobSubmitted; the coordinator appends it unchanged,
+// and refuses a submission signed by another key or over another spec, and
+// one whose budget the submitter cannot pay, keeping nothing.
+TEST_F(CoordinatorTest, ForgedAlteredOrUnpaidSubmissionsAreRefusedAndNothingIsKept) {
+  const std::string spec = "name: paid\nkind: benchmark\nbenchmark: {seconds: 1}\nbudget: 2\n";
+  SubmissionFacts f{NewJobId("paid"), spec, {}, 2'000'000, 0, ""};
+  const Ed25519PrivateKey other = Ed25519PrivateKey::Generate().value();
+  auto forged = Call(wire::SubmitBody{spec, "job.yaml", SignSubmission(other, 1, f).value()});
+  EXPECT_EQ(forged.status().code(), StatusCode::kPermissionDenied) << forged.status();
+  auto altered = Call(wire::SubmitBody{spec + "priority: 9\n", "job.yaml", SignSubmission(me_, 1, f).value()});
+  EXPECT_NE(altered.status().message().find("spec hash"), std::string::npos) << altered.status();
+  auto unsigned_ = Call(wire::SubmitBody{spec, "job.yaml", ""});
+  EXPECT_NE(unsigned_.status().message().find("signed by its submitter"), std::string::npos) << unsigned_.status();
+  auto poor = Call(wire::SubmitBody{spec, "job.yaml", SignSubmission(me_, 1, f).value()});
+  EXPECT_NE(poor.status().message().find("0.000000 credits available, the budget needs 2.000000 credits"),
+            std::string::npos) << poor.status();
+  EXPECT_TRUE(std::get<wire::JobsBody>(Call(wire::ListJobsBody{})->body).jobs.empty());
+  EXPECT_EQ(Count("jobSubmitted"), 0);
+  // Credited, the same entry goes in unchanged and its budget is held.
+  ASSERT_TRUE(coordinator_->Credit(me_.public_key().bytes(), 3'000'000, "test").ok());
+  const std::string entry = SignSubmission(me_, 1, f).value();
+  ASSERT_TRUE(Call(wire::SubmitBody{spec, "job.yaml", entry}).ok());
+  EXPECT_TRUE(coordinator_->view().Contains(entry)) << "appended byte for byte";
+  EXPECT_EQ(coordinator_->balances().Available(me_.public_key().bytes()), 1'000'000);
+  EXPECT_EQ(coordinator_->balances().EscrowOf(me_.public_key().bytes()), 2'000'000u);
+}
+
 TEST_F(CoordinatorTest, BadSpecsAreRefusedWithFieldMessagesAndCancelStopsTasksAtOnce) {
   auto bad = Call(wire::SubmitBody{"name: x\nkind: benchmark\nresources: {workers: lots}\n", "bad.yaml", ""});
   ASSERT_FALSE(bad.ok());

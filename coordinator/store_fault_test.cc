@@ -85,7 +85,7 @@ TEST_P(StoreFault, AFailedAppendStopsTheLedgerAndNothingAcknowledgedIsLost) {
                                                      wire::CurveKeysOf(Ed25519PrivateKey::Generate().value()).value()})
                       .value();
     auto submit = client->Call(
-        wire::ClientRequest{1, 0, wire::SubmitBody{"name: x\nkind: benchmark\nbenchmark: {seconds: 1}\n", "x.yaml"}}, 5000);
+        wire::ClientRequest{1, 0, wire::SubmitBody{"name: x\nkind: benchmark\nbenchmark: {seconds: 1}\n", "x.yaml", ""}}, 5000);
     EXPECT_EQ(submit.status().code(), StatusCode::kUnavailable) << submit.status();
     auto jobs = client->Call(wire::ClientRequest{2, 0, wire::ListJobsBody{}}, 5000);
     ASSERT_TRUE(jobs.ok());
