@@ -33,10 +33,14 @@ Status List(const ModelsCmd& o) {
     std::printf("%s\n", j.dump(1).c_str());
     return OkStatus();
   }
-  std::printf("%-28s %-18s %-22s %-12s %s\n", "NAME", "HASH", "JOB", "LICENSE", "DATASETS");
+  std::printf("%-28s %-18s %-22s %-14s %-14s %-18s %s\n", "NAME", "HASH", "JOB", "LICENSE", "FINETUNE FEE", "AUTHOR", "DATASETS");
   for (const auto& m : j) {
-    std::printf("%-28s %-18s %-22s %-12s %zu\n", m.value("name", "").c_str(), m.value("blob", "").substr(0, 16).c_str(),
-                m.value("job", "").c_str(), m.value("license", "").c_str(), m.value("datasets", nlohmann::json::array()).size());
+    const uint64_t fee = m.contains("terms") ? m["terms"].value("finetune_fee_micros", uint64_t{0}) : 0;
+    char fee_text[32];
+    std::snprintf(fee_text, sizeof(fee_text), "%.6f", static_cast<double>(fee) / 1e6);
+    std::printf("%-28s %-18s %-22s %-14s %-14s %-18s %zu\n", m.value("name", "").c_str(), m.value("blob", "").substr(0, 16).c_str(),
+                m.value("job", "").c_str(), m.value("license", "").c_str(), fee_text, m.value("author", "").substr(0, 16).c_str(),
+                m.value("datasets", nlohmann::json::array()).size());
   }
   if (j.empty()) std::printf("(no models yet; a finished `kind: train` job registers one)\n");
   return OkStatus();

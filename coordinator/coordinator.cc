@@ -6,6 +6,7 @@
 
 #include "ledger/data_dir.h"
 #include "ledger/sqlite_store.h"
+#include "runtime/base/encoding.h"
 #include "runtime/base/log.h"
 #include "runtime/crypto/key_file.h"
 
@@ -256,6 +257,9 @@ scheduler::ReplicaInfo Coordinator::ReplicaOf(const scheduler::JobRecord& job, c
   r.worker_key = key_by_worker_[worker];
   auto model = view_.Model(job.spec.model);
   r.model_hash = model ? model->blob : "";
+  r.license = model ? model->license : "";
+  r.author_hex = model ? HexEncode(model->author) : "";
+  r.finetune_fee_micros = model ? balances_.FinetuneFee(model->blob) : 0;
   r.per_request_micros = job.spec.price_per_request_micros;
   r.per_1k_tokens_micros = job.spec.price_per_1k_tokens_micros;
   r.worker_share_bps = job.spec.worker_share_bps;

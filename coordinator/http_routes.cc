@@ -11,12 +11,13 @@ namespace {
 
 constexpr char kJson[] = "application/json";
 
-nlohmann::json ModelJson(const ModelRef& m) {
+nlohmann::json ModelJson(const ModelRef& m, uint64_t finetune_fee) {
   nlohmann::json ds = nlohmann::json::array();
   for (const auto& d : m.datasets) ds.push_back(HexEncode(d));
   return nlohmann::json{{"name", m.name}, {"blob", HexEncode(m.blob)},     {"job", m.job_id},
                         {"license", m.license}, {"parent", HexEncode(m.parent)}, {"datasets", ds},
-                        {"author", HexEncode(m.author)}, {"ledger_index", m.ledger_index}};
+                        {"author", HexEncode(m.author)}, {"ledger_index", m.ledger_index},
+                        {"terms", {{"finetune_fee_micros", finetune_fee}}}};
 }
 
 }  // namespace
@@ -48,7 +49,7 @@ void InstallCoordinatorRoutes(httplib::Server* http, Coordinator* c) {
   });
   http->Get("/models", [c](const httplib::Request&, httplib::Response& res) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& m : c->view().Models()) out.push_back(ModelJson(m));
+    for (const auto& m : c->view().Models()) out.push_back(ModelJson(m, c->balances().FinetuneFee(m.blob)));
     res.set_content(out.dump(1) + "\n", kJson);
   });
   http->Get(R"(/models/([A-Za-z0-9._-]{1,128}))", [c](const httplib::Request& req, httplib::Response& res) {
@@ -58,7 +59,7 @@ void InstallCoordinatorRoutes(httplib::Server* http, Coordinator* c) {
       res.set_content(nlohmann::json{{"error", "no model named " + std::string(req.matches[1])}}.dump() + "\n", kJson);
       return;
     }
-    res.set_content(ModelJson(*m).dump() + "\n", kJson);
+    res.set_content(ModelJson(*m, c->balances().FinetuneFee(m->blob)).dump() + "\n", kJson);
   });
   http->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   http->Get("/readyz", [c](const httplib::Request&, httplib::Response& res) {

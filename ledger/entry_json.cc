@@ -55,6 +55,7 @@ json BodyJson(Body::Reader body) {
         consumed.push_back({{"dataset_id", Hex(c.getDatasetId())}, {"chunk", c.getChunk()}, {"samples", c.getSamples()}});
       }
       return {{"job_id", Str(b.getJobId())},
+              {"attempt", b.getAttempt()},
               {"round", b.getRound()},
               {"steps", b.getSteps()},
               {"start_unix_millis", b.getStartUnixMillis()},
@@ -66,7 +67,7 @@ json BodyJson(Body::Reader body) {
     }
     case Body::CHECKPOINT_COMMITTED: {
       auto b = body.getCheckpointCommitted();
-      return {{"job_id", Str(b.getJobId())}, {"round", b.getRound()}, {"blob_hash", Hex(b.getBlobHash())},
+      return {{"job_id", Str(b.getJobId())}, {"attempt", b.getAttempt()}, {"round", b.getRound()}, {"blob_hash", Hex(b.getBlobHash())},
               {"fingerprint", Hex(b.getFingerprint())}, {"size_bytes", b.getSizeBytes()}};
     }
     case Body::MODEL_REGISTERED: {

@@ -54,6 +54,10 @@ struct ReplicaInfo {
   std::string worker_key, model_hash;  // raw 32 bytes: who is paid, for what
   uint64_t per_request_micros = 0, per_1k_tokens_micros = 0;
   uint32_t worker_share_bps = 5000;
+  // The model's terms, as registered in the ledger (shown by /v1/models and
+  // KServe model metadata).
+  std::string license, author_hex;
+  uint64_t finetune_fee_micros = 0;
 };
 
 struct GatewayStats {

@@ -158,7 +158,10 @@ void Gateway::Install(httplib::Server* http) {
   http->Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
     std::vector<serve::ListedModel> list;
     for (const auto& r : Replicas()) {
-      if (std::none_of(list.begin(), list.end(), [&](const auto& m) { return m.id == r.model; })) list.push_back({r.model, "cairn", 0});
+      if (std::none_of(list.begin(), list.end(), [&](const auto& m) { return m.id == r.model; })) {
+        list.push_back({r.model, r.author_hex.empty() ? "cairn" : r.author_hex, 0, r.license, r.per_request_micros,
+                        r.per_1k_tokens_micros, r.finetune_fee_micros});
+      }
     }
     res.set_content(serve::ModelList(list), kJson);
   });
@@ -196,7 +199,21 @@ void Gateway::Install(httplib::Server* http) {
   http->Get("/v2/health/live", [](const httplib::Request&, httplib::Response& res) { res.set_content("{\"live\":true}", kJson); });
   http->Get("/v2/health/ready", [](const httplib::Request&, httplib::Response& res) { res.set_content("{\"ready\":true}", kJson); });
   http->Get(R"(/v2/models/([A-Za-z0-9._-]{1,128}))", [this](const httplib::Request& req, httplib::Response& res) {
-    Forward(Api::kKServe, req.matches[1], "GET", req.path, "", res);
+    const std::string model = req.matches[1];
+    Forward(Api::kKServe, model, "GET", req.path, "", res);
+    if (res.status != 200) return;
+    // The model's terms join the replica's metadata as KServe parameters.
+    auto j = nlohmann::json::parse(res.body, nullptr, false);
+    for (const auto& r : Replicas()) {
+      if (r.model != model || !j.is_object()) continue;
+      j["parameters"] = {{"license", r.license},
+                         {"author", r.author_hex},
+                         {"per_request_micros", r.per_request_micros},
+                         {"per_1k_tokens_micros", r.per_1k_tokens_micros},
+                         {"finetune_fee_micros", r.finetune_fee_micros}};
+      res.set_content(j.dump(), kJson);
+      break;
+    }
   });
   http->Get(R"(/v2/models/([A-Za-z0-9._-]{1,128})/ready)", [this](const httplib::Request& req, httplib::Response& res) {
     const std::string model = req.matches[1];

@@ -150,7 +150,14 @@ const char* OpenAiErrorType(int http_status) {
 std::string ModelList(const std::vector<ListedModel>& models) {
   json data = json::array();
   for (const auto& m : models) {
-    data.push_back({{"id", m.id}, {"object", "model"}, {"created", m.created}, {"owned_by", m.owned_by}});
+    data.push_back({{"id", m.id},
+                    {"object", "model"},
+                    {"created", m.created},
+                    {"owned_by", m.owned_by},
+                    {"license", m.license},
+                    {"pricing", {{"per_request_micros", m.per_request_micros},
+                                 {"per_1k_tokens_micros", m.per_1k_tokens_micros},
+                                 {"finetune_fee_micros", m.finetune_fee_micros}}}});
   }
   return Dump({{"object", "list"}, {"data", data}});
 }

@@ -50,6 +50,10 @@ const char* OpenAiErrorType(int http_status);
 struct ListedModel {
   std::string id, owned_by;
   int64_t created = 0;
+  // cairn's extension fields (clients ignore what they do not know): the
+  // model's licence and prices, in micro-credits.
+  std::string license;
+  uint64_t per_request_micros = 0, per_1k_tokens_micros = 0, finetune_fee_micros = 0;
 };
 std::string ModelList(const std::vector<ListedModel>& models);
 

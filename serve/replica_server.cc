@@ -96,7 +96,7 @@ void ReplicaServer::Routes() {
     res.set_content(InferResponse(name, parsed->id, *out), kJson);
   });
   http_->Get("/v1/models", [=](const httplib::Request&, httplib::Response& res) {
-    res.set_content(ModelList({{name, "cairn", UnixSeconds()}}), kJson);
+    res.set_content(ModelList({{name, "cairn", UnixSeconds(), "", 0, 0, 0}}), kJson);
   });
   http_->Post("/v1/completions", [=, &info](const httplib::Request& req, httplib::Response& res) {
     ++requests_;

@@ -76,8 +76,10 @@ TEST(OpenAiApi, ShapesMatchTheOpenAiSpec) {
   // Invalid UTF-8 from a byte-level model is replaced, never a broken document.
   json replaced;  // assigned, not discarded: clang warns on an unused parse() result, and GCC despite a (void) cast
   EXPECT_NO_THROW(replaced = json::parse(CompletionResponse("c", 1, "m", Generation{"\xff\xfe", 0, 2, "length"})));
-  auto list = json::parse(ModelList({{"a", "cairn", 1}, {"b", "cairn", 2}}));
+  auto list = json::parse(ModelList({{"a", "cairn", 1, "MIT", 1000, 0, 0}, {"b", "cairn", 2, "", 0, 0, 0}}));
   EXPECT_EQ(list["object"], "list");
+  EXPECT_EQ(list["data"][0]["license"], "MIT");
+  EXPECT_EQ(list["data"][0]["pricing"]["per_request_micros"], 1000);
   EXPECT_EQ(list["data"][1]["id"], "b");
 }
 

@@ -60,7 +60,8 @@ TEST_F(ServingSystem, GatewayServesBothApisAndSurvivesALostReplica) {
 
   // Train both models (one worker each, at the same time).
   std::ofstream(dir() + "/fm.yaml") << "name: fm\nkind: train\nmodel: mlp\ndatasets: [fashion-mnist]\n"
-                                       "hyperparameters: {steps: 800, round_steps: 400}\nbudget: 10\noutput: {model: fm}\n";
+                                       "hyperparameters: {steps: 800, round_steps: 400}\nbudget: 10\n"
+                                       "output: {model: fm, license: MIT, terms: {finetune_fee: 0.25}}\n";
   std::ofstream(dir() + "/gpt.yaml") << "name: gpt\nkind: train\nmodel: char-gpt\ndatasets: [shakespeare]\n"
                                         "hyperparameters: {steps: 30, layers: 1, heads: 2, width: 32, context: 32, batch_size: 8}\n"
                                         "budget: 10\noutput: {model: tiny-gpt}\n";
@@ -106,6 +107,21 @@ TEST_F(ServingSystem, GatewayServesBothApisAndSurvivesALostReplica) {
   EXPECT_EQ(http.Get("/v2/models/nope/ready")->status, 404);
   auto models = json::parse(http.Get("/v1/models")->body);
   EXPECT_EQ(models["data"].size(), 2u) << models.dump();
+  // A model's licence and terms are shown wherever it is listed.
+  for (const auto& m : models["data"]) {
+    if (m["id"] != "fm") continue;
+    EXPECT_EQ(m["license"], "MIT") << m.dump();
+    EXPECT_EQ(m["pricing"]["per_request_micros"], 1000) << m.dump();
+    EXPECT_EQ(m["pricing"]["finetune_fee_micros"], 250000) << m.dump();
+  }
+  auto meta = json::parse(http.Get("/v2/models/fm")->body, nullptr, false);
+  EXPECT_EQ(meta["parameters"]["license"], "MIT") << meta.dump();
+  EXPECT_EQ(meta["parameters"]["finetune_fee_micros"], 250000) << meta.dump();
+  for (const auto& m : testing::Json(Cairn({"models", "list", "--json"}).out)) {
+    if (m["name"] == "fm") {
+      EXPECT_EQ(m["terms"]["finetune_fee_micros"], 250000) << m.dump();
+    }
+  }
 
   // KServe v2: the first 300 test images get the right class (>= 80%).
   auto built = data::BuildDataset(kFashion, data::Format::kIdx);
