@@ -32,6 +32,20 @@ double MacsPerSample(const train::TrainConfig& cfg, const DatasetFacts& d, std::
   return macs + in * 10;
 }
 
+// Parameters (what an all-reduce moves), from the same shapes.
+double Params(const train::TrainConfig& cfg, const DatasetFacts& d) {
+  const double pixels = static_cast<double>(d.rows) * d.cols;
+  if (cfg.model == "cnn") return 9 * 32 + 9 * 32 * 64 + 64 * (pixels / 16) * 128 + 128 * 10;
+  const double w = static_cast<double>(cfg.width);
+  if (cfg.model == "char-gpt") return cfg.layers * 12 * w * w + (cfg.vocab + cfg.context) * w;
+  double params = 0, in = d.text ? static_cast<double>(cfg.context) : pixels;
+  for (int64_t h : cfg.hidden) {
+    params += (in + 1) * static_cast<double>(h);
+    in = static_cast<double>(h);
+  }
+  return params + (in + 1) * 10;
+}
+
 }  // namespace
 
 std::string Credits(uint64_t micros) {
@@ -59,7 +73,14 @@ StatusOr<CostEstimate> EstimateTrainingCost(const jobspec::JobSpec& spec, const 
   double slowest = workers.front().tflops;
   for (const WorkerSpeed& w : workers) slowest = std::min(slowest, w.tflops);
   slowest = std::max(slowest, 1e-4);  // a worker that measured nothing: 0.1 GFLOP/s
-  const double step_s = e.flops_per_step / (slowest * 1e12 * kEfficiency) + kStepOverheadSeconds;
+  // Workers exchange fp32 state: ddp all-reduces gradients every step,
+  // diloco its pseudo-gradient every inner_steps (a ring moves ~2x the bytes).
+  double exchange_s = 0;
+  if (workers.size() > 1 && cfg.strategy != jobspec::Strategy::kSingle) {
+    exchange_s = 2 * 4 * Params(cfg, d) / kExchangeBytesPerSecond;
+    if (cfg.strategy == jobspec::Strategy::kDiloco) exchange_s /= static_cast<double>(std::max<int64_t>(1, cfg.inner_steps));
+  }
+  const double step_s = e.flops_per_step / (slowest * 1e12 * kEfficiency) + kStepOverheadSeconds + exchange_s;
   e.hours = static_cast<double>(e.steps) * step_s / 3600;
   double compute = 0;
   for (const WorkerSpeed& w : workers) compute += e.hours * static_cast<double>(w.price_per_hour_micros);
@@ -67,9 +88,12 @@ StatusOr<CostEstimate> EstimateTrainingCost(const jobspec::JobSpec& spec, const 
   e.data_micros = e.samples * d.price_per_1k_micros / 1000;
   e.fee_micros = finetune_fee_micros;
   char buf[256];
-  std::snprintf(buf, sizeof(buf), "%lld steps of %.3g GFLOP (%s, batch %lld) at %.0f%% of the slowest worker's %.1f GFLOP/s + %.0f ms a step",
+  std::snprintf(buf, sizeof(buf),
+                "%lld steps of %.3g GFLOP (%s, batch %lld) at %.0f%% of the slowest worker's %.1f GFLOP/s, + %.1f ms a step"
+                " (optimizer, data%s)",
                 static_cast<long long>(e.steps), e.flops_per_step / 1e9, what.c_str(),
-                static_cast<long long>(cfg.batch_size), kEfficiency * 100, slowest * 1000, kStepOverheadSeconds * 1000);
+                static_cast<long long>(cfg.batch_size), kEfficiency * 100, slowest * 1000,
+                (kStepOverheadSeconds + exchange_s) * 1000, exchange_s > 0 ? ", exchange" : "");
   e.basis = buf;
   return e;
 }

@@ -3,7 +3,10 @@
 //
 //   compute = sum over placed workers of price_per_hour x hours
 //   hours   = steps x (FLOPs per step / the slowest placed worker's measured
-//             FLOP/s / kEfficiency + kStepOverheadSeconds)   [ddp waits for the slowest]
+//             FLOP/s / kEfficiency + kStepOverheadSeconds + exchange)
+//             [ddp waits for the slowest; exchange: 2 x 4 bytes x parameters
+//             / kExchangeBytesPerSecond per all-reduce, every step for ddp,
+//             every inner_steps for diloco]
 //   data    = samples x the dataset's price per 1,000 / 1,000
 //   fee     = the parent model's fine-tuning fee (fine-tunes only)
 //
@@ -29,7 +32,8 @@
 namespace cairn::scheduler {
 
 inline constexpr double kEfficiency = 0.25;
-inline constexpr double kStepOverheadSeconds = 0.002;
+inline constexpr double kStepOverheadSeconds = 0.003;
+inline constexpr double kExchangeBytesPerSecond = 1e9;  // Gloo over TCP, per worker
 
 struct DatasetFacts {
   std::string name;

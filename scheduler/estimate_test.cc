@@ -42,6 +42,21 @@ TEST(Estimate, ComputeScalesWithPriceAndWaitsForTheSlowestWorker) {
   EXPECT_LT(fast.hours, one.hours);
 }
 
+TEST(Estimate, DdpPaysForItsAllReduceEveryStepDilocoOncePerRound) {
+  auto spec = [](const std::string& strategy, int workers = 2) {
+    return jobspec::ParseJobSpec("name: x\nkind: train\nmodel: mlp\ndatasets: [d]\nhyperparameters: {steps: 1000}\n"
+                                 "resources: {workers: " + std::to_string(workers) + "}\nstrategy: " + strategy +
+                                 "\nbudget: 5\n", "x.yaml").value();
+  };
+  const std::vector<WorkerSpeed> two = {{0.05, 1'000'000}, {0.05, 1'000'000}};
+  auto ddp = EstimateTrainingCost(spec("ddp"), {Fashion()}, two, 0).value();
+  auto diloco = EstimateTrainingCost(spec("{diloco: {inner_steps: 50}}"), {Fashion()}, two, 0).value();
+  auto single = EstimateTrainingCost(spec("single", 1), {Fashion()}, {two[0]}, 0).value();
+  EXPECT_GT(ddp.hours, diloco.hours);
+  EXPECT_GT(diloco.hours, single.hours);
+  EXPECT_NE(ddp.basis.find("exchange"), std::string::npos) << ddp.basis;
+}
+
 TEST(Estimate, FeeAndTotals) {
   auto e = EstimateTrainingCost(Spec("steps: 10"), {Fashion()}, {{0.05, 0}}, 250'000).value();
   EXPECT_EQ(e.compute_micros, 0u);

@@ -69,7 +69,9 @@ class PaymentsSystem : public ::testing::Test, public testing::LocalCluster {
     auto r = Cairn({"payouts", "--json"}, "auditor-home");
     EXPECT_EQ(r.code, 0) << r.out;
     std::map<std::string, json> rows;
-    for (const auto& row : testing::Json(r.out)["payouts"]) rows[row["account"]] = row;
+    const json all = testing::Json(r.out);  // (a range-for over a temporary's member would dangle)
+    for (const auto& row : all["payouts"]) rows[row["account"].get<std::string>()] = row;
+    if (rows.empty()) ADD_FAILURE() << "cairn payouts printed no payouts: " << r.out.substr(r.out.size() > 600 ? r.out.size() - 600 : 0);
     return rows;
   }
 };
