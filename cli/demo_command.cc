@@ -105,7 +105,7 @@ class Demo {
       if (g_interrupted) return CancelledError("interrupted");
       ASSIGN_OR_RETURN(std::string logs, Cairn("engineer", {"logs", job}, false));
       if (logs.find(what) != std::string::npos) return OkStatus();
-      for (const char* end : {"job failed", "job cancelled"}) {  // the coordinator logs every terminal failure
+      for (const char* end : {"job failed", "job cancelled", "budget exhausted"}) {  // the coordinator logs every terminal failure
         if (logs.find(end) != std::string::npos) return InternalError("job " + job + " ended (" + end + "):\n" + logs);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -169,7 +169,7 @@ Status Demo::Run() {
   RETURN_IF_ERROR(Cairn("alice", {"dataset", "add", kFashion, "--name", "fashion-mnist", "--format", "idx", "--license", "MIT",
                                   "--price-per-1k", "0.01"}).status());
   RETURN_IF_ERROR(Cairn("bob", {"dataset", "add", kFortunes, "--name", "fortunes", "--format", "text", "--license",
-                                "BSD-4-Clause", "--price-per-1k", "0.01"}).status());
+                                "BSD-4-Clause", "--price-per-1k", "0.0001"}).status());  // a text sample is a token
 
   Step(3, "the engineer buys 10 credits; each training job holds its budget in escrow and pays per round");
   ASSIGN_OR_RETURN(std::string eng_out, Cairn("engineer", {"accounts", "create", "--json"}, false));

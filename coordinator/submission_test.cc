@@ -74,6 +74,15 @@ TEST_F(SubmissionTest, TheJobIdMustBeTheSpecsNameAndASuffix) {
   auto top = SignTopUp(me_, 1000, "train-1-abc123", 5).value();
   EXPECT_NE(SubmissionJobId(top, "train-1").status().message().find("must be a jobSubmitted"), std::string::npos);
   EXPECT_FALSE(SubmissionJobId("garbage", "train-1").ok());
+  // Malformed bytes from the network: clear errors, never a crash.
+  auto good = SignSubmission(me_, 1000, Facts()).value();
+  for (size_t cut : {size_t{0}, size_t{1}, size_t{8}, good.size() / 2, good.size() - 1}) {
+    EXPECT_FALSE(CheckSubmission(good.substr(0, cut), Facts(), CurveOf(me_)).ok()) << cut;
+    EXPECT_FALSE(CheckTopUp(good.substr(0, cut), CurveOf(me_)).ok()) << cut;
+  }
+  std::string flipped = good;
+  flipped[flipped.size() / 2] ^= 0x40;
+  EXPECT_FALSE(CheckSubmission(flipped, Facts(), CurveOf(me_)).ok());
 }
 
 TEST_F(SubmissionTest, TopUpsAreTheSignersOwn) {

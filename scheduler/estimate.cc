@@ -67,7 +67,9 @@ StatusOr<CostEstimate> EstimateTrainingCost(const jobspec::JobSpec& spec, const 
   e.steps = cfg.steps > 0 ? cfg.steps
                           : std::max<int64_t>(1, static_cast<int64_t>(std::ceil(cfg.epochs * samples /
                                                                                  (static_cast<double>(cfg.batch_size) * world))));
-  e.samples = static_cast<uint64_t>(e.steps) * static_cast<uint64_t>(cfg.batch_size) * workers.size();
+  // What the receipts will count: an image per sample, a token per byte of a text window.
+  const uint64_t per_sample = d.text ? static_cast<uint64_t>(cfg.context) : 1;
+  e.samples = static_cast<uint64_t>(e.steps) * static_cast<uint64_t>(cfg.batch_size) * workers.size() * per_sample;
   std::string what;
   e.flops_per_step = 6 * MacsPerSample(cfg, d, &what) * static_cast<double>(cfg.batch_size);
   double slowest = workers.front().tflops;

@@ -16,8 +16,9 @@
 // fp32 matmul speed it measured at start (worker/matmul_bench.h); small
 // models reach only part of it, hence kEfficiency and a fixed per-step cost
 // (optimizer, data, all-reduce), calibrated on the CPU workers of
-// bench/RESULTS.md ("cost estimate"). Samples are what the receipts will
-// report: steps x batch x workers.
+// the payments system test (tests/payments_test.cc). Samples are what the
+// receipts will report: steps x batch x workers, times the context for text
+// (a text dataset's samples are its tokens).
 // Thread safety: pure functions.
 #ifndef CAIRN_SCHEDULER_ESTIMATE_H_
 #define CAIRN_SCHEDULER_ESTIMATE_H_

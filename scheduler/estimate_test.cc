@@ -57,6 +57,18 @@ TEST(Estimate, DdpPaysForItsAllReduceEveryStepDilocoOncePerRound) {
   EXPECT_NE(ddp.basis.find("exchange"), std::string::npos) << ddp.basis;
 }
 
+TEST(Estimate, TextSamplesAreTokens) {
+  auto spec = jobspec::ParseJobSpec("name: x\nkind: train\nmodel: char-gpt\ndatasets: [t]\n"
+                                    "hyperparameters: {steps: 100, batch_size: 16, context: 64}\nbudget: 5\n", "x.yaml").value();
+  DatasetFacts t;
+  t.text = true;
+  t.train_samples = 1'000'000;
+  t.price_per_1k_micros = 100;
+  auto e = EstimateTrainingCost(spec, {t}, {{0.05, 0}}, 0).value();
+  EXPECT_EQ(e.samples, 100u * 16 * 64);
+  EXPECT_EQ(e.data_micros, 100u * 16 * 64 * 100 / 1000);
+}
+
 TEST(Estimate, FeeAndTotals) {
   auto e = EstimateTrainingCost(Spec("steps: 10"), {Fashion()}, {{0.05, 0}}, 250'000).value();
   EXPECT_EQ(e.compute_micros, 0u);

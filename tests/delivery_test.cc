@@ -88,7 +88,7 @@ TEST_F(Delivery, NoReceiptIsLostOrDoubledThroughTenCoordinatorKillsAndOneOfEachW
   for (const char* n : {"w1", "w2"}) workers[n] = StartWorker(n, {"--threads", "1", "--http-retry-seconds", "60"});
   ASSERT_TRUE(WaitForWorkers(2));
   const std::string id = Submit("job", "name: chaos\nkind: train\nmodel: char-gpt\ndatasets: [text]\n"
-                                      "hyperparameters: {lr: 0.003, batch_size: 16, steps: 2400, layers: 1, heads: 2,"
+                                      "hyperparameters: {lr: 0.003, batch_size: 16, steps: 3600, layers: 1, heads: 2,"
                                       " width: 32, context: 32}\n"
                                       "resources: {workers: 2}\nstrategy: {diloco: {inner_steps: 12}}\n"
                                       "checkpoint_every: 5\nmax_retries: 10\nbudget: 100\n");

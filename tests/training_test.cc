@@ -122,8 +122,11 @@ TEST_F(TrainingSystem, FineTuneRecordsItsLineageInTheLedger) {
   ASSERT_TRUE(WaitForWorkers(1));
   const std::string model = "model: char-gpt\ndatasets: [shakespeare]\nkind: train\n";
   const std::string shape = "layers: 1, heads: 2, width: 32, context: 16, batch_size: 8";
+  // The base model's author is bob, and its terms ask 0.5 credits of every fine-tune.
+  const std::string bob = testing::Json(Cairn({"accounts", "create", "--json"}, "bob-home", false).out)["account"];
   std::ofstream(dir() + "/base.yaml") << "name: tiny\n" << model << "hyperparameters: {steps: 30, " << shape
-                                      << "}\nbudget: 10\noutput: {model: tiny-gpt, license: CC0-1.0}\n";
+                                      << "}\nbudget: 10\noutput: {model: tiny-gpt, license: CC0-1.0, author: " << bob
+                                      << ", terms: {finetune_fee: 0.5}}\n";
   std::ofstream(dir() + "/ft.yaml") << "name: tiny-ft\n" << model << "parent: tiny-gpt\nhyperparameters: {steps: 10, lr: 0.0005, "
                                     << shape << "}\nbudget: 10\noutput: {model: tiny-gpt-ft, license: CC0-1.0}\n";
   auto base = Cairn({"submit", dir() + "/base.yaml", "--follow"});
@@ -156,6 +159,15 @@ TEST_F(TrainingSystem, FineTuneRecordsItsLineageInTheLedger) {
     }
   }
   EXPECT_TRUE(found) << "no modelRegistered entry for tiny-gpt-ft in the ledger";
+
+  // The fine-tune paid the parent's fee once, to the parent's author, from its escrow.
+  auto payouts = testing::Json(Cairn({"payouts", "--json"}, "auditor-home").out);
+  uint64_t fee = 0;
+  for (const auto& row : payouts["payouts"]) {
+    if (row["account"] == bob && row["by_reason"].contains("finetune fee")) fee = row["by_reason"]["finetune fee"];
+  }
+  EXPECT_EQ(fee, 500'000u) << payouts.dump();
+  EXPECT_NE(ft.out.find("fee        0.500000 credits"), std::string::npos) << "the estimate shows the fee\n" << ft.out;
 }
 
 }  // namespace
