@@ -1,6 +1,8 @@
 #include "cli/coordinator_client.h"
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -126,5 +128,19 @@ StatusOr<wire::ClientReply> Connection::Call(decltype(wire::ClientRequest::body)
   }
   return r;
 }
+
+StatusOr<wire::JobInfo> StreamLogs(Connection& c, const std::string& job, bool follow) {
+  uint64_t next = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(wire::LogsChunk chunk, Expect<wire::LogsChunk>(c.Call(wire::JobLogsBody{job, next})));
+    for (const auto& line : chunk.lines) std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+    next = chunk.next_line;
+    if (!follow || chunk.finished) break;
+    if (chunk.lines.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  return Expect<wire::JobInfo>(c.Call(wire::JobStatusBody{job}));
+}
+
 
 }  // namespace cairn::cli

@@ -44,6 +44,17 @@ std::pair<std::string, int> CoordinatorHttp(const CoordinatorAddress& addr);
 // Resolves the coordinator's CURVE key only (for `cairn worker`).
 StatusOr<std::pair<std::string, std::string>> ResolveCoordinator(const CoordinatorAddress& addr);
 
+// The reply's body as a T, or the error it carries.
+template <typename T>
+StatusOr<T> Expect(StatusOr<wire::ClientReply> r) {
+  if (!r.ok()) return r.status();
+  if (const T* v = std::get_if<T>(&r->body)) return *v;
+  return InternalError("the coordinator answered something unexpected");
+}
+
+// Prints a job's log lines until it ends (follow) or until now; its status then.
+StatusOr<wire::JobInfo> StreamLogs(Connection& c, const std::string& job, bool follow);
+
 }  // namespace cairn::cli
 
 #endif  // CAIRN_CLI_COORDINATOR_CLIENT_H_

@@ -48,31 +48,10 @@ std::string Age(int64_t unix_ms) {
 }
 
 
-template <typename T>
-StatusOr<T> Expect(StatusOr<wire::ClientReply> r) {
-  if (!r.ok()) return r.status();
-  if (const T* v = std::get_if<T>(&r->body)) return *v;
-  return InternalError("the coordinator answered something unexpected");
-}
-
 // Connects as the user's identity (created on first use).
 StatusOr<Connection> Connect(const JobCmd& o) {
   ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
   return ConnectToCoordinator(o.coordinator, me);
-}
-
-// Streams a job's log lines until it ends (follow) or until now.
-StatusOr<wire::JobInfo> StreamLogs(Connection& c, const std::string& job, bool follow) {
-  uint64_t next = 0;
-  for (;;) {
-    ASSIGN_OR_RETURN(wire::LogsChunk chunk, Expect<wire::LogsChunk>(c.Call(wire::JobLogsBody{job, next})));
-    for (const auto& line : chunk.lines) std::printf("%s\n", line.c_str());
-    std::fflush(stdout);
-    next = chunk.next_line;
-    if (!follow || chunk.finished) break;
-    if (chunk.lines.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  }
-  return Expect<wire::JobInfo>(c.Call(wire::JobStatusBody{job}));
 }
 
 Status Jobs(const JobCmd& o) {

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
@@ -35,13 +34,6 @@ struct SubmitCmd {
   double amount = 0;
   bool follow = false, json = false, dry_run = false;
 };
-
-template <typename T>
-StatusOr<T> Expect(StatusOr<wire::ClientReply> r) {
-  if (!r.ok()) return r.status();
-  if (const T* v = std::get_if<T>(&r->body)) return *v;
-  return InternalError("the coordinator answered something unexpected");
-}
 
 StatusOr<uint64_t> Micros(double credits, const char* flag) {
   if (!(credits >= 0) || credits > 1e12) return InvalidArgumentError(std::string(flag) + " must be a number of credits >= 0");
@@ -133,19 +125,6 @@ void PrintEstimate(const wire::EstimateReply& e, uint64_t budget) {
   }
 }
 
-StatusOr<wire::JobInfo> Follow(Connection& c, const std::string& job) {
-  uint64_t next = 0;
-  for (;;) {
-    ASSIGN_OR_RETURN(wire::LogsChunk chunk, Expect<wire::LogsChunk>(c.Call(wire::JobLogsBody{job, next})));
-    for (const auto& line : chunk.lines) std::printf("%s\n", line.c_str());
-    std::fflush(stdout);
-    next = chunk.next_line;
-    if (chunk.finished) break;
-    if (chunk.lines.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  }
-  return Expect<wire::JobInfo>(c.Call(wire::JobStatusBody{job}));
-}
-
 Status Submit(const SubmitCmd& o, int* exit_code) {
   ASSIGN_OR_RETURN(Ed25519PrivateKey me, LoadOrCreateIdentity());
   ASSIGN_OR_RETURN(std::string yaml, PrepareSpec(o, me));
@@ -175,7 +154,7 @@ Status Submit(const SubmitCmd& o, int* exit_code) {
   }
   std::fflush(stdout);
   if (!o.follow) return OkStatus();
-  ASSIGN_OR_RETURN(wire::JobInfo end, Follow(c, s.job_id));
+  ASSIGN_OR_RETURN(wire::JobInfo end, StreamLogs(c, s.job_id, true));
   std::printf("job %s %s%s\nspent %s of %s, refunded %s\n", end.id.c_str(), end.state.c_str(),
               end.message.empty() ? "" : (": " + end.message).c_str(), Credits(end.spent_micros).c_str(),
               Credits(end.budget_micros).c_str(), Credits(end.refunded_micros).c_str());

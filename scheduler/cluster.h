@@ -197,6 +197,8 @@ class Cluster {
   // (after `backoff_ms`) while retries remain, else fails with `why`.
   void EndAttempt(JobRecord& job, const std::string& why, bool retry, int64_t backoff_ms, std::vector<ClusterEvent>* events);
   void ReleaseJob(JobRecord& job);
+  // Revokes a queued or running job's tasks and leaves it in `state`.
+  StatusOr<std::vector<ClusterEvent>> Stop(const std::string& job_id, JobState state, const std::string& why);
   void DropFromElastic(JobRecord& job, const std::string& worker_id, const std::string& why,
                        std::vector<ClusterEvent>* events);
   void ExpireAdoptions(std::vector<ClusterEvent>* events);

@@ -54,24 +54,7 @@ void Cluster::ReleaseJob(JobRecord& job) {
   dirty_.insert(job.id);
 }
 
-StatusOr<std::vector<ClusterEvent>> Cluster::Cancel(const std::string& job_id) {
-  auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return NotFoundError("no job " + job_id);
-  JobRecord& j = it->second;
-  if (j.state != JobState::kQueued && j.state != JobState::kRunning) {
-    return FailedPreconditionError("job " + job_id + " already " + JobStateName(j.state));
-  }
-  std::vector<ClusterEvent> events;
-  for (const std::string& w : j.workers) {
-    if (!j.finished.count(w)) events.push_back({ClusterEvent::kRevoked, job_id, w, {}, j.attempt, 0, "job cancelled"});
-  }
-  ReleaseJob(j);
-  j.state = JobState::kCancelled;
-  j.message = "cancelled";
-  return events;
-}
-
-StatusOr<std::vector<ClusterEvent>> Cluster::Suspend(const std::string& job_id, const std::string& why) {
+StatusOr<std::vector<ClusterEvent>> Cluster::Stop(const std::string& job_id, JobState state, const std::string& why) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return NotFoundError("no job " + job_id);
   JobRecord& j = it->second;
@@ -83,9 +66,17 @@ StatusOr<std::vector<ClusterEvent>> Cluster::Suspend(const std::string& job_id, 
     if (!j.finished.count(w)) events.push_back({ClusterEvent::kRevoked, job_id, w, {}, j.attempt, 0, why});
   }
   ReleaseJob(j);
-  j.state = JobState::kExhausted;
-  j.message = why;
+  j.state = state;
+  j.message = state == JobState::kCancelled ? "cancelled" : why;
   return events;
+}
+
+StatusOr<std::vector<ClusterEvent>> Cluster::Cancel(const std::string& job_id) {
+  return Stop(job_id, JobState::kCancelled, "job cancelled");
+}
+
+StatusOr<std::vector<ClusterEvent>> Cluster::Suspend(const std::string& job_id, const std::string& why) {
+  return Stop(job_id, JobState::kExhausted, why);
 }
 
 Status Cluster::Resume(const std::string& job_id) {
