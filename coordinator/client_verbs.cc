@@ -5,6 +5,7 @@
 #include "runtime/base/encoding.h"
 #include "runtime/base/log.h"
 #include "runtime/crypto/sha256.h"
+#include "runtime/crypto/x25519.h"
 
 namespace cairn::coordinator {
 namespace {
@@ -149,6 +150,14 @@ HandlerResult Coordinator::OnClient(const wire::Peer& peer, const wire::ClientRe
     return Reply(rid, std::move(chunk));
   }
   if (const auto* c = std::get_if<wire::CancelBody>(&req.body)) {
+    // Cancelling closes the job and refunds its escrow: only its submitter may.
+    if (auto j = cluster_->Job(c->job_id); j.ok()) {
+      auto key = HexDecode(j->submitter);
+      auto curve = key.ok() && key->size() == 32 ? X25519PublicFromEd25519Public(*key) : StatusOr<std::string>(std::string());
+      if (curve.ok() && !curve->empty() && *curve != peer.curve_key) {
+        return ErrorFor(rid, PermissionDeniedError("only job " + c->job_id + "'s submitter may cancel it"));
+      }
+    }
     auto events = cluster_->Cancel(c->job_id);
     if (!events.ok()) return ErrorFor(rid, events.status());
     gateway_->RemoveJob(c->job_id);

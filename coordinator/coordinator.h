@@ -207,6 +207,8 @@ class Coordinator {
   std::set<std::tuple<std::string, uint32_t, std::string>> pending_placements_;  // (job, attempt, worker id)
   int64_t last_usage_flush_ms_ = 0;
   std::set<std::string> close_refused_;               // jobs whose jobClosed the ledger refused (a bug; logged once)
+  std::map<std::string, int64_t> ended_ms_;           // job -> when the close sweep first saw it ended (monotonic)
+  static constexpr int64_t kCloseGraceMs = 3000;
 
   std::atomic<uint64_t> heartbeats_{0}, placements_{0}, alive_{0}, dead_{0}, queue_{0};
   std::atomic<uint64_t> acked_{0}, duplicates_{0}, refused_{0};

@@ -176,11 +176,17 @@ HandlerResult Coordinator::OnTopUp(const wire::Peer& peer, uint64_t rid, const w
     if (j.ok()) (void)server_->SendTo(routing, wire::MakeOutgoing(ClientReply{rid, Info(*j)}));
   }));
   // Queued behind the top-up, in log order: the next placement is admitted
-  // after it, and the close sweep no longer sees an ended job.
-  if (job.state == JobState::kExhausted && cluster_->Resume(job_id).ok()) {
+  // after it, and the close sweep no longer sees an ended job. A job resumes
+  // only once its escrow can pay a round again.
+  auto after = balances_.AdmittedFunds(job_id);
+  const bool pays = after.ok() && after->escrow() >= after->max_round;
+  if (job.state == JobState::kExhausted && pays && cluster_->Resume(job_id).ok()) {
     Log(job_id, "budget topped up by " + scheduler::Credits(t.amount_micros) + ": resuming from round " +
                     std::to_string(job.checkpoint_round));
     PersistDirty();
+  } else if (job.state == JobState::kExhausted && after.ok() && !pays) {
+    Log(job_id, "budget topped up by " + scheduler::Credits(t.amount_micros) + ", still " +
+                    scheduler::Credits(after->max_round - after->escrow()) + " short of a round");
   } else {
     Log(job_id, "budget topped up by " + scheduler::Credits(t.amount_micros));
   }
@@ -201,7 +207,7 @@ void Coordinator::CheckBudget(const std::string& job_id) {
   auto job = cluster_->Job(job_id);
   if (!job.ok() || job->spec.kind != JobKind::kTrain) return;
   if (job->state != JobState::kRunning && job->state != JobState::kQueued) return;
-  auto f = balances_.Funds(job_id);
+  auto f = balances_.AdmittedFunds(job_id);  // a top-up on its way to the store counts
   if (!f.ok() || f->closed || f->max_round == 0 || f->escrow() >= f->max_round) return;
   const std::string why = "budget exhausted: " + scheduler::Credits(f->escrow()) + " left in escrow, a round costs up to " +
                           scheduler::Credits(f->max_round) + "; add budget with `cairn top-up " + job_id +
@@ -213,13 +219,25 @@ void Coordinator::CheckBudget(const std::string& job_id) {
   PersistDirty();
 }
 
+// A job is closed kCloseGraceMs after it ended, with none of its receipts
+// on their way into the ledger: a worker's last receipts (sent before it
+// saw the revoke, or held in its outbox through a reconnect) are still paid.
 void Coordinator::CloseEndedJobs() {
   if (!log_->health().ok()) return;
+  const int64_t now = options_.clock->MonotonicNanos() / 1'000'000;
   for (const auto& [id, j] : cluster_->jobs()) {
     const std::string outcome = OutcomeOf(j.state);
-    if (outcome.empty() || close_refused_.count(id) || !view_.Submitted(id)) continue;
+    if (outcome.empty()) {
+      ended_ms_.erase(id);
+      continue;
+    }
+    if (close_refused_.count(id) || !view_.Submitted(id)) continue;
     auto f = balances_.AdmittedFunds(id);
     if (!f.ok() || f->closed) continue;
+    const int64_t ended = ended_ms_.emplace(id, now).first->second;
+    const bool in_flight = std::any_of(pending_receipts_.begin(), pending_receipts_.end(),
+                                       [&](const ReceiptId& r) { return std::get<0>(r) == id; });
+    if (now - ended < kCloseGraceMs || in_flight) continue;
     const std::string job_id = id;
     const ledger::JobFunds funds = *f;
     Status s = Record(

@@ -95,6 +95,7 @@ class PayoutEngine {
   struct Placed {
     uint64_t price_per_hour = 0;
     int64_t since_ms = 0;  // the jobPlaced's, then each acceptance's, timestamp
+    int64_t until_ms = INT64_MAX;  // a later attempt's jobPlaced ends this seat's time
   };
   struct Pending {  // a step receipt in the log, not yet accepted
     uint64_t signed_ms = 0;
@@ -109,7 +110,7 @@ class PayoutEngine {
     std::map<Seat, Placed> seats;
     std::map<std::tuple<uint32_t, uint64_t, std::string>, Pending> pending;  // (attempt, round, worker)
     std::set<std::tuple<uint32_t, uint64_t, std::string>> accepted;
-    std::map<uint64_t, uint64_t> round_cost;  // round -> paid for it
+    std::map<std::pair<uint32_t, uint64_t>, uint64_t> round_cost;  // (attempt, round) -> paid for it
     std::map<std::string, uint64_t> samples_by_dataset;
   };
   struct Dataset {

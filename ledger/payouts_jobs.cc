@@ -51,6 +51,11 @@ Status PayoutEngine::ApplyPlaced(const EntryHeader& h, schema::JobPlaced::Reader
                                      std::to_string(job.max_price_per_hour));
     }
   }
+  // A new attempt ends the time of every earlier attempt's seats: a worker
+  // that moved on (or is gone) is not paid for the hours after it.
+  for (auto& [seat, placed] : job.seats) {
+    if (seat.first < b.getAttempt()) placed.until_ms = std::min(placed.until_ms, h.timestamp_unix_millis);
+  }
   for (auto w : b.getWorkers()) {
     // A seat placed again (a placement re-recorded after a restart) takes the
     // new price, but its observed time never restarts before the last
@@ -117,7 +122,7 @@ Status PayoutEngine::ApplyAccepted(uint64_t index, const EntryHeader& h, schema:
     f.fee += fee;
     job.fee_due = false;
   }
-  const uint64_t observed = MillisBetween(seat.since_ms, h.timestamp_unix_millis);
+  const uint64_t observed = MillisBetween(seat.since_ms, std::min(h.timestamp_unix_millis, seat.until_ms));
   const uint64_t millis = std::min(pending->second.signed_ms, observed);
   uint64_t compute = std::min(f.escrow(), MulDiv(millis, seat.price_per_hour, 3'600'000));
   Pay(index, worker, compute, "compute", id);
@@ -131,7 +136,7 @@ Status PayoutEngine::ApplyAccepted(uint64_t index, const EntryHeader& h, schema:
     round_paid += owed;
   }
   seat.since_ms = std::max(seat.since_ms, h.timestamp_unix_millis);
-  uint64_t& cost = job.round_cost[b.getRound()];
+  uint64_t& cost = job.round_cost[{b.getAttempt(), b.getRound()}];
   cost += round_paid;
   f.max_round = std::max(f.max_round, cost);
   job.pending.erase(pending);

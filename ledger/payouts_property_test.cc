@@ -35,6 +35,7 @@ using Key = std::tuple<uint32_t, uint64_t, int>;  // (attempt, round, worker)
 struct Seat {
   uint64_t price = 0;
   int64_t since = 0;
+  int64_t until = INT64_MAX;  // a later attempt's placement ends it
 };
 struct Wait {
   uint64_t signed_ms = 0;
@@ -222,6 +223,9 @@ class History {
     for (const auto& [worker, price] : workers) ok = ok && (j->cap == 0 || price <= j->cap);
     expect_ok_ = ok;
     commit_ = [this, j, attempt, workers, t = now_] {
+      for (auto& [seat, s] : j->seats) {
+        if (std::get<0>(seat) < attempt) s.until = std::min(s.until, t);
+      }
       for (const auto& [worker, price] : workers) {
         auto [seat, fresh] = j->seats.try_emplace({attempt, worker}, Seat{price, t});
         seat->second.price = price;
@@ -277,7 +281,8 @@ class History {
         if (part > 0) want.emplace_back(Short(account), part, reason);
       };
       if (j->fee_due) pay(w_.Key(models_.at(j->parent).first), models_.at(j->parent).second, "finetune fee");
-      const uint64_t observed = t > seat.since ? static_cast<uint64_t>(t - seat.since) : 0;
+      const int64_t end = std::min(t, seat.until);
+      const uint64_t observed = end > seat.since ? static_cast<uint64_t>(end - seat.since) : 0;
       pay(w_.Key(std::get<2>(key)), MulDiv(std::min(wait.signed_ms, observed), seat.price, 3'600'000), "compute");
       for (const auto& [d, n] : wait.samples) {
         pay(w_.Key(datasets_.at(d).first), MulDiv(n, datasets_.at(d).second, 1000), "data");

@@ -151,6 +151,24 @@ TEST_F(Payouts, ObservedShorterThanSignedPaysObserved) {
 
 // A seat placed again keeps its clock: an earlier-stamped re-placement does
 // not let the next acceptance pay time already paid; the new price applies.
+// A worker that signs receipts for an attempt the job has left is paid at
+// most up to the next attempt's placement (3.6 credits/hour = 1,000 a second).
+TEST_F(Payouts, ALaterAttemptEndsTheTimeOfEarlierSeats) {
+  Basic(5'000'000);
+  Round(1, 60 * kMinute, kT0 + 10 * kMinute);
+  EXPECT_EQ(e.Available(w.Key(2)), 600'000);
+  Ok(Place(w, "j", 1, {{3, 3'600'000}}, kT0 + 12 * kMinute));  // requeued: attempt 1 on worker 3
+  Ok(Receipt(w, 2, "j", 0, 2, kT0, kT0 + 60 * kMinute, {}));  // worker 2 claims an hour of attempt 0
+  Ok(Accept(w, "j", 0, 2, 2, kT0 + 70 * kMinute));
+  EXPECT_EQ(e.Available(w.Key(2)), 720'000) << "paid the 2 minutes to attempt 1's placement, not 60";
+  Ok(Receipt(w, 2, "j", 0, 3, kT0, kT0 + 60 * kMinute, {}));
+  Ok(Accept(w, "j", 0, 3, 2, kT0 + 80 * kMinute));
+  EXPECT_EQ(e.Available(w.Key(2)), 720'000) << "and nothing more";
+  Ok(Receipt(w, 3, "j", 1, 1, kT0 + 12 * kMinute, kT0 + 14 * kMinute, {}));
+  Ok(Accept(w, "j", 1, 1, 3, kT0 + 15 * kMinute));
+  EXPECT_EQ(e.Available(w.Key(3)), 120'000) << "the new attempt's seat is paid as usual";
+}
+
 TEST_F(Payouts, PlacingASeatAgainNeitherRestartsItsClockNorKeepsTheOldPrice) {
   Basic(5'000'000);
   Round(1, 10 * kMinute, kT0 + 10 * kMinute);

@@ -64,9 +64,8 @@ StatusOr<CostEstimate> EstimateTrainingCost(const jobspec::JobSpec& spec, const 
   const double world = static_cast<double>(workers.size());
   const double samples = static_cast<double>(d.train_samples) * (d.text ? 0.9 / static_cast<double>(cfg.context) : 1.0);
   CostEstimate e;
-  e.steps = cfg.steps > 0 ? cfg.steps
-                          : std::max<int64_t>(1, static_cast<int64_t>(std::ceil(cfg.epochs * samples /
-                                                                                 (static_cast<double>(cfg.batch_size) * world))));
+  const double epoch_steps = std::ceil(cfg.epochs * samples / (static_cast<double>(cfg.batch_size) * world));
+  e.steps = cfg.steps > 0 ? cfg.steps : static_cast<int64_t>(std::clamp(epoch_steps, 1.0, 1e15));
   // What the receipts will count: an image per sample, a token per byte of a text window.
   const uint64_t per_sample = d.text ? static_cast<uint64_t>(cfg.context) : 1;
   e.samples = static_cast<uint64_t>(e.steps) * static_cast<uint64_t>(cfg.batch_size) * workers.size() * per_sample;
@@ -86,7 +85,7 @@ StatusOr<CostEstimate> EstimateTrainingCost(const jobspec::JobSpec& spec, const 
   e.hours = static_cast<double>(e.steps) * step_s / 3600;
   double compute = 0;
   for (const WorkerSpeed& w : workers) compute += e.hours * static_cast<double>(w.price_per_hour_micros);
-  e.compute_micros = static_cast<uint64_t>(std::ceil(compute));
+  e.compute_micros = static_cast<uint64_t>(std::ceil(std::min(compute, 1e18)));  // saturates, as payouts do
   e.data_micros = e.samples * d.price_per_1k_micros / 1000;
   e.fee_micros = finetune_fee_micros;
   char buf[256];

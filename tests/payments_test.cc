@@ -223,6 +223,9 @@ TEST_F(PaymentsSystem, ABudgetThatRunsOutStopsWithACheckpointAndAnExactRefundThe
   auto stranger = Cairn({"top-up", id, "--amount", "10"}, "stranger-home");
   EXPECT_NE(stranger.code, 0) << stranger.out;
   EXPECT_NE(stranger.out.find("submitter"), std::string::npos) << stranger.out;
+  auto stranger_cancel = Cairn({"cancel", id}, "stranger-home");  // (it would close the job and refund it)
+  EXPECT_NE(stranger_cancel.code, 0) << stranger_cancel.out;
+  EXPECT_NE(stranger_cancel.out.find("only job " + id + "'s submitter may cancel it"), std::string::npos) << stranger_cancel.out;
   auto top = Cairn({"top-up", id, "--amount", "10"}, "engineer-home");
   ASSERT_EQ(top.code, 0) << top.out;
   ASSERT_TRUE(WaitClosed(id, 2, 300)) << Logs(id);
