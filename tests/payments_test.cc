@@ -185,8 +185,12 @@ TEST_F(PaymentsSystem, TheExampleJobPaysItsWorkersAndDataOwnerExactlyAndRefundsT
   std::printf("estimate %.0f, cost %.0f micro-credits (ratio %.2f); compute estimate %llu, paid %llu\n", est, cost,
               est / cost, static_cast<unsigned long long>(estimate["compute_micros"].get<uint64_t>()),
               static_cast<unsigned long long>(compute_total));
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  std::printf("(a sanitizer build: its run times say nothing of the estimate's; the 2x check is skipped)\n");
+#else
   EXPECT_LE(est, 2 * cost);
   EXPECT_GE(est, cost / 2);
+#endif
 }
 
 TEST_F(PaymentsSystem, ABudgetThatRunsOutStopsWithACheckpointAndAnExactRefundThenResumesAfterATopUp) {
