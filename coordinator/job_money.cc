@@ -225,8 +225,9 @@ void Coordinator::CheckBudget(const std::string& job_id) {
 void Coordinator::CloseEndedJobs() {
   if (!log_->health().ok()) return;
   const int64_t now = options_.clock->MonotonicNanos() / 1'000'000;
-  for (const auto& [id, j] : cluster_->jobs()) {
-    const std::string outcome = OutcomeOf(j.state);
+  for (const auto& job : cluster_->jobs()) {
+    const std::string& id = job.first;  // (not a structured binding: the lambda below captures it)
+    const std::string outcome = OutcomeOf(job.second.state);
     if (outcome.empty()) {
       ended_ms_.erase(id);
       continue;
