@@ -15,6 +15,7 @@ namespace cairn::worker {
 struct MatmulResult {
   double seconds = 0;
   double tflops = 0;   // achieved, 2*n^3 flops per multiply
+  double best_tflops = 0;  // the fastest multiply's: what the machine does when nothing else runs
   uint64_t multiplies = 0;
 };
 

@@ -10,6 +10,7 @@ TEST(MatmulBench, MeasuresAPositiveRateAndHonoursCancel) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_GT(r->multiplies, 0u);
   EXPECT_GT(r->tflops, 0.0);
+  EXPECT_GE(r->best_tflops, r->tflops);
   EXPECT_GE(r->seconds, 0.3);
   std::atomic<bool> cancel{true};
   EXPECT_EQ(RunMatmul(10, 64, false, &cancel).status().code(), StatusCode::kCancelled);

@@ -22,7 +22,10 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(Ed25519PrivateKey identity, Wor
   if (options.measure_seconds > 0) {
     auto m = RunMatmul(options.measure_seconds, 256, cuda, nullptr);
     if (!m.ok()) return m.status().WithContext("self-measurement");
-    w->tflops_ = m->tflops;
+    // The fastest multiply, not the mean: a worker that starts while its
+    // machine is busy still advertises what it can do (cost estimates and
+    // placement scores read it).
+    w->tflops_ = m->best_tflops;
   }
   ASSIGN_OR_RETURN(w->outbox_, Outbox::Open(options.state_dir + "/outbox.db", options.clock));
 
