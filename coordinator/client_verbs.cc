@@ -64,9 +64,7 @@ HandlerResult Coordinator::OnSubmit(const wire::Peer& peer, uint64_t rid, const 
   ASSIGN_OR_RETURN(Resolved resolved, Resolve(*spec));
   SubmissionFacts facts{job_id, sub.spec, resolved.dataset_ids, spec->budget_micros, spec->max_price_per_hour_micros,
                         resolved.parent_model};
-  RETURN_IF_ERROR(CheckSubmission(sub.entry, facts, peer.curve_key));
-  ASSIGN_OR_RETURN(ledger::EntryHeader header, ledger::ValidateEntry(sub.entry));
-  const std::string& submitter_key = header.actor;
+  ASSIGN_OR_RETURN(const std::string submitter_key, CheckSubmission(sub.entry, facts, peer.curve_key));
   if (spec->kind == JobKind::kTrain && spec->budget_micros == 0) {
     wire::EstimateReply e = Estimate(*spec, resolved, submitter_key);
     return FailedPreconditionError(e.refusal.empty() ? "a train job needs a budget" : e.refusal);

@@ -22,14 +22,9 @@ HandlerResult Reply(uint64_t id, decltype(ClientReply::body) body) {
   return std::optional<wire::Outgoing>(wire::MakeOutgoing(ClientReply{id, std::move(body)}));
 }
 
+// A job that ended closes with its state's name as the outcome; "" while it runs.
 std::string OutcomeOf(JobState s) {
-  switch (s) {
-    case JobState::kSucceeded: return "succeeded";
-    case JobState::kFailed: return "failed";
-    case JobState::kCancelled: return "cancelled";
-    case JobState::kExhausted: return "budget exhausted";
-    default: return "";
-  }
+  return s == JobState::kQueued || s == JobState::kRunning ? "" : JobStateName(s);
 }
 
 }  // namespace
@@ -63,12 +58,9 @@ StatusOr<Coordinator::Resolved> Coordinator::Resolve(const JobSpec& spec) const 
       // Serving offers the model itself: its licence binds the price asked.
       output_license = model->license;
       priced = spec.price_per_request_micros > 0 || spec.price_per_1k_tokens_micros > 0;
-      for (const std::string& id : model->datasets) {
-        for (const auto& d : datasets_->List()) {
-          if (std::string(DigestView(d.id)) != id) continue;
-          auto m = datasets_->LoadManifest(d.name);
-          if (m.ok()) inputs.push_back({"dataset", d.name, m->license});
-        }
+      for (const std::string& id : model->datasets) {  // the registry finds a dataset by its hex id
+        auto m = datasets_->LoadManifest(HexEncode(id));
+        if (m.ok()) inputs.push_back({"dataset", m->name, m->license});
       }
     } else {
       r.parent_model = model->blob;
@@ -226,7 +218,7 @@ void Coordinator::CloseEndedJobs() {
   if (!log_->health().ok()) return;
   const int64_t now = options_.clock->MonotonicNanos() / 1'000'000;
   for (const auto& job : cluster_->jobs()) {
-    const std::string& id = job.first;  // (not a structured binding: the lambda below captures it)
+    const std::string& id = job.first;
     const std::string outcome = OutcomeOf(job.second.state);
     if (outcome.empty()) {
       ended_ms_.erase(id);
@@ -236,8 +228,8 @@ void Coordinator::CloseEndedJobs() {
     auto f = balances_.AdmittedFunds(id);
     if (!f.ok() || f->closed) continue;
     const int64_t ended = ended_ms_.emplace(id, now).first->second;
-    const bool in_flight = std::any_of(pending_receipts_.begin(), pending_receipts_.end(),
-                                       [&](const ReceiptId& r) { return std::get<0>(r) == id; });
+    auto first = pending_receipts_.lower_bound(ReceiptId{id, 0, 0, ""});
+    const bool in_flight = first != pending_receipts_.end() && std::get<0>(*first) == id;
     if (now - ended < kCloseGraceMs || in_flight) continue;
     const std::string job_id = id;
     const ledger::JobFunds funds = *f;

@@ -62,10 +62,12 @@ StatusOr<std::string> SubmissionJobId(std::string_view entry, const std::string&
   return id;
 }
 
-Status CheckSubmission(std::string_view entry, const SubmissionFacts& want, std::string_view peer_curve_key) {
+StatusOr<std::string> CheckSubmission(std::string_view entry, const SubmissionFacts& want,
+                                      std::string_view peer_curve_key) {
   ASSIGN_OR_RETURN(ledger::EntryReader r, OpenAs(entry, ledger::schema::LedgerEntry::Body::JOB_SUBMITTED, "jobSubmitted"));
   auto root = r.root();
-  RETURN_IF_ERROR(SignedByPeer(FromData(root.getActor()), peer_curve_key, "the submission"));
+  const std::string submitter = FromData(root.getActor());
+  RETURN_IF_ERROR(SignedByPeer(submitter, peer_curve_key, "the submission"));
   auto j = root.getBody().getJobSubmitted();
   auto differs = [](const std::string& field, const std::string& says, const std::string& is) {
     return InvalidArgumentError("the signed submission's " + field + " is " + says + ", but the spec sent gives " + is);
@@ -94,7 +96,7 @@ Status CheckSubmission(std::string_view entry, const SubmissionFacts& want, std:
     return differs("parent model", HexEncode(FromData(j.getParentModel())).substr(0, 16),
                    HexEncode(want.parent_model).substr(0, 16));
   }
-  return OkStatus();
+  return submitter;
 }
 
 StatusOr<std::string> SignTopUp(const Ed25519PrivateKey& submitter, int64_t now, const std::string& job_id,

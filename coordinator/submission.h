@@ -40,10 +40,11 @@ StatusOr<std::string> SignSubmission(const Ed25519PrivateKey& submitter, int64_t
 // The job id a submission names (InvalidArgument if it is not a valid
 // jobSubmitted entry, or the id does not start with "<spec name>-").
 StatusOr<std::string> SubmissionJobId(std::string_view entry, const std::string& spec_name);
-// OK if `entry` says exactly `expected` and is signed by the identity whose
-// CURVE key is `peer_curve_key`. PermissionDenied for another signer,
-// InvalidArgument naming the first field that differs.
-Status CheckSubmission(std::string_view entry, const SubmissionFacts& expected, std::string_view peer_curve_key);
+// The submitter's key (raw) if `entry` says exactly `expected` and is signed
+// by the identity whose CURVE key is `peer_curve_key`. PermissionDenied for
+// another signer, InvalidArgument naming the first field that differs.
+StatusOr<std::string> CheckSubmission(std::string_view entry, const SubmissionFacts& expected,
+                                      std::string_view peer_curve_key);
 
 struct TopUp {
   std::string job_id;

@@ -21,7 +21,7 @@ class SubmissionTest : public ::testing::Test {
 
 TEST_F(SubmissionTest, TheSubmittersOwnEntryOverTheExactSpecPasses) {
   auto entry = SignSubmission(me_, 1000, Facts()).value();
-  EXPECT_TRUE(CheckSubmission(entry, Facts(), CurveOf(me_)).ok());
+  EXPECT_EQ(CheckSubmission(entry, Facts(), CurveOf(me_)).value(), me_.public_key().bytes());
   EXPECT_EQ(SubmissionJobId(entry, "train-1").value(), "train-1-abc123");
   EXPECT_EQ(NewJobId("x").size(), 8u);
   EXPECT_NE(NewJobId("x"), NewJobId("x"));
@@ -30,17 +30,17 @@ TEST_F(SubmissionTest, TheSubmittersOwnEntryOverTheExactSpecPasses) {
 TEST_F(SubmissionTest, AnotherSignerIsRefused) {
   // Signed by someone else and sent over my connection, or mine sent over theirs.
   auto forged = SignSubmission(other_, 1000, Facts()).value();
-  Status s = CheckSubmission(forged, Facts(), CurveOf(me_));
+  Status s = CheckSubmission(forged, Facts(), CurveOf(me_)).status();
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << s;
   EXPECT_NE(s.message().find("not by the identity this request came from"), std::string::npos) << s;
-  EXPECT_EQ(CheckSubmission(SignSubmission(me_, 1000, Facts()).value(), Facts(), CurveOf(other_)).code(),
+  EXPECT_EQ(CheckSubmission(SignSubmission(me_, 1000, Facts()).value(), Facts(), CurveOf(other_)).status().code(),
             StatusCode::kPermissionDenied);
 }
 
 TEST_F(SubmissionTest, EveryFieldMustMatchWhatTheSpecResolvesTo) {
   auto entry = SignSubmission(me_, 1000, Facts()).value();
   auto expect = [&](SubmissionFacts f, const char* says) {
-    Status s = CheckSubmission(entry, f, CurveOf(me_));
+    Status s = CheckSubmission(entry, f, CurveOf(me_)).status();
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << says;
     EXPECT_NE(s.message().find(says), std::string::npos) << s;
   };

@@ -115,12 +115,17 @@ std::string LocalCluster::Submit(const std::string& name, const std::string& yam
 
 std::string LocalCluster::Logs(const std::string& id) { return Cairn({"logs", id}).out; }
 
-bool LocalCluster::WaitLogs(const std::string& id, const std::function<bool(const std::string&)>& pred, int seconds) {
-  for (int i = 0; i < seconds * 4; ++i) {
-    if (pred(Logs(id))) return true;
+bool LocalCluster::Poll(const std::function<bool()>& done, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
-  return false;
+}
+
+bool LocalCluster::WaitLogs(const std::string& id, const std::function<bool(const std::string&)>& pred, int seconds) {
+  return Poll([&] { return pred(Logs(id)); }, seconds);
 }
 
 }  // namespace cairn::testing

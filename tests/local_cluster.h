@@ -55,6 +55,8 @@ class LocalCluster {
   // `seconds` pass).
   std::string Logs(const std::string& id);
   bool WaitLogs(const std::string& id, const std::function<bool(const std::string&)>& pred, int seconds);
+  // Polls `done` every 250 ms until it holds (true) or `seconds` pass (false).
+  static bool Poll(const std::function<bool()>& done, int seconds);
   std::vector<std::string> Env(const std::string& home);
   std::vector<std::string> Where();
   const std::string& dir() const { return dir_.path(); }

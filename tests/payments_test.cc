@@ -58,11 +58,7 @@ class PaymentsSystem : public ::testing::Test, public testing::LocalCluster {
     return out;
   }
   bool WaitClosed(const std::string& job, size_t n, int seconds) {
-    for (int i = 0; i < seconds * 2; ++i) {
-      if (Closes(job).size() >= n) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-    return false;
+    return Poll([&] { return Closes(job).size() >= n; }, seconds);
   }
   // Runs `cairn payouts --json`: account -> its row.
   std::map<std::string, json> Payouts() {
