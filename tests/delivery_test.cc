@@ -114,9 +114,11 @@ TEST_F(Delivery, NoReceiptIsLostOrDoubledThroughTenCoordinatorKillsAndOneOfEachW
     std::printf("kill %d of 10 done\n", kill);
   }
 
-  ASSERT_TRUE(WaitLogs(id, [](const std::string& l) { return l.find("job succeeded") != std::string::npos ||
-                                                           l.find("job failed") != std::string::npos; }, 600))
-      << Logs(id);
+  // Until the job has ended (a requeue is logged "job failed: requeued ...", not an end).
+  ASSERT_TRUE(Poll([&] {
+    const std::string state = Status(id).value("state", "");
+    return state != "queued" && state != "running";
+  }, 600)) << Logs(id);
   const std::string logs = Logs(id);
   ASSERT_NE(logs.find("job succeeded"), std::string::npos) << logs;
 
