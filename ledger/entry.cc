@@ -100,6 +100,15 @@ Status ValidateBody(Body::Reader body) {
       RETURN_IF_ERROR(Bytes32(b.getFingerprintBefore(), "stepReceipt.fingerprintBefore"));
       RETURN_IF_ERROR(Bytes32(b.getFingerprintAfter(), "stepReceipt.fingerprintAfter"));
       if (!std::isfinite(b.getLoss())) return InvalidArgumentError("stepReceipt.loss is not finite");
+      RETURN_IF_ERROR(Bytes32OrEmpty(b.getUpdateHash(), "stepReceipt.updateHash"));
+      RETURN_IF_ERROR(Bytes32OrEmpty(b.getStepsHash(), "stepReceipt.stepsHash"));
+      RETURN_IF_ERROR(Bytes32OrEmpty(b.getStateHash(), "stepReceipt.stateHash"));
+      RETURN_IF_ERROR(Bytes32OrEmpty(b.getOptimizerHash(), "stepReceipt.optimizerHash"));
+      RETURN_IF_ERROR(TextLimit(b.getProfile(), "stepReceipt.profile"));
+      RETURN_IF_ERROR(ListLimit(b.getMembers(), "stepReceipt.members"));
+      if (b.getMembers().size() > 0 && b.getRank() >= b.getMembers().size()) {
+        return InvalidArgumentError("stepReceipt.rank is not below the number of members");
+      }
       return OkStatus();
     }
     case Body::CHECKPOINT_COMMITTED: {
@@ -170,6 +179,41 @@ Status ValidateBody(Body::Reader body) {
       }
       return OkStatus();
     }
+    case Body::ROUND_AUDITED: {
+      auto b = body.getRoundAudited();
+      RETURN_IF_ERROR(NonEmpty(b.getJobId(), "roundAudited.jobId"));
+      auto rows = b.getRows();
+      RETURN_IF_ERROR(ListLimit(rows, "roundAudited.rows"));
+      if (rows.size() == 0) return InvalidArgumentError("roundAudited.rows is empty");
+      for (unsigned i = 0; i < rows.size(); ++i) {
+        const std::string at = "roundAudited.rows[" + std::to_string(i) + "]";
+        RETURN_IF_ERROR(Bytes32(rows[i].getWorker(), at + ".worker"));
+        RETURN_IF_ERROR(TextLimit(rows[i].getNote(), at + ".note"));
+      }
+      return OkStatus();
+    }
+    case Body::VERIFIER_ASSIGNED: {
+      auto b = body.getVerifierAssigned();
+      RETURN_IF_ERROR(NonEmpty(b.getJobId(), "verifierAssigned.jobId"));
+      RETURN_IF_ERROR(Bytes32(b.getWorker(), "verifierAssigned.worker"));
+      RETURN_IF_ERROR(Bytes32(b.getVerifier(), "verifierAssigned.verifier"));
+      if (b.getWorker() == b.getVerifier()) return InvalidArgumentError("verifierAssigned names the worker as its own verifier");
+      return NonEmpty(b.getTask(), "verifierAssigned.task");
+    }
+    case Body::VERDICT: {
+      auto b = body.getVerdict();
+      RETURN_IF_ERROR(NonEmpty(b.getJobId(), "verdict.jobId"));
+      RETURN_IF_ERROR(Bytes32(b.getWorker(), "verdict.worker"));
+      const std::string result = b.getResult().cStr();
+      if (result != "pass" && result != "fail" && result != "not comparable") {
+        return InvalidArgumentError("verdict.result must be pass, fail or not comparable, got '" + result.substr(0, 64) + "'");
+      }
+      if (b.getReplayEndUnixMillis() < b.getReplayStartUnixMillis()) {
+        return InvalidArgumentError("verdict's replay ends before it starts");
+      }
+      RETURN_IF_ERROR(TextLimit(b.getReason(), "verdict.reason"));
+      return TextLimit(b.getProfile(), "verdict.profile");
+    }
   }
   return InvalidArgumentError("unknown entry type " + std::to_string(static_cast<int>(body.which())));
 }
@@ -198,6 +242,9 @@ std::string EntryTypeName(EntryType type) {
     case Body::RECEIPT_ACCEPTED: return "receiptAccepted";
     case Body::JOB_TOPPED_UP: return "jobToppedUp";
     case Body::JOB_CLOSED: return "jobClosed";
+    case Body::ROUND_AUDITED: return "roundAudited";
+    case Body::VERIFIER_ASSIGNED: return "verifierAssigned";
+    case Body::VERDICT: return "verdict";
   }
   return "unknown(" + std::to_string(static_cast<int>(type)) + ")";
 }

@@ -37,7 +37,9 @@ json BodyJson(Body::Reader body) {
       auto b = body.getJobSubmitted();
       return {{"job_id", Str(b.getJobId())}, {"spec_hash", Hex(b.getSpecHash())},
               {"datasets", HexList(b.getDatasets())}, {"budget_micros", b.getBudgetMicros()},
-              {"max_price_per_hour_micros", b.getMaxPricePerHourMicros()}, {"parent_model", Hex(b.getParentModel())}};
+              {"max_price_per_hour_micros", b.getMaxPricePerHourMicros()}, {"parent_model", Hex(b.getParentModel())},
+              {"replay_ppm", b.getReplayPpm()}, {"probation_rounds", b.getProbationRounds()},
+              {"hold_rounds", b.getHoldRounds()}};
     }
     case Body::JOB_PLACED: {
       auto b = body.getJobPlaced();
@@ -54,6 +56,8 @@ json BodyJson(Body::Reader body) {
       for (auto c : b.getConsumed()) {
         consumed.push_back({{"dataset_id", Hex(c.getDatasetId())}, {"chunk", c.getChunk()}, {"samples", c.getSamples()}});
       }
+      json members = json::array();
+      for (auto m : b.getMembers()) members.push_back(m);
       return {{"job_id", Str(b.getJobId())},
               {"attempt", b.getAttempt()},
               {"round", b.getRound()},
@@ -63,7 +67,15 @@ json BodyJson(Body::Reader body) {
               {"consumed", consumed},
               {"fingerprint_before", Hex(b.getFingerprintBefore())},
               {"fingerprint_after", Hex(b.getFingerprintAfter())},
-              {"loss", b.getLoss()}};
+              {"loss", b.getLoss()},
+              {"update_hash", Hex(b.getUpdateHash())},
+              {"steps_hash", Hex(b.getStepsHash())},
+              {"state_hash", Hex(b.getStateHash())},
+              {"optimizer_hash", Hex(b.getOptimizerHash())},
+              {"profile", Str(b.getProfile())},
+              {"rank", b.getRank()},
+              {"members", members},
+              {"chain_every", b.getChainEvery()}};
     }
     case Body::CHECKPOINT_COMMITTED: {
       auto b = body.getCheckpointCommitted();
@@ -116,7 +128,34 @@ json BodyJson(Body::Reader body) {
       return {{"job_id", Str(b.getJobId())},           {"outcome", Str(b.getOutcome())},
               {"budget_micros", b.getBudgetMicros()},  {"compute_micros", b.getComputeMicros()},
               {"data_micros", b.getDataMicros()},      {"fee_micros", b.getFeeMicros()},
-              {"refund_micros", b.getRefundMicros()}};
+              {"refund_micros", b.getRefundMicros()},  {"verify_micros", b.getVerifyMicros()},
+              {"forfeit_micros", b.getForfeitMicros()}};
+    }
+    case Body::ROUND_AUDITED: {
+      auto b = body.getRoundAudited();
+      json rows = json::array();
+      for (auto r : b.getRows()) rows.push_back({{"worker", Hex(r.getWorker())}, {"flags", r.getFlags()}, {"note", Str(r.getNote())}});
+      return {{"job_id", Str(b.getJobId())}, {"attempt", b.getAttempt()}, {"round", b.getRound()}, {"rows", rows}};
+    }
+    case Body::VERIFIER_ASSIGNED: {
+      auto b = body.getVerifierAssigned();
+      return {{"job_id", Str(b.getJobId())},       {"attempt", b.getAttempt()},
+              {"round", b.getRound()},             {"worker", Hex(b.getWorker())},
+              {"verifier", Hex(b.getVerifier())},  {"price_per_hour_micros", b.getPricePerHourMicros()},
+              {"task", Str(b.getTask())},          {"task_attempt", b.getTaskAttempt()}};
+    }
+    case Body::VERDICT: {
+      auto b = body.getVerdict();
+      return {{"job_id", Str(b.getJobId())},
+              {"attempt", b.getAttempt()},
+              {"round", b.getRound()},
+              {"worker", Hex(b.getWorker())},
+              {"result", Str(b.getResult())},
+              {"step", b.getStep()},
+              {"reason", Str(b.getReason())},
+              {"replay_start_unix_millis", b.getReplayStartUnixMillis()},
+              {"replay_end_unix_millis", b.getReplayEndUnixMillis()},
+              {"profile", Str(b.getProfile())}};
     }
   }
   return json::object();

@@ -51,11 +51,14 @@ Status PayoutEngine::CheckInvariants() const {
       return InternalError("job " + id + " paid more than its budget");
     }
   }
-  if (static_cast<uint64_t>(sum) + total_escrow() + settled_ != credited_) {
+  if (static_cast<uint64_t>(sum) + total_escrow() + total_held() + settled_ != credited_) {
     return InternalError("credits not conserved: available " + std::to_string(sum) + " + escrow " +
-                         std::to_string(total_escrow()) + " + settled " + std::to_string(settled_) +
-                         " != credited " + std::to_string(credited_));
+                         std::to_string(total_escrow()) + " + held " + std::to_string(total_held()) + " + settled " +
+                         std::to_string(settled_) + " != credited " + std::to_string(credited_));
   }
+  uint64_t held = 0;
+  for (const auto& [account, micros] : held_by_account_) held += micros;
+  if (held != total_held()) return InternalError("held pay by account does not add up to the jobs' held pay");
   return OkStatus();
 }
 
@@ -86,6 +89,11 @@ Status PayoutEngine::Apply(uint64_t index, std::string_view entry) {
                                 std::to_string(last_index_) + ")");
   }
   ASSIGN_OR_RETURN(EntryReader reader, EntryReader::Open(entry));
+  // The tree head after this entry includes it (roundAudited draws from it);
+  // a refused entry is taken out again.
+  const CompactRange before = tree_;
+  if (index != tree_.size()) tree_valid_ = false;
+  tree_.Append(LeafHash(entry));
   Status s;
   try {
     auto root = reader.root();
@@ -94,7 +102,10 @@ Status PayoutEngine::Apply(uint64_t index, std::string_view entry) {
   } catch (const kj::Exception& e) {
     s = InvalidArgumentError(std::string("malformed entry: ") + e.getDescription().cStr());
   }
-  if (!s.ok()) return s.WithContext("entry " + std::to_string(index));
+  if (!s.ok()) {
+    tree_ = before;
+    return s.WithContext("entry " + std::to_string(index));
+  }
   last_index_ = index;
   any_ = true;
   return OkStatus();
@@ -137,6 +148,12 @@ Status PayoutEngine::ApplyEntry(uint64_t index, const EntryHeader& h, Body::Read
       return ApplyToppedUp(h, body.getJobToppedUp());
     case Body::JOB_CLOSED:
       return ApplyClosed(index, h, body.getJobClosed());
+    case Body::ROUND_AUDITED:
+      return ApplyAudited(index, h, body.getRoundAudited());
+    case Body::VERIFIER_ASSIGNED:
+      return ApplyVerifierAssigned(h, body.getVerifierAssigned());
+    case Body::VERDICT:
+      return ApplyVerdict(index, h, body.getVerdict());
 
     case Body::MODEL_REGISTERED: {
       auto b = body.getModelRegistered();

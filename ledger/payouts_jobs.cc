@@ -32,6 +32,10 @@ Status PayoutEngine::ApplySubmitted(const EntryHeader& h, schema::JobSubmitted::
   RETURN_IF_ERROR(Spend(h.actor, budget, "the job's budget"));
   job.funds.submitter = h.actor;
   job.funds.budget = budget;
+  job.policy = VerifyPolicy{b.getReplayPpm(), b.getProbationRounds(), b.getHoldRounds()};
+  if (job.policy.replay_ppm > kMillion) {
+    return InvalidArgumentError("jobSubmitted.replayPpm is " + std::to_string(job.policy.replay_ppm) + ", above 1,000,000");
+  }
   job.max_price_per_hour = b.getMaxPricePerHourMicros();
   jobs_[id] = std::move(job);
   return OkStatus();
@@ -44,6 +48,10 @@ Status PayoutEngine::ApplyPlaced(const EntryHeader& h, schema::JobPlaced::Reader
   Job& job = it->second;
   if (job.funds.closed) return FailedPreconditionError(std::string("job ") + b.getJobId().cStr() + " is closed");
   for (auto w : b.getWorkers()) {
+    if (job.removed.count(FromData(w.getWorker()))) {
+      return PermissionDeniedError("worker " + Short(FromData(w.getWorker())) + " was removed from job " +
+                                   b.getJobId().cStr() + " by a failing verdict");
+    }
     if (job.max_price_per_hour > 0 && w.getPricePerHourMicros() > job.max_price_per_hour) {
       return FailedPreconditionError("worker " + Short(FromData(w.getWorker())) + " is placed at " +
                                      std::to_string(w.getPricePerHourMicros()) +
@@ -76,6 +84,9 @@ Status PayoutEngine::ApplyReceipt(const EntryHeader& h, schema::StepReceipt::Rea
   if (it == jobs_.end()) return FailedPreconditionError("receipt for unknown job " + id);
   Job& job = it->second;
   if (job.funds.closed) return FailedPreconditionError("receipt for job " + id + ", which is closed");
+  if (job.removed.count(h.actor)) {
+    return PermissionDeniedError("worker " + Short(h.actor) + " was removed from job " + id + " by a failing verdict");
+  }
   if (!job.seats.count({b.getAttempt(), h.actor})) {
     return PermissionDeniedError("worker " + Short(h.actor) + " was not placed on attempt " +
                                  std::to_string(b.getAttempt()) + " of job " + id);
@@ -124,16 +135,38 @@ Status PayoutEngine::ApplyAccepted(uint64_t index, const EntryHeader& h, schema:
   }
   const uint64_t observed = MillisBetween(seat.since_ms, std::min(h.timestamp_unix_millis, seat.until_ms));
   const uint64_t millis = std::min(pending->second.signed_ms, observed);
+  // With verification on, the round's pay is held (ledger/payouts_verify.cc).
+  const bool hold = job.policy.on();
+  WorkerRecord& record = records_[worker];
+  Held held;
+  held.rounds_before = record.rounds++;
   uint64_t compute = std::min(f.escrow(), MulDiv(millis, seat.price_per_hour, 3'600'000));
-  Pay(index, worker, compute, "compute", id);
   f.compute += compute;
   round_paid += compute;
+  if (hold) {
+    held.compute = compute;
+  } else {
+    Pay(index, worker, compute, "compute", id);
+  }
   for (const auto& [d, n] : pending->second.samples) {
     job.samples_by_dataset[d] += n;
     uint64_t owed = std::min(f.escrow(), MulDiv(n, datasets_.at(d).price_per_1k, 1000));
-    Pay(index, datasets_.at(d).owner, owed, "data", id);
     f.data += owed;
     round_paid += owed;
+    if (hold) {
+      held.data[datasets_.at(d).owner] += owed;
+    } else {
+      Pay(index, datasets_.at(d).owner, owed, "data", id);
+    }
+  }
+  if (hold) {
+    f.held += held.compute;
+    held_by_account_[worker] += held.compute;
+    for (const auto& [owner, micros] : held.data) {
+      f.held += micros;
+      held_by_account_[owner] += micros;
+    }
+    job.held[key] = std::move(held);
   }
   seat.since_ms = std::max(seat.since_ms, h.timestamp_unix_millis);
   uint64_t& cost = job.round_cost[{b.getAttempt(), b.getRound()}];
@@ -176,6 +209,11 @@ Status PayoutEngine::ApplyClosed(uint64_t index, const EntryHeader& h, schema::J
   if (b.getDataMicros() != f.data) return mismatch("dataMicros", b.getDataMicros(), f.data);
   if (b.getFeeMicros() != f.fee) return mismatch("feeMicros", b.getFeeMicros(), f.fee);
   if (b.getRefundMicros() != f.escrow()) return mismatch("refundMicros", b.getRefundMicros(), f.escrow());
+  if (b.getVerifyMicros() != f.verify) return mismatch("verifyMicros", b.getVerifyMicros(), f.verify);
+  if (b.getForfeitMicros() != f.forfeited) return mismatch("forfeitMicros", b.getForfeitMicros(), f.forfeited);
+  // Whatever is still held is the workers' (no failing verdict came); open
+  // challenges close unanswered.
+  ReleaseDue(index, id, job, /*all=*/true);
   const uint64_t refund = f.escrow();
   Pay(index, f.submitter, refund, "refund", id);
   f.refunded += refund;

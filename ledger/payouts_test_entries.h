@@ -78,9 +78,11 @@ inline std::string Dataset(const World& w, int owner, char id, uint64_t price_pe
   });
 }
 struct JobTerms {
+  JobTerms(std::string d = "", uint64_t cap = 0, char p = 0) : datasets(std::move(d)), max_price_per_hour(cap), parent(p) {}
   std::string datasets;  // one char per dataset id
   uint64_t max_price_per_hour = 0;
   char parent = 0;  // a fine-tune's parent model; 0: none
+  VerifyPolicy verify;  // replays (all 0: none)
 };
 inline std::string Submit(const World& w, int who, const std::string& job, uint64_t budget, const JobTerms& t = {},
                           int64_t ts = kT0) {
@@ -93,6 +95,9 @@ inline std::string Submit(const World& w, int who, const std::string& job, uint6
     j.setBudgetMicros(budget);
     j.setMaxPricePerHourMicros(t.max_price_per_hour);
     if (t.parent != 0) j.setParentModel(AsData(Id32(t.parent)));
+    j.setReplayPpm(t.verify.replay_ppm);
+    j.setProbationRounds(t.verify.probation);
+    j.setHoldRounds(t.verify.hold);
   });
 }
 // (worker, price per hour) placements on one attempt, signed by the operator at `ts`.
@@ -150,9 +155,11 @@ inline std::string TopUp(const World& w, int who, const std::string& job, uint64
   });
 }
 struct Figures {
-  uint64_t budget = 0, compute = 0, data = 0, fee = 0, refund = 0;
+  uint64_t budget = 0, compute = 0, data = 0, fee = 0, refund = 0, verify = 0, forfeit = 0;
 };
-inline Figures FiguresOf(const JobFunds& f) { return {f.budget, f.compute, f.data, f.fee, f.escrow()}; }
+inline Figures FiguresOf(const JobFunds& f) {
+  return {f.budget, f.compute, f.data, f.fee, f.escrow(), f.verify, f.forfeited};
+}
 inline std::string Close(const World& w, const std::string& job, const std::string& outcome, const Figures& f,
                          int64_t ts, int signer = -1) {
   return Make(w, signer < 0 ? w.op : w.people[signer], ts, [&](Builder b) {
@@ -164,6 +171,52 @@ inline std::string Close(const World& w, const std::string& job, const std::stri
     c.setDataMicros(f.data);
     c.setFeeMicros(f.fee);
     c.setRefundMicros(f.refund);
+    c.setVerifyMicros(f.verify);
+    c.setForfeitMicros(f.forfeit);
+  });
+}
+// roundAudited by the operator: (worker, flags) rows.
+inline std::string Audit(const World& w, const std::string& job, uint32_t attempt, uint64_t round,
+                         const std::vector<std::pair<int, uint32_t>>& rows, int64_t ts, int signer = -1) {
+  return Make(w, signer < 0 ? w.op : w.people[signer], ts, [&](Builder b) {
+    auto a = b.initRoundAudited();
+    a.setJobId(job);
+    a.setAttempt(attempt);
+    a.setRound(round);
+    auto rs = a.initRows(static_cast<unsigned>(rows.size()));
+    for (unsigned i = 0; i < rows.size(); ++i) {
+      rs[i].setWorker(AsData(w.Key(rows[i].first)));
+      rs[i].setFlags(rows[i].second);
+    }
+  });
+}
+inline std::string AssignVerifier(const World& w, const std::string& job, uint32_t attempt, uint64_t round, int worker,
+                                  int verifier, uint64_t price_per_hour, int64_t ts) {
+  return Make(w, w.op, ts, [&](Builder b) {
+    auto a = b.initVerifierAssigned();
+    a.setJobId(job);
+    a.setAttempt(attempt);
+    a.setRound(round);
+    a.setWorker(AsData(w.Key(worker)));
+    a.setVerifier(AsData(w.Key(verifier)));
+    a.setPricePerHourMicros(price_per_hour);
+    a.setTask("verify-" + job);
+    a.setTaskAttempt(1);
+  });
+}
+// A verdict signed by `signer` (-1: the operator), replaying [start, end].
+inline std::string VerdictOf(const World& w, const std::string& job, uint32_t attempt, uint64_t round, int worker,
+                             const std::string& result, int signer, int64_t start, int64_t end) {
+  return Make(w, signer < 0 ? w.op : w.people[signer], end, [&](Builder b) {
+    auto v = b.initVerdict();
+    v.setJobId(job);
+    v.setAttempt(attempt);
+    v.setRound(round);
+    v.setWorker(AsData(w.Key(worker)));
+    v.setResult(result);
+    v.setStep(result == "fail" ? 3 : 0);
+    v.setReplayStartUnixMillis(start);
+    v.setReplayEndUnixMillis(end);
   });
 }
 // Registered by `signer`; `author` >= 0 names the author in the entry.
@@ -201,7 +254,8 @@ inline std::string Settle(const World& w, int who, uint64_t micros) {
 
 // Everything a refused entry must leave as it was.
 inline auto FundsTuple(const JobFunds& f) {
-  return std::make_tuple(f.submitter, f.budget, f.compute, f.data, f.fee, f.refunded, f.max_round, f.closed, f.outcome);
+  return std::make_tuple(f.submitter, f.budget, f.compute, f.data, f.fee, f.refunded, f.max_round, f.closed, f.outcome,
+                         f.verify, f.forfeited, f.held);
 }
 inline auto EarningTuple(const Earning& e) {
   return std::make_tuple(e.entry_index, e.account, e.micros, e.reason, e.job);

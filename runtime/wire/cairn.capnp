@@ -46,6 +46,8 @@ struct WorkerHello {
   sentUnixMillis @8 :Int64;
   signature @9 :Data;           # Ed25519 signature, 64 bytes
   tasks @10 :List(TaskRef);     # what it still runs after a reconnect (the coordinator re-adopts or revokes)
+  profile @11 :Text;            # determinism profile (docs/verification.md): replays are compared only within one
+  verifyOnly @12 :Bool;         # takes verification tasks only (a dedicated verifier)
 }
 
 # A task a worker holds, in its hello and every heartbeat. The coordinator
@@ -73,6 +75,18 @@ struct Heartbeat {
   sentUnixMillis @1 :Int64;
   runningTasks @2 :UInt32;
   tasks @3 :List(TaskRef);      # worker -> coordinator: the tasks it holds (empty from the coordinator)
+  challenges @4 :List(Challenge);  # coordinator -> worker: its rounds it must disclose (docs/verification.md)
+}
+
+# A challenged round: the worker uploads the state it committed to
+# (stateHash) and its step fingerprints (stepsHash) to the blob store.
+# Listed in every heartbeat until both blobs are there or it expires.
+struct Challenge {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  round @2 :UInt64;
+  stateHash @3 :Data;
+  stepsHash @4 :Data;
 }
 
 # Client (CLI) request envelope. New verbs are new union members.
@@ -149,6 +163,12 @@ struct WorkerInfo {
   pricePerHourMicros @7 :UInt64;
   device @8 :Text;                # cpu | cuda
   lastSeenMillisAgo @9 :Int64;
+  reputation @10 :Float64;        # 0..1, from the ledger (docs/verification.md)
+  passes @11 :UInt64;             # replays of its rounds that matched
+  fails @12 :UInt64;              # failing verdicts
+  rounds @13 :UInt64;             # accepted rounds
+  profile @14 :Text;
+  verifyOnly @15 :Bool;
 }
 
 struct LogsChunk {
@@ -184,6 +204,9 @@ struct TaskAssign {
   peers @6 :List(Text);           # worker ids by rank
   rendezvous @7 :Text;            # host:port of this attempt's c10d TCPStore ("" for one worker)
   joining @8 :Bool;               # join the running attempt at a round boundary (rank: a uid >= worldSize)
+  secret @9 :Text;                # the attempt's rendezvous secret: its store keys live under it
+  seatTicket @10 :Data;           # the operator's signature over this seat (train/seat.h): peers admit only ticketed uids
+  operatorKey @11 :Data;          # the operator's Ed25519 key, which signs tickets
 }
 
 # Coordinator -> worker: stop a task (lease revoked, job cancelled).
@@ -261,6 +284,9 @@ struct LedgerEntry {
     receiptAccepted @14 :ReceiptAccepted;
     jobToppedUp @15 :JobToppedUp;
     jobClosed @16 :JobClosed;
+    roundAudited @17 :RoundAudited;
+    verifierAssigned @18 :VerifierAssigned;
+    verdict @19 :Verdict;
   }
 }
 
@@ -301,6 +327,10 @@ struct JobSubmitted {
   budgetMicros @3 :UInt64;
   maxPricePerHourMicros @4 :UInt64;  # the spec's resources.max_price_per_hour; 0: no cap
   parentModel @5 :Data;              # a fine-tune's parent model hash; empty otherwise
+  # Verification the submitter pays for (docs/verification.md); all 0: none.
+  replayPpm @6 :UInt32;              # p_min: the least replay probability of an audited round, per million
+  probationRounds @7 :UInt32;        # a worker's first N accepted rounds (in the whole log) are all replayed
+  holdRounds @8 :UInt32;             # W: a round's pay is held until W more rounds of the job were audited
 }
 
 struct Placement {
@@ -334,6 +364,16 @@ struct StepReceipt {
   fingerprintAfter @7 :Data;
   loss @8 :Float64;
   attempt @9 :UInt32;              # the job attempt it belongs to: (job, attempt, round, actor) is its identity
+  # Commitments a replay checks (docs/verification.md); empty in receipts made before them.
+  updateHash @10 :Data;            # SHA-256 of the round's outgoing update: diloco's signed pseudo-gradient payload,
+                                   # single/ddp: of the canonical parameters after the round
+  stepsHash @11 :Data;             # SHA-256 of the step chain: the parameters' fingerprint every chainEvery steps
+  stateHash @12 :Data;             # SHA-256 of the canonical state the round started from (disclosed on challenge)
+  optimizerHash @13 :Data;         # SHA-256 of the inner optimizer state after the round's steps
+  profile @14 :Text;               # determinism profile: LibTorch, CPU features, BLAS, threads, device
+  rank @15 :UInt32;                # this worker's rank in the round's group
+  members @16 :List(UInt32);       # the group's uids in rank order (uid: rank in the attempt's placement, joiners above)
+  chainEvery @17 :UInt32;          # steps between fingerprints in the step chain
 }
 
 struct CheckpointCommitted {
@@ -418,4 +458,49 @@ struct JobClosed {
   dataMicros @4 :UInt64;
   feeMicros @5 :UInt64;            # fine-tuning fees
   refundMicros @6 :UInt64;         # to the submitter
+  verifyMicros @7 :UInt64;         # paid to verifiers for replays
+  forfeitMicros @8 :UInt64;        # held pay taken back after failing verdicts (part of the refund)
+}
+
+# The operator's cheap checks of one round of a job, once its receipts are
+# in (docs/verification.md). The Merkle tree head after this entry seeds
+# which of the listed (worker, round) pairs are replayed; the payout engine
+# derives them, so the challenges are a pure function of the log.
+struct AuditRow {
+  worker @0 :Data;
+  flags @1 :UInt32;                # cheap-check flags (bits in docs/verification.md); any flag forces a replay
+  note @2 :Text;                   # what was seen, for people
+}
+struct RoundAudited {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  round @2 :UInt64;
+  rows @3 :List(AuditRow);         # each receipt of the round accepted and not audited before
+}
+
+# The operator hands a challenged round to a verifier, at its price.
+struct VerifierAssigned {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  round @2 :UInt64;
+  worker @3 :Data;                 # the challenged worker
+  verifier @4 :Data;
+  pricePerHourMicros @5 :UInt64;
+  task @6 :Text;                   # the verification task's id and attempt (its placement)
+  taskAttempt @7 :UInt32;
+}
+
+# A replay's result, signed by the verifier that was assigned (or by the
+# operator: "not comparable" when no verifier could replay it).
+struct Verdict {
+  jobId @0 :Text;
+  attempt @1 :UInt32;
+  round @2 :UInt64;
+  worker @3 :Data;
+  result @4 :Text;                 # pass | fail | not comparable
+  step @5 :UInt32;                 # fail: the first step whose fingerprint diverged (steps+1: the update; 0: before any)
+  reason @6 :Text;
+  replayStartUnixMillis @7 :Int64;
+  replayEndUnixMillis @8 :Int64;
+  profile @9 :Text;                # the verifier's determinism profile
 }
