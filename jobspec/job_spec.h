@@ -25,6 +25,11 @@
 //                                      # kind: serve only: what a consumer pays
 //                                      # (credits) and the serving worker's part
 //   priority: 0
+//   verify: {p_min: 0.1, probation: 3, window: 10, chain_every: 10}
+//                                      # train jobs: replays of workers' rounds (docs/verification.md);
+//                                      # on by default for single and diloco, `off` to pay at once;
+//                                      # ddp rounds cannot be replayed bit for bit (refused)
+//   target: {...}                      # kind: verify only: the coordinator's replay tasks
 //
 // Every error names the file, the line and the field:
 //   "job.yaml:7: resources.workers: must be an integer from 1 to 1024, got 'two'"
@@ -47,8 +52,34 @@ namespace cairn::jobspec {
 // Where a job runs.
 enum class Device : uint8_t { kCpu = 0, kCuda = 1 };
 
-enum class JobKind { kTrain, kServe, kBenchmark };
+enum class JobKind { kTrain, kServe, kBenchmark, kVerify };
 enum class Strategy { kSingle, kDdp, kDiloco };
+
+// What a train job's submitter asks of verification (jobSubmitted carries
+// replay_ppm, probation and hold; the workers use chain_every).
+struct VerifyPolicySpec {
+  bool on = false;
+  uint32_t replay_ppm = 0;     // p_min, per million
+  uint32_t probation = 0;      // rounds
+  uint32_t hold = 0;           // W: audited rounds a round's pay is held
+  uint32_t chain_every = 10;   // steps between fingerprints in the step chain
+};
+
+// kind: verify (made by the coordinator, never submitted): the round to
+// replay and the ledger entries that describe it.
+struct VerifyTarget {
+  std::string job;
+  uint32_t attempt = 0;
+  uint64_t round = 0;
+  std::string worker;          // the challenged worker's key, 64 hex digits
+  uint32_t world = 0;          // the attempt's placement world (the schedule's length depends on it)
+  uint64_t submitted = 0;      // ledger indices: the job's jobSubmitted,
+  uint64_t receipt = 0;        // the challenged stepReceipt, its receiptAccepted,
+  uint64_t accepted = 0;
+  uint64_t window = 0;         // the seat's previous acceptance or its jobPlaced (when the round could start),
+  uint64_t previous = 0;       // the worker's receipt of the round before on this attempt (0: none)
+  uint32_t answer_seconds = 120;  // how long the worker has to disclose its state
+};
 
 struct JobSpec {
   std::string name;
@@ -79,6 +110,8 @@ struct JobSpec {
   uint64_t price_per_request_micros = 0;          // serve
   uint64_t price_per_1k_tokens_micros = 0;        // serve
   uint32_t worker_share_bps = 5000;               // serve: the serving worker's part of each charge
+  VerifyPolicySpec verify;                        // train
+  VerifyTarget target;                            // verify
 };
 
 // Parses YAML text; `source` names it in errors ("job.yaml").

@@ -1,5 +1,7 @@
 #include "train/membership.h"
 
+#include "train/seat.h"
+
 #include <algorithm>
 #include <sstream>
 #include <thread>
@@ -33,7 +35,8 @@ std::string AttemptPrefix(uint64_t round, uint32_t attempt) {
 }  // namespace
 
 StatusOr<Membership> Membership::Connect(const std::string& host, int port, const std::string& prefix, uint32_t uid,
-                                         uint32_t world, const std::string& gloo_host, bool joiner) {
+                                         uint32_t world, const std::string& gloo_host, bool joiner,
+                                         const SeatAuth* auth) {
   Membership m;
   try {
     c10d::TCPStoreOptions so;
@@ -48,6 +51,14 @@ StatusOr<Membership> Membership::Connect(const std::string& host, int port, cons
   }
   m.gloo_host_ = gloo_host;
   m.uid_ = uid;
+  if (auth) {
+    m.auth_ = *auth;
+    try {
+      m.store_->set("key/" + std::to_string(uid), Bytes(auth->public_key + auth->ticket));
+    } catch (const std::exception& e) {
+      return UnavailableError(std::string("publishing this worker's seat failed: ") + e.what());
+    }
+  }
   if (!joiner) {
     for (uint32_t i = 0; i < world; ++i) m.members_.push_back(i);
     return m;
@@ -65,6 +76,18 @@ Status Membership::Stopped(bool check_gone) {
   if (cancel_ && cancel_->load()) return CancelledError("training cancelled");
   if (check_gone && store_->check({"gone/" + std::to_string(uid_)})) return Dropped();
   return OkStatus();
+}
+
+StatusOr<std::string> Membership::VerifiedKey(uint32_t uid) {
+  auto cached = verified_.find(uid);
+  if (cached != verified_.end()) return cached->second;
+  const std::string key = "key/" + std::to_string(uid);
+  if (!store_->check({key})) return NotFoundError("uid " + std::to_string(uid) + " has published no seat");
+  const std::string v = Text(store_->get(key));
+  if (v.size() != 32 + 64) return UnauthenticatedError("uid " + std::to_string(uid) + " published a malformed seat");
+  RETURN_IF_ERROR(VerifySeat(auth_->operator_key, auth_->job, auth_->attempt, uid, v.substr(0, 32), v.substr(32)));
+  verified_[uid] = v.substr(0, 32);
+  return v.substr(0, 32);
 }
 
 Status Membership::Dropped() { return FailedPreconditionError("the coordinator dropped this worker from the job"); }
@@ -134,6 +157,14 @@ StatusOr<Group> Membership::Join(uint64_t round, uint32_t attempt, std::chrono::
           present.push_back(u);
         }
       }
+      // Only ticketed seats: a process that was not placed is never a member.
+      if (auth_) {
+        std::vector<uint32_t> seated;
+        for (uint32_t u : present) {
+          if (VerifiedKey(u).ok()) seated.push_back(u);
+        }
+        present = std::move(seated);
+      }
       // Those holding the state first, so rank 0 can hand it to the rest.
       std::vector<std::pair<bool, uint32_t>> order;
       for (uint32_t u : present) order.emplace_back(Text(store_->get(p + "here/" + std::to_string(u))) != "in", u);
@@ -153,6 +184,13 @@ StatusOr<Group> Membership::Join(uint64_t round, uint32_t attempt, std::chrono::
     Group g;
     g.members = members;
     g.rank = static_cast<uint32_t>(me - members.begin());
+    if (auth_) {
+      for (uint32_t u : members) {
+        auto key = VerifiedKey(u);
+        if (!key.ok()) return AbortedError("the agreed group of round " + std::to_string(round) + " has " + std::string(key.status().message()));
+        g.keys[u] = *key;
+      }
+    }
     for (uint32_t u : members) g.sync = g.sync || Text(store_->get(p + "here/" + std::to_string(u))) != "in";
     try {
       auto opts = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(20));

@@ -6,6 +6,10 @@
 // again without it, and carry on — nobody restarts.
 //
 // Protocol for attempt (round r, try e), keys under "r<r>e<e>/":
+//   0. (authenticated attempts) each worker publishes key/<uid>: its Ed25519
+//      key and the operator's seat ticket for it (train/seat.h); a uid whose
+//      ticket does not verify is never taken into a group, and the group's
+//      keys are what peers' updates are opened with
 //   1. each worker sets here/<uid> (uid: its rank in the original placement,
 //      or a higher one for a worker joining a running job) to "in" if it
 //      holds the job's state, "new" if it does not yet
@@ -34,6 +38,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,7 +55,17 @@ struct Group {
   std::vector<uint32_t> members;  // uids; rank = position
   uint32_t rank = 0;
   bool sync = false;  // some member is new: rank 0 broadcasts the state first
+  std::map<uint32_t, std::string> keys;  // authenticated attempts: each member's Ed25519 key
   uint32_t world() const { return static_cast<uint32_t>(members.size()); }
+};
+
+// Who may join an authenticated attempt (train/seat.h).
+struct SeatAuth {
+  std::string operator_key;  // checks tickets
+  std::string job;
+  uint32_t attempt = 0;
+  std::string public_key;    // this worker's
+  std::string ticket;        // the operator's signature over this worker's seat
 };
 
 class Membership {
@@ -57,8 +73,12 @@ class Membership {
   // Connects to the store; `prefix` separates attempts of one job. A
   // `joiner` is not in the original placement: it registers itself and is
   // taken in at a later round boundary.
+  // `auth` (may be null: an unauthenticated attempt, as in-process tests
+  // run) makes this worker publish its key and ticket, and admit only peers
+  // whose tickets verify.
   static StatusOr<Membership> Connect(const std::string& host, int port, const std::string& prefix, uint32_t uid,
-                                      uint32_t world, const std::string& gloo_host, bool joiner = false);
+                                      uint32_t world, const std::string& gloo_host, bool joiner = false,
+                                      const SeatAuth* auth = nullptr);
   // For a joiner: the round the members last started (0 before the first),
   // or FailedPrecondition once the job has finished.
   StatusOr<uint64_t> CurrentRound();
@@ -94,6 +114,11 @@ class Membership {
   Status Stopped(bool check_gone = true);
   static Status Dropped();
   std::vector<uint32_t> members_;
+  std::optional<SeatAuth> auth_;
+  std::map<uint32_t, std::string> verified_;  // uid -> key whose ticket verified
+  // The key of `uid` if its published ticket verifies (cached); NotFound
+  // while it has published none, Unauthenticated for a bad one.
+  StatusOr<std::string> VerifiedKey(uint32_t uid);
 };
 
 }  // namespace cairn::train

@@ -1,5 +1,7 @@
 #include "train/train_config.h"
 
+#include "train/aggregate.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -102,10 +104,15 @@ StatusOr<TrainConfig> ConfigFromSpec(const jobspec::JobSpec& spec) {
     } else if (key == "compress") {
       if (value != "int8" && value != "none") return InvalidArgumentError(k + ": must be int8 or none");
       c.compress_int8 = value == "int8";
+    } else if (key == "aggregate") {
+      auto a = ParseAggregate(value);
+      if (!a.ok()) return InvalidArgumentError(k + ": " + std::string(a.status().message()));
+      c.aggregate = *a;
     } else {
-      return InvalidArgumentError(k + ": unknown option (inner_steps, outer_lr, outer_momentum, compress)");
+      return InvalidArgumentError(k + ": unknown option (inner_steps, outer_lr, outer_momentum, compress, aggregate)");
     }
   }
+  c.chain_every = spec.verify.chain_every;
   return c;
 }
 

@@ -10,7 +10,7 @@
 //     weight_decay: 0.0           outer_lr: 0.7
 //     batch_size: 64              outer_momentum: 0.9
 //     epochs: 3 | steps: N        compress: int8 | none
-//     round_steps: 100   (single/ddp: steps per receipt)
+//     round_steps: 100   (single/ddp: steps per receipt)   aggregate: mean | trimmed_mean | centered_clip
 //     seed: 0, deterministic: true
 //     hidden: "256,128"  (mlp)    layers/heads/width/context/dropout (char-gpt)
 //     vocab: 256         (tokens must be below it; tokens-u16 data sets it)
@@ -24,6 +24,7 @@
 
 #include "runtime/base/statusor.h"
 #include "jobspec/job_spec.h"
+#include "train/aggregate.h"
 
 namespace cairn::train {
 
@@ -47,7 +48,9 @@ struct TrainConfig {
   int64_t inner_steps = 50;
   double outer_lr = 0.7, outer_momentum = 0.9;
   bool compress_int8 = false;
+  Aggregate aggregate = Aggregate::kMean;  // how peers' pseudo-gradients are combined (train/aggregate.h)
   uint32_t checkpoint_every = 10;
+  uint32_t chain_every = 10;          // steps between fingerprints in a receipt's step chain (verify.chain_every)
 };
 
 StatusOr<TrainConfig> ConfigFromSpec(const jobspec::JobSpec& spec);

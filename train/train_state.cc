@@ -90,4 +90,108 @@ Status Restore(const std::string& bytes, State* s) {
   }
 }
 
+namespace {
+
+constexpr char kStateMagic[] = "CST1";
+
+void PutU64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint64_t GetU64(std::string_view in, size_t at) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in[at + static_cast<size_t>(i)]);
+  return v;
+}
+std::vector<const std::vector<torch::Tensor>*> Groups(const State& s) {
+  return {&s.params, &s.exp_avg, &s.exp_avg_sq, &s.outer, &s.momentum, &s.residual};
+}
+// The f32 values of a CPU tensor (contiguous; a copy only when it is not).
+torch::Tensor Values(const torch::Tensor& t) { return t.detach().to(torch::kCPU, torch::kFloat).contiguous(); }
+
+}  // namespace
+
+std::string EncodeState(const State& s) {
+  size_t total = 4 + 16;
+  for (const auto* g : Groups(s)) {
+    total += 4;
+    for (const auto& t : *g) total += 8 + static_cast<size_t>(t.numel()) * 4;
+  }
+  std::string out;
+  out.reserve(total);
+  out += kStateMagic;
+  PutU64(out, s.round);
+  PutU64(out, static_cast<uint64_t>(s.adam_step));
+  for (const auto* g : Groups(s)) {
+    const uint32_t n = static_cast<uint32_t>(g->size());
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+    for (const auto& t : *g) {
+      torch::Tensor v = Values(t);
+      PutU64(out, static_cast<uint64_t>(v.numel()));
+      out.append(reinterpret_cast<const char*>(v.data_ptr<float>()), static_cast<size_t>(v.numel()) * 4);
+    }
+  }
+  return out;
+}
+
+Status DecodeState(std::string_view in, State* s) {
+  if (in.size() < 20 || in.substr(0, 4) != kStateMagic) return InvalidArgumentError("state: not canonical state bytes (magic CST1)");
+  size_t at = 4;
+  const uint64_t round = GetU64(in, at);
+  const int64_t adam_step = static_cast<int64_t>(GetU64(in, at + 8));
+  at += 16;
+  const char* names[] = {"params", "exp_avg", "exp_avg_sq", "outer", "momentum", "residual"};
+  std::vector<std::vector<torch::Tensor>*> groups = {&s->params, &s->exp_avg, &s->exp_avg_sq,
+                                                     &s->outer,  &s->momentum, &s->residual};
+  // Check every size before changing anything.
+  size_t scan = at;
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    if (scan + 4 > in.size()) return InvalidArgumentError(std::string("state: truncated before ") + names[gi]);
+    uint32_t n = 0;
+    for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(in[scan + static_cast<size_t>(i)]);
+    scan += 4;
+    if (n != groups[gi]->size()) {
+      return InvalidArgumentError(std::string("state: ") + names[gi] + " holds " + std::to_string(n) + " tensors; this model has " +
+                                  std::to_string(groups[gi]->size()));
+    }
+    for (const auto& t : *groups[gi]) {
+      if (scan + 8 > in.size()) return InvalidArgumentError(std::string("state: truncated in ") + names[gi]);
+      const uint64_t count = GetU64(in, scan);
+      if (count != static_cast<uint64_t>(t.numel())) return InvalidArgumentError(std::string("state: ") + names[gi] + " sizes differ from the model");
+      scan += 8;
+      if (in.size() - scan < count * 4) return InvalidArgumentError(std::string("state: truncated in ") + names[gi]);
+      scan += count * 4;
+    }
+  }
+  if (scan != in.size()) return InvalidArgumentError("state: " + std::to_string(in.size() - scan) + " bytes after the last tensor");
+  torch::NoGradGuard g;
+  for (auto* group : groups) {
+    at += 4;
+    for (auto& t : *group) {
+      const uint64_t count = GetU64(in, at);
+      at += 8;
+      auto src = torch::from_blob(const_cast<char*>(in.data() + at), {static_cast<int64_t>(count)}, torch::kFloat);
+      t.copy_(src.view_as(t));
+      at += count * 4;
+    }
+  }
+  s->round = round;
+  s->adam_step = adam_step;
+  return OkStatus();
+}
+
+Sha256Digest OptimizerHash(const State& s) {
+  Sha256Hasher h;
+  h.Update("cairn-optimizer-v1");
+  std::string step;
+  PutU64(step, static_cast<uint64_t>(s.adam_step));
+  h.Update(step);
+  for (const auto* g : {&s.exp_avg, &s.exp_avg_sq, &s.residual}) {
+    for (const auto& t : *g) {
+      torch::Tensor v = Values(t);
+      h.Update(v.data_ptr<float>(), static_cast<size_t>(v.numel()) * 4);
+    }
+  }
+  return h.Finish();
+}
+
 }  // namespace cairn::train

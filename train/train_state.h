@@ -8,11 +8,13 @@
 #define CAIRN_TRAIN_TRAIN_STATE_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <torch/torch.h>
 
 #include "runtime/base/statusor.h"
+#include "runtime/crypto/sha256.h"
 
 namespace cairn::train {
 
@@ -30,6 +32,21 @@ struct State {
 StatusOr<std::string> Serialize(const State& s);
 // Loads into `s`, whose tensors must already have the checkpoint's shapes.
 Status Restore(const std::string& bytes, State* s);
+
+// The canonical state bytes a round's replay starts from (its SHA-256 is the
+// receipt's stateHash; docs/verification.md), and what a challenged worker
+// discloses. Unlike the checkpoint archive these bytes are defined exactly:
+//   "CST1" | u64le round | i64le adam_step |
+//   for each of params, exp_avg, exp_avg_sq, outer, momentum, residual:
+//     u32le tensors | for each: u64le values | f32le values
+std::string EncodeState(const State& s);
+// Loads canonical bytes into `s`, whose tensors must have the same sizes;
+// InvalidArgument naming what differs.
+Status DecodeState(std::string_view bytes, State* s);
+// SHA-256 of the inner optimizer's state: what carries from one round to
+// the next on one worker (receipt optimizerHash):
+//   "cairn-optimizer-v1" | i64le adam_step | exp_avg | exp_avg_sq | residual (f32le values)
+Sha256Digest OptimizerHash(const State& s);
 
 }  // namespace cairn::train
 

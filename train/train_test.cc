@@ -15,65 +15,15 @@
 #include "data/loopback_data_plane.h"
 #include "runtime/base/test_data.h"
 #include "train/membership.h"
+#include "train/train_test_support.h"
 #include "train/trainer.h"
 
 namespace cairn::train {
 namespace {
 
-constexpr char kFashion[] = "/usr/share/datasets/fashion-mnist";
-
-class Training : public ::testing::Test {
- public:
-  void SetUp() override {
-    if (!std::filesystem::exists(kFashion)) GTEST_SKIP() << "dataset-fashion-mnist not installed (scripts/setup does)";
-    auto m = plane_.Add(kFashion, data::Format::kIdx, "fashion-mnist");
-    ASSERT_TRUE(m.ok()) << m.status();
-    fashion_ = *m;
-  }
-  TrainTask Task(const std::string& model, int64_t steps) {
-    TrainTask t;
-    t.job_id = "job-1";
-    t.job_name = "fashion";
-    t.dataset = fashion_;
-    t.config.model = model;
-    t.config.steps = steps;
-    t.config.round_steps = 200;
-    return t;
-  }
-  // A tiny char-gpt (2 layers, width 32, context 16): 60 steps in 2 rounds.
-  TrainTask TinyGpt(const data::Manifest& text) {
-    TrainTask t = Task("char-gpt", 60);
-    t.dataset = text;
-    t.config.layers = 2;
-    t.config.width = 32;
-    t.config.heads = 2;
-    t.config.context = 16;
-    t.config.batch_size = 16;
-    t.config.lr = 3e-3;
-    t.config.round_steps = 30;
-    return t;
-  }
-  StatusOr<TrainResult> Run(const TrainTask& t, std::vector<RoundReport>* reports = nullptr,
-                            std::vector<std::pair<uint64_t, std::string>>* checkpoints = nullptr) {
-    data::DataClient client("127.0.0.1", plane_.port(), cache_.path());
-    TrainHooks h;
-    h.threads = 1;
-    if (std::getenv("CAIRN_TEST_VERBOSE")) h.log = [](const std::string& l) { std::fprintf(stderr, "%s\n", l.c_str()); };
-    h.on_round = [&](const RoundReport& r) {
-      if (reports) reports->push_back(r);
-      return OkStatus();
-    };
-    h.on_checkpoint = [&](uint64_t round, const std::string& bytes, const kernels::Digest256&) {
-      if (checkpoints) checkpoints->emplace_back(round, bytes);
-      return OkStatus();
-    };
-    return RunTraining(t, client, h);
-  }
-  data::LoopbackDataPlane& plane() { return plane_; }
-  data::LoopbackDataPlane plane_;
-  ScopedTempDir cache_;
-  data::Manifest fashion_;
-};
+using testing::kFashion;
+using testing::StartStore;
+using Training = testing::TrainingFixture;
 
 TEST_F(Training, MlpLearnsAndRepeatsBitForBit) {
   std::vector<RoundReport> reports;
@@ -224,47 +174,17 @@ TEST_F(Training, CnnExportScoresWhatTheEngineScored) {
   EXPECT_GT(acc, 0.5);
 }
 
-// A rendezvous store on a free loopback port, as the coordinator hosts one.
-c10::intrusive_ptr<c10d::TCPStore> StartStore() {
-  c10d::TCPStoreOptions so;
-  so.port = 0;
-  so.isServer = true;
-  so.waitWorkers = false;
-  return c10::make_intrusive<c10d::TCPStore>("127.0.0.1", so);
-}
-
-// Ranks as threads over a real TCPStore and Gloo. `quit_rank` (if >= 0)
-// stops after round 1, as a lost worker would.
-// `after` (if given) gets each rank's fingerprint after every round.
+// Ranks as threads: `quit_rank` (if >= 0) stops after round 1, as a lost
+// worker would; `after` (if given) gets each rank's fingerprint after every round.
 std::vector<StatusOr<TrainResult>> RunRanks(Training* fixture, TrainTask t, int world, int quit_rank = -1,
                                             std::vector<std::vector<kernels::Digest256>>* after = nullptr) {
   if (after) after->assign(world, {});
-  auto server = StartStore();
-  t.world = world;
-  t.store_host = "127.0.0.1";
-  t.store_port = server->getPort();
-  std::vector<StatusOr<TrainResult>> out(world, StatusOr<TrainResult>(InternalError("not run")));
-  std::vector<std::thread> threads;
-  for (int r = 0; r < world; ++r) {
-    threads.emplace_back([&, r] {
-      TrainTask mine = t;
-      mine.rank = r;
-      data::DataClient client("127.0.0.1", fixture->plane().port(), "");
-      TrainHooks h;
-      h.threads = 1;
-      h.membership_timeout_ms = 1500;
-      if (std::getenv("CAIRN_TEST_VERBOSE")) {
-        h.log = [r](const std::string& l) { std::fprintf(stderr, "[rank %d] %s\n", r, l.c_str()); };
-      }
-      h.on_round = [&, r](const RoundReport& rep) {
-        if (after) (*after)[r].push_back(rep.fingerprint_after);
-        return r == quit_rank ? AbortedError("this worker is gone") : OkStatus();
-      };
-      out[r] = RunTraining(mine, client, h);
-    });
-  }
-  for (auto& th : threads) th.join();
-  return out;
+  return testing::RunRanks(fixture->plane(), t, world, [&](int r, TrainHooks& h) {
+    h.on_round = [after, quit_rank, r](const RoundReport& rep) {
+      if (after) (*after)[r].push_back(rep.fingerprint_after);
+      return r == quit_rank ? AbortedError("this worker is gone") : OkStatus();
+    };
+  });
 }
 
 TEST_F(Training, DdpRanksStayIdentical) {

@@ -12,6 +12,7 @@
 #include "train/deflate.h"
 #include "train/membership.h"
 #include "train/models.h"
+#include "train/profile.h"
 #include "train/train_state.h"
 #include "train/trainer_round.h"
 
@@ -19,6 +20,17 @@ namespace cairn::train {
 
 using namespace internal;  // NOLINT: the loop's own helpers (trainer_round.h)
 
+TrainPlan PlanTraining(const TrainConfig& cfg, bool text, uint64_t train_samples, uint32_t world) {
+  // Sizes: total steps over the global training set, then rounds.
+  const double global_samples = static_cast<double>(train_samples) * (text ? 0.9 / cfg.context : 1.0);
+  TrainPlan p;
+  p.total_steps = cfg.steps > 0 ? cfg.steps
+                                : std::max<int64_t>(1, static_cast<int64_t>(std::ceil(
+                                      cfg.epochs * global_samples / static_cast<double>(cfg.batch_size * world))));
+  p.steps_per_round = cfg.strategy == jobspec::Strategy::kDiloco ? cfg.inner_steps : cfg.round_steps;
+  p.rounds = static_cast<uint64_t>((p.total_steps + p.steps_per_round - 1) / p.steps_per_round);
+  return p;
+}
 
 StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& client, const TrainHooks& hooks) {
   const TrainConfig& cfg = task.config;
@@ -29,10 +41,16 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   const uint64_t job_seed = Mix(cfg.seed, HashText(task.job_name));
 
   std::optional<Membership> membership;
+  std::optional<SeatAuth> auth;
+  if (task.identity && !task.operator_key.empty()) {
+    auth = SeatAuth{task.operator_key, task.job_id, task.attempt, task.identity->public_key().bytes(), task.seat_ticket};
+  }
   if (task.world > 1) {
-    ASSIGN_OR_RETURN(Membership m, Membership::Connect(task.store_host, task.store_port,
-                                                       task.job_id + "/" + std::to_string(task.attempt), task.rank,
-                                                       task.world, task.gloo_host, task.joining));
+    // The attempt's keys live under its secret: only placed workers know it.
+    std::string prefix = task.job_id + "/" + std::to_string(task.attempt);
+    if (!task.secret.empty()) prefix += "/" + task.secret;
+    ASSIGN_OR_RETURN(Membership m, Membership::Connect(task.store_host, task.store_port, prefix, task.rank, task.world,
+                                                       task.gloo_host, task.joining, auth ? &*auth : nullptr));
     m.set_cancel(hooks.cancel);
     membership.emplace(std::move(m));
   }
@@ -68,14 +86,15 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     log("resumed from the checkpoint of round " + std::to_string(st.round));
   }
 
-  // Sizes: total steps over the global training set, then rounds.
   const data::Split* train_split = task.dataset.FindSplit(data.is_text() ? "all" : "train");
-  const double global_samples = static_cast<double>(train_split->samples) * (data.is_text() ? 0.9 / cfg.context : 1.0);
-  const int64_t total_steps = cfg.steps > 0 ? cfg.steps
-                                            : std::max<int64_t>(1, static_cast<int64_t>(std::ceil(
-                                                  cfg.epochs * global_samples / static_cast<double>(cfg.batch_size * task.world))));
-  const int64_t steps_per_round = diloco ? cfg.inner_steps : cfg.round_steps;
-  const uint64_t rounds = static_cast<uint64_t>((total_steps + steps_per_round - 1) / steps_per_round);
+  const TrainPlan plan = PlanTraining(cfg, data.is_text(), train_split->samples, task.world);
+  const int64_t total_steps = plan.total_steps;
+  const int64_t steps_per_round = plan.steps_per_round;
+  const uint64_t rounds = plan.rounds;
+  const std::string profile = DeterminismProfile(hooks.threads);
+  Cheat cheat;
+  cheat.mode = hooks.misbehave;
+  if (cheat.mode != Misbehave::kNone) log(std::string("TEST MODE: this worker misbehaves (") + MisbehaveName(cheat.mode) + ")");
   log("training " + cfg.model + ": " + std::to_string(param_count) + " parameters, " + std::to_string(total_steps) +
       " steps in " + std::to_string(rounds) + " rounds, strategy " + jobspec::StrategyName(cfg.strategy) +
       (cfg.compress_int8 ? " with int8 pseudo-gradients" : "") + ", " + std::to_string(task.world) + " worker(s)");
@@ -92,6 +111,11 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   ctx.adam.weight_decay = cfg.weight_decay;
   ctx.total_steps = total_steps;
   ctx.cancel = hooks.cancel;
+  ctx.chain_every = std::max<uint32_t>(1, cfg.chain_every);
+  ctx.cheat = cheat.mode == Misbehave::kNone ? nullptr : &cheat;
+  ctx.identity = auth ? task.identity : nullptr;
+  ctx.job_id = task.job_id;
+  ctx.attempt = task.attempt;
   TrainResult result;
   result.rounds = rounds;
   const Sha256Digest dataset_id = data::DatasetId(task.dataset);
@@ -131,11 +155,15 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     RoundReport rep;
     ChunkCounts used;
     double loss_sum = 0;
+    std::vector<kernels::Digest256> chain;
+    std::string update, state_bytes;
     Group group;  // outlives the attempt loop: the evaluation uses it
     for (uint32_t attempt = 0;; ++attempt) {
       rep = RoundReport();
       used.clear();
       loss_sum = 0;
+      chain.clear();
+      update.clear();
       group = Group();
       if (membership) {
         const size_t before = membership->members().size();
@@ -182,6 +210,9 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
       ctx.pg = group.pg.get();
       ctx.rank = rank;
       ctx.world = world;
+      ctx.members = membership ? group.members : std::vector<uint32_t>{task.rank};
+      ctx.keys = group.keys;
+      state_bytes = EncodeState(st);  // what a replay of this round starts from
       rep.round = round;
       rep.rounds = rounds;
       rep.members = world;
@@ -190,7 +221,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
       const auto r0 = Clock::now();
       std::string failure;
       try {
-        RETURN_IF_ERROR(RunRound(ctx, round, steps, &rep, &used, &loss_sum));
+        RETURN_IF_ERROR(RunRound(ctx, round, steps, &rep, &used, &loss_sum, &chain, &update));
       } catch (const std::exception& e) {
         failure = e.what();
         failure = failure.substr(0, failure.find('\n'));
@@ -222,6 +253,22 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     ASSIGN_OR_RETURN(rep.fingerprint_after, kernels::TensorFingerprint(st.params));
     rep.steps = static_cast<uint32_t>(steps);
     rep.loss = steps > 0 ? loss_sum / static_cast<double>(steps) : 0;
+    // The commitments (docs/verification.md).
+    rep.state_hash = Sha256(state_bytes);
+    rep.state_bytes = std::move(state_bytes);
+    for (const auto& fp : chain) rep.steps_blob.append(reinterpret_cast<const char*>(fp.data()), fp.size());
+    rep.steps_hash = Sha256(rep.steps_blob);
+    if (diloco) {
+      rep.update_hash = Sha256(update);
+      rep.update = std::move(update);
+    } else {
+      std::copy(rep.fingerprint_after.begin(), rep.fingerprint_after.end(), rep.update_hash.begin());
+    }
+    rep.optimizer_hash = OptimizerHash(st);
+    rep.profile = profile;
+    rep.rank = rank;
+    rep.group = ctx.members;
+    rep.chain_every = ctx.chain_every;
     try {
       const double eval = Evaluate(*model, data, group.pg.get(), rank, world);
       if (rank == 0) rep.eval = eval;
@@ -229,6 +276,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
       log("round " + std::to_string(round) + ": evaluation failed (" + std::string(e.what()).substr(0, 120) + ")");
     }
     rep.end_unix_ms = UnixMillis();
+    if (cheat.mode == Misbehave::kForgedTimestamps) rep.start_unix_ms -= 5 * 60 * 1000;
     for (const auto& [chunk, n] : used) rep.consumed.push_back({dataset_id, static_cast<uint32_t>(chunk_base + chunk), n});
     result.bytes_sent += rep.bytes_sent;
     result.sync_bytes += rep.sync_bytes;

@@ -36,6 +36,8 @@
 #include "data/data_client.h"
 #include "data/manifest.h"
 #include "kernels/fingerprint_cpu.h"
+#include "runtime/crypto/ed25519.h"
+#include "runtime/crypto/sha256.h"
 #include "train/train_config.h"
 
 namespace cairn::train {
@@ -45,6 +47,25 @@ struct ChunkUse {
   uint32_t chunk = 0;
   uint64_t samples = 0;
 };
+
+// Misbehaviour for the verification tests (docs/verification.md): the
+// worker sets it only from CAIRN_TEST_MISBEHAVE, which the test harness
+// sets; every real run leaves kNone.
+enum class Misbehave {
+  kNone,
+  kSkip,              // no steps: the starting state plus noise
+  kLazy,              // half the steps it claims
+  kWrongData,         // another rank's shard
+  kRandom,            // a random update of the honest one's norm
+  kScaled,            // the update x100
+  kSignFlip,          // the update x-1
+  kStale,             // the update it sent the round before
+  kCopy,              // a peer's update of the round before
+  kForgedTimestamps,  // claims its round started 5 minutes earlier
+  kRefuseChallenge,   // never discloses its state (the worker acts on it)
+};
+StatusOr<Misbehave> ParseMisbehave(const std::string& name);
+const char* MisbehaveName(Misbehave m);
 
 struct RoundReport {
   uint64_t round = 0, rounds = 0;
@@ -60,6 +81,21 @@ struct RoundReport {
   double comm_seconds = 0;   // time spent waiting in collectives (compute utilization = 1 - comm/round)
   uint32_t members = 1;      // ranks that took part
   uint64_t sync_bytes = 0;   // state broadcast to members new this round (not in bytes_sent)
+
+  // What the round commits to (docs/verification.md), for the receipt:
+  Sha256Digest update_hash{};     // diloco: SHA-256 of `update`; single/ddp: the parameters' fingerprint after
+  Sha256Digest steps_hash{};      // SHA-256 of `steps_blob`
+  Sha256Digest state_hash{};      // SHA-256 of `state_bytes`
+  Sha256Digest optimizer_hash{};  // the inner optimizer's state after the steps (train_state.h)
+  std::string profile;            // determinism profile (train/profile.h)
+  uint32_t rank = 0;              // in the round's group
+  std::vector<uint32_t> group;    // the group's uids, rank order
+  uint32_t chain_every = 0;
+  // ...and what backs them, for the worker to keep (a challenge asks for it)
+  // or upload (the coordinator's cheap checks read updates):
+  std::string state_bytes;        // canonical state the round started from (train_state.h)
+  std::string steps_blob;         // the step chain: a 32-byte fingerprint every chain_every steps and after the last
+  std::string update;             // diloco: the pseudo-gradient payload this rank sent (int8 or fp32 bytes)
 };
 
 struct TrainTask {
@@ -76,6 +112,13 @@ struct TrainTask {
   data::Manifest dataset;
   std::string resume_checkpoint;  // checkpoint bytes; "" starts fresh
   std::string parent_torchscript; // fine-tune: the parent model's TorchScript bytes
+  // Authenticated exchange (train/seat.h; world > 1). With an identity,
+  // updates are sealed with it and peers' are opened with the keys their
+  // seat tickets vouch for; without one (in-process tests) they are not.
+  std::string secret;             // the attempt's rendezvous secret ("" : none)
+  const Ed25519PrivateKey* identity = nullptr;  // outlives the task
+  std::string seat_ticket;        // the operator's signature over this worker's seat
+  std::string operator_key;       // checks every peer's ticket
 };
 
 struct TrainHooks {
@@ -88,6 +131,7 @@ struct TrainHooks {
   // How long members wait at a round boundary for one that has not shown up
   // before going on without it (at least 1.5x the last round's time).
   int membership_timeout_ms = 15000;
+  Misbehave misbehave = Misbehave::kNone;  // tests only (see Misbehave)
 };
 
 struct TrainResult {
@@ -104,6 +148,43 @@ struct TrainResult {
 };
 
 StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& data, const TrainHooks& hooks);
+
+// The schedule every rank and every replay derives from the job alone.
+struct TrainPlan {
+  int64_t total_steps = 0;      // the LR schedule's length
+  int64_t steps_per_round = 0;
+  uint64_t rounds = 0;
+};
+// `world`: the attempt's placement world; `train_samples`: the training
+// split's samples (text: tokens).
+TrainPlan PlanTraining(const TrainConfig& cfg, bool text, uint64_t train_samples, uint32_t world);
+
+// Replays one worker's round bit for bit from the state it committed to
+// (docs/verification.md): the same steps on the same data with the same
+// seeds, then (diloco) the same outgoing update. LibTorch runs with
+// `threads` intra-op threads: a replay is comparable only on the worker's
+// own determinism profile.
+struct ReplayInput {
+  TrainConfig config;
+  data::Manifest dataset;
+  std::string job_name;
+  uint32_t world = 1;            // the attempt's placement world (the schedule)
+  uint64_t round = 0;
+  uint32_t steps = 0;            // as the receipt claims
+  uint32_t rank = 0, group_world = 1;  // the worker's rank and group size in that round
+  uint32_t chain_every = 1;
+  std::string state;             // the disclosed canonical state
+  int threads = 1;
+};
+struct ReplayResult {
+  kernels::Digest256 fingerprint_before{};  // of the disclosed state's parameters
+  Sha256Digest optimizer_before{};          // the disclosed state's optimizer part (train_state.h)
+  std::vector<kernels::Digest256> chain;    // recomputed step chain
+  Sha256Digest update_hash{}, optimizer_hash{};
+  uint64_t state_round = 0;                 // the round the disclosed state says it ended
+  double seconds = 0;
+};
+StatusOr<ReplayResult> ReplayRound(const ReplayInput& in, data::DataClient& data);
 
 }  // namespace cairn::train
 

@@ -6,11 +6,11 @@
 #include <cstring>
 #include <sstream>
 
+#include "train/aggregate.h"
 #include "train/deflate.h"
+#include "train/seat.h"
 
 namespace cairn::train::internal {
-namespace {
-}  // namespace
 
 
 int64_t UnixMillis() {
@@ -103,12 +103,37 @@ void AllReduceMean(RoundContext& c, torch::Tensor& flat, RoundReport* rep) {
   rep->bytes_sent += static_cast<uint64_t>(2.0 * (c.world - 1) / c.world * flat.numel() * 4);
 }
 
-Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep, ChunkCounts* used, double* loss_sum) {
+Status InnerSteps(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep, ChunkCounts* used, double* loss_sum,
+                  std::vector<kernels::Digest256>* chain) {
   const TrainConfig& cfg = *c.cfg;
   State& st = *c.st;
+  const Misbehave cheat = c.cheat ? c.cheat->mode : Misbehave::kNone;
+  // A lazy cheater does half the steps it will claim; a skipping one none.
+  const int64_t real_steps = cheat == Misbehave::kSkip ? 0 : cheat == Misbehave::kLazy ? steps / 2 : steps;
+  auto link = [&](int64_t done) -> Status {
+    if (done % static_cast<int64_t>(std::max<uint32_t>(1, c.chain_every)) != 0 && done != steps) return OkStatus();
+    ASSIGN_OR_RETURN(kernels::Digest256 fp, kernels::TensorFingerprint(st.params));
+    chain->push_back(fp);
+    return OkStatus();
+  };
+  // A wrong-data cheater draws another rank's batches.
+  const uint64_t data_rank = cheat == Misbehave::kWrongData ? c.rank + 1 : c.rank;
+  // Randomness inside the steps (dropout) starts from (job, round, rank), so
+  // a replay of this round alone draws the same.
+  torch::manual_seed(Mix(Mix(c.seed, round), 0x5eed0000ull + c.rank));
   for (int64_t s = 0; s < steps; ++s) {
     if (c.cancel && c.cancel->load()) return CancelledError("training cancelled");
-    auto [x, y] = c.data->Batch(Mix(Mix(Mix(c.seed, round), static_cast<uint64_t>(s)), c.rank), cfg.batch_size, used);
+    auto [x, y] = c.data->Batch(Mix(Mix(Mix(c.seed, round), static_cast<uint64_t>(s)), data_rank), cfg.batch_size, used);
+    if (s >= real_steps) {
+      if (cheat == Misbehave::kSkip && s == 0) {
+        torch::NoGradGuard g;
+        torch::manual_seed(round);
+        for (auto& p : st.params) p.add_(torch::randn_like(p) * 1e-3);
+      }
+      *loss_sum += 0.5;  // claimed
+      RETURN_IF_ERROR(link(s + 1));
+      continue;
+    }
     for (auto& p : st.params) p.mutable_grad() = torch::Tensor();
     auto logits = c.model->Forward(x);
     auto loss = torch::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), y.reshape({-1}));
@@ -128,58 +153,150 @@ Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep
     ++st.adam_step;
     c.adam.lr = LearningRateAt(cfg, st.adam_step, c.total_steps);
     RETURN_IF_ERROR(kernels::FusedAdamWStep(st.params, grads, st.exp_avg, st.exp_avg_sq, c.adam, st.adam_step));
+    RETURN_IF_ERROR(link(s + 1));
   }
-  if (cfg.strategy != jobspec::Strategy::kDiloco) return OkStatus();
+  return OkStatus();
+}
+
+StatusOr<std::string> MakeUpdate(RoundContext& c) {
+  const TrainConfig& cfg = *c.cfg;
+  State& st = *c.st;
   torch::NoGradGuard g;
   // Pseudo-gradient: how far this rank moved from the outer parameters.
   std::vector<torch::Tensor> delta;
   for (size_t i = 0; i < st.params.size(); ++i) delta.push_back((st.outer[i] - st.params[i]).reshape({-1}).contiguous());
-  if (c.pg && cfg.compress_int8) {
-    // One int8 buffer for the whole model (one collective per round), with
-    // error feedback through one flat residual.
-    torch::Tensor flat = torch::cat(delta);
-    ASSIGN_OR_RETURN(torch::Tensor packed, kernels::QuantizeInt8(flat, st.residual[0]));
-    // Then DEFLATE: the int8 values cluster near zero. Sizes differ by rank,
-    // so they are gathered first and the buffers padded to the largest.
-    const size_t raw_size = static_cast<size_t>(packed.numel());
-    ASSIGN_OR_RETURN(std::string z, Deflate(std::string_view(reinterpret_cast<const char*>(packed.data_ptr<uint8_t>()), raw_size)));
-    std::vector<std::vector<torch::Tensor>> sizes(1);
-    for (uint32_t r = 0; r < c.world; ++r) sizes[0].push_back(torch::empty({1}, torch::kInt64));
-    std::vector<torch::Tensor> my_size{torch::tensor({static_cast<int64_t>(z.size())})};
-    const auto w0 = Clock::now();
-    c.pg->allgather(sizes, my_size)->wait();
-    int64_t longest = 0;
-    for (const auto& t : sizes[0]) longest = std::max(longest, t.item<int64_t>());
-    if (longest <= 0 || longest > static_cast<int64_t>(raw_size) * 2 + 1024) {
-      return InternalError("a peer announced a " + std::to_string(longest) + "-byte pseudo-gradient");
-    }
-    torch::Tensor mine = torch::zeros({longest}, torch::kUInt8);
-    std::memcpy(mine.data_ptr<uint8_t>(), z.data(), z.size());
-    std::vector<std::vector<torch::Tensor>> gathered(1);
-    for (uint32_t r = 0; r < c.world; ++r) gathered[0].push_back(torch::empty_like(mine));
-    std::vector<torch::Tensor> in{mine};
-    c.pg->allgather(gathered, in)->wait();
-    rep->comm_seconds += std::chrono::duration<double>(Clock::now() - w0).count();
-    rep->collectives += 2;
-    rep->bytes_sent += static_cast<uint64_t>(longest + 8) * (c.world - 1);
-    for (uint32_t r = 0; r < c.world; ++r) {
-      const int64_t n = sizes[0][r].item<int64_t>();
-      if (n <= 0 || n > longest) return InternalError("rank " + std::to_string(r) + " announced " + std::to_string(n) + " bytes");
-      const auto* p = reinterpret_cast<const char*>(gathered[0][r].data_ptr<uint8_t>());
-      torch::Tensor raw = torch::empty({static_cast<int64_t>(raw_size)}, torch::kUInt8);
-      Status inflated = InflateInto(std::string_view(p, static_cast<size_t>(n)), reinterpret_cast<char*>(raw.data_ptr<uint8_t>()), raw_size);
-      if (!inflated.ok()) return Status(inflated.code(), "rank " + std::to_string(r) + "'s pseudo-gradient: " + inflated.message());
-      gathered[0][r] = raw;
-    }
-    flat.zero_();
-    for (const auto& buf : gathered[0]) RETURN_IF_ERROR(kernels::DequantizeAccumulate(buf, flat));
-    flat.div_(static_cast<double>(c.world));
-    Unflatten(flat, delta);
-  } else if (c.pg) {
-    torch::Tensor flat = torch::cat(delta);
-    AllReduceMean(c, flat, rep);
-    Unflatten(flat, delta);
+  torch::Tensor flat = torch::cat(delta);
+  const Misbehave cheat = c.cheat ? c.cheat->mode : Misbehave::kNone;
+  if (cheat == Misbehave::kScaled) flat.mul_(100.0);
+  if (cheat == Misbehave::kSignFlip) flat.neg_();
+  if (cheat == Misbehave::kRandom) {
+    torch::manual_seed(static_cast<uint64_t>(st.adam_step) * 7919 + c.rank);
+    torch::Tensor noise = torch::randn_like(flat);
+    flat = noise * (flat.norm() / noise.norm().clamp_min(1e-12));
   }
+  std::string update;
+  if (cfg.compress_int8) {
+    // One int8 buffer for the whole model, error feedback through one flat residual.
+    ASSIGN_OR_RETURN(torch::Tensor packed, kernels::QuantizeInt8(flat, st.residual[0]));
+    update.assign(reinterpret_cast<const char*>(packed.data_ptr<uint8_t>()), static_cast<size_t>(packed.numel()));
+  } else {
+    update.assign(reinterpret_cast<const char*>(flat.data_ptr<float>()), static_cast<size_t>(flat.numel()) * 4);
+  }
+  if (c.cheat) {
+    std::string honest = update;
+    if (cheat == Misbehave::kStale && !c.cheat->last_update.empty()) update = c.cheat->last_update;
+    if (cheat == Misbehave::kCopy && !c.cheat->peer_update.empty()) update = c.cheat->peer_update;
+    c.cheat->last_update = std::move(honest);
+  }
+  return update;
+}
+
+namespace {
+
+// Gathers every rank's `mine` (sizes may differ: gathered first, buffers
+// padded to the largest). Returns the buffers by rank.
+std::vector<std::string> GatherBytes(RoundContext& c, const std::string& mine, size_t max_size, RoundReport* rep) {
+  std::vector<std::vector<torch::Tensor>> sizes(1);
+  for (uint32_t r = 0; r < c.world; ++r) sizes[0].push_back(torch::empty({1}, torch::kInt64));
+  std::vector<torch::Tensor> my_size{torch::tensor({static_cast<int64_t>(mine.size())})};
+  const auto w0 = Clock::now();
+  c.pg->allgather(sizes, my_size)->wait();
+  int64_t longest = 0;
+  for (const auto& t : sizes[0]) longest = std::max(longest, t.item<int64_t>());
+  if (longest <= 0 || static_cast<size_t>(longest) > max_size) {
+    throw std::runtime_error("a peer announced a " + std::to_string(longest) + "-byte pseudo-gradient");
+  }
+  torch::Tensor buf = torch::zeros({longest}, torch::kUInt8);
+  std::memcpy(buf.data_ptr<uint8_t>(), mine.data(), mine.size());
+  std::vector<std::vector<torch::Tensor>> gathered(1);
+  for (uint32_t r = 0; r < c.world; ++r) gathered[0].push_back(torch::empty_like(buf));
+  std::vector<torch::Tensor> in{buf};
+  c.pg->allgather(gathered, in)->wait();
+  rep->comm_seconds += std::chrono::duration<double>(Clock::now() - w0).count();
+  rep->collectives += 2;
+  rep->bytes_sent += static_cast<uint64_t>(longest + 8) * (c.world - 1);
+  std::vector<std::string> out;
+  for (uint32_t r = 0; r < c.world; ++r) {
+    const int64_t n = sizes[0][r].item<int64_t>();
+    if (n <= 0 || n > longest) throw std::runtime_error("rank " + std::to_string(r) + " announced " + std::to_string(n) + " bytes");
+    out.emplace_back(reinterpret_cast<const char*>(gathered[0][r].data_ptr<uint8_t>()), static_cast<size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace
+
+Status ExchangeAndStep(RoundContext& c, uint64_t round, const std::string& update, RoundReport* rep) {
+  const TrainConfig& cfg = *c.cfg;
+  State& st = *c.st;
+  torch::NoGradGuard g;
+  int64_t count = 0;
+  for (const auto& p : st.params) count += p.numel();
+  // Every rank's update as fp32, in rank order.
+  std::vector<torch::Tensor> rows;
+  if (!c.pg) {
+    rows.push_back(torch::zeros({count}));
+    if (cfg.compress_int8) {
+      RETURN_IF_ERROR(kernels::DequantizeAccumulate(torch::from_blob(const_cast<char*>(update.data()), {static_cast<int64_t>(update.size())}, torch::kUInt8), rows[0]));
+    } else {
+      std::memcpy(rows[0].data_ptr<float>(), update.data(), std::min<size_t>(update.size(), static_cast<size_t>(count) * 4));
+    }
+  } else {
+    std::string sealed = update;
+    if (c.identity) {
+      ASSIGN_OR_RETURN(sealed, SealUpdate(*c.identity, c.job_id, c.attempt, round, c.members.at(c.rank), update));
+    }
+    const size_t raw_size = sealed.size();  // the same on every rank: same model, same format
+    std::vector<std::string> got;
+    if (cfg.compress_int8) {
+      // DEFLATE first: the int8 values cluster near zero.
+      ASSIGN_OR_RETURN(std::string z, Deflate(sealed));
+      got = GatherBytes(c, z, raw_size * 2 + 1024, rep);
+      for (uint32_t r = 0; r < c.world; ++r) {
+        std::string raw(raw_size, '\0');
+        Status inflated = InflateInto(got[r], raw.data(), raw_size);
+        if (!inflated.ok()) return Status(inflated.code(), "rank " + std::to_string(r) + "'s pseudo-gradient: " + inflated.message());
+        got[r] = std::move(raw);
+      }
+    } else {
+      got = GatherBytes(c, sealed, raw_size, rep);
+      for (uint32_t r = 0; r < c.world; ++r) {
+        if (got[r].size() != raw_size) return InvalidArgumentError("rank " + std::to_string(r) + "'s pseudo-gradient has the wrong size");
+      }
+    }
+    for (uint32_t r = 0; r < c.world; ++r) {
+      std::string_view payload = got[r];
+      if (c.identity) {
+        const uint32_t uid = c.members.at(r);
+        auto key = c.keys.find(uid);
+        if (key == c.keys.end()) return UnauthenticatedError("no seat key for uid " + std::to_string(uid));
+        ASSIGN_OR_RETURN(payload, OpenUpdate(got[r], c.job_id, c.attempt, round, uid, key->second));
+      }
+      torch::Tensor row = torch::zeros({count});
+      if (cfg.compress_int8) {
+        Status s = kernels::DequantizeAccumulate(
+            torch::from_blob(const_cast<char*>(payload.data()), {static_cast<int64_t>(payload.size())}, torch::kUInt8), row);
+        if (!s.ok()) return Status(s.code(), "rank " + std::to_string(r) + "'s pseudo-gradient: " + s.message());
+      } else {
+        if (payload.size() != static_cast<size_t>(count) * 4) return InvalidArgumentError("rank " + std::to_string(r) + "'s pseudo-gradient has the wrong size");
+        std::memcpy(row.data_ptr<float>(), payload.data(), payload.size());
+      }
+      rows.push_back(row);
+    }
+    if (c.cheat && c.world > 1) {
+      const uint32_t next = (c.rank + 1) % c.world;
+      std::string_view peer = got[next];
+      if (c.identity) peer = peer.substr(kSealHeaderBytes);
+      c.cheat->peer_update.assign(peer.data(), peer.size());
+    }
+  }
+  std::vector<const float*> ptrs;
+  for (const auto& r : rows) ptrs.push_back(r.data_ptr<float>());
+  torch::Tensor flat = torch::empty({count});
+  AggregateRows(cfg.aggregate, ptrs, static_cast<size_t>(count), flat.data_ptr<float>());
+  std::vector<torch::Tensor> delta;
+  for (const auto& p : st.params) delta.push_back(torch::empty({p.numel()}));
+  Unflatten(flat, delta);
   // Outer Nesterov SGD: buf = mu*buf + d; outer -= lr * (d + mu*buf).
   for (size_t i = 0; i < st.params.size(); ++i) {
     auto d = delta[i].view_as(st.outer[i]);
@@ -188,6 +305,14 @@ Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep
     st.params[i].copy_(st.outer[i]);
   }
   return OkStatus();
+}
+
+Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep, ChunkCounts* used, double* loss_sum,
+                std::vector<kernels::Digest256>* chain, std::string* update) {
+  RETURN_IF_ERROR(InnerSteps(c, round, steps, rep, used, loss_sum, chain));
+  if (c.cfg->strategy != jobspec::Strategy::kDiloco) return OkStatus();
+  ASSIGN_OR_RETURN(*update, MakeUpdate(c));
+  return ExchangeAndStep(c, round, *update, rep);
 }
 
 // Rank 0 sends its whole state (parameters, optimizer moments and step,

@@ -38,6 +38,14 @@ void Unflatten(const torch::Tensor& flat, std::vector<torch::Tensor>& ts);
 // wait would be charged to the next round's collective.
 double Evaluate(Model& model, const DataSource& data, c10d::ProcessGroupGloo* pg, uint32_t rank, uint32_t world);
 
+// Tampering for the verification tests (TrainHooks::misbehave); the last
+// payloads a stale or copying cheater replays.
+struct Cheat {
+  Misbehave mode = Misbehave::kNone;
+  std::string last_update;  // this rank's update the round before
+  std::string peer_update;  // the next rank's update the round before
+};
+
 // One round's work on the current group: the steps, then (diloco) the
 // outer step. Throws whatever a failed collective throws; the caller rolls
 // back and retries on a new group.
@@ -53,9 +61,30 @@ struct RoundContext {
   kernels::AdamWOptions adam;
   int64_t total_steps = 1;
   const std::atomic<bool>* cancel = nullptr;  // checked before every step
+  uint32_t chain_every = 1;                   // the step chain's spacing
+  Cheat* cheat = nullptr;                     // tests only
+  // The authenticated exchange (train/seat.h): updates are sealed with
+  // `identity` and opened with `keys` (uid -> key); unsealed without one.
+  const Ed25519PrivateKey* identity = nullptr;
+  std::string job_id;
+  uint32_t attempt = 0;
+  std::vector<uint32_t> members;              // the group's uids, rank order
+  std::map<uint32_t, std::string> keys;
 };
 
-Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep, ChunkCounts* used, double* loss_sum);
+// The steps of a round (ddp: all-reduced every one), appending to `chain`
+// the parameters' fingerprint every chain_every steps and after the last.
+Status InnerSteps(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep, ChunkCounts* used, double* loss_sum,
+                  std::vector<kernels::Digest256>* chain);
+// diloco: this rank's outgoing update, the pseudo-gradient outer - params as
+// an int8 buffer (error feedback through the residual) or fp32 bytes.
+StatusOr<std::string> MakeUpdate(RoundContext& c);
+// diloco: every rank's sealed update gathered and opened, combined by the
+// job's aggregate, and the outer Nesterov step.
+Status ExchangeAndStep(RoundContext& c, uint64_t round, const std::string& update, RoundReport* rep);
+// InnerSteps, then (diloco) MakeUpdate (into *update) and ExchangeAndStep.
+Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep, ChunkCounts* used, double* loss_sum,
+                std::vector<kernels::Digest256>* chain, std::string* update);
 
 // Rank 0 sends its whole state (parameters, optimizer moments and step,
 // outer parameters and momentum, round) to the group; members that do not
