@@ -55,7 +55,7 @@ Fleet Connect(const std::string& endpoint, const std::string& server_key, int n)
 // Sends `per` heartbeats on every connection from 2 threads, draining
 // replies as it goes; returns when `done()` holds.
 double Blast(Fleet& f, int per, const std::function<bool()>& done) {
-  std::string hb = wire::Encode(wire::Heartbeat{1, 1, 0, {}});
+  std::string hb = wire::Encode(wire::Heartbeat{1, 1, 0, {}, {}});
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < 2; ++t) {

@@ -11,7 +11,7 @@ namespace cairn::wire {
 namespace {
 
 void BM_HeartbeatEncodeDecode(benchmark::State& state) {
-  Heartbeat hb{1, 1'700'000'000'000, 2, {}};
+  Heartbeat hb{1, 1'700'000'000'000, 2, {}, {}};
   for (auto _ : state) {
     ++hb.sequence;
     std::string bytes = Encode(hb);

@@ -24,6 +24,9 @@ struct CoordinatorCmd {
   int liveness = 3;
   double adopt_grace_seconds = 15;
   int rendezvous_linger_seconds = 60;
+  double audit_wait_seconds = 10;
+  uint32_t answer_seconds = 120;
+  double verify_wait_seconds = 600;
 };
 
 std::atomic<bool> g_stop{false};
@@ -56,6 +59,9 @@ Status Run(const CoordinatorCmd& o) {
   opts.coordinator.cluster.heartbeat_interval_ms = o.heartbeat_ms;
   opts.coordinator.cluster.liveness = o.liveness;
   opts.coordinator.cluster.adopt_grace_ms = static_cast<int64_t>(o.adopt_grace_seconds * 1000);
+  opts.coordinator.audit_wait_ms = static_cast<int64_t>(o.audit_wait_seconds * 1000);
+  opts.coordinator.answer_seconds = o.answer_seconds;
+  opts.coordinator.verify_wait_ms = static_cast<int64_t>(o.verify_wait_seconds * 1000);
   opts.http = o.http;
   // The rendezvous store in its own process, which outlives a crash of this
   // one: a restarted coordinator finds training groups still meeting there.
@@ -118,6 +124,15 @@ void RegisterCoordinatorCommand(CLI::App& app, int* exit_code) {
   c->add_option("--rendezvous-linger-seconds", o->rendezvous_linger_seconds,
                  "After a crash: how long the rendezvous store waits for a coordinator to come back")
       ->capture_default_str()->check(CLI::Range(1, 86400));
+  c->add_option("--audit-wait-seconds", o->audit_wait_seconds,
+                 "Verification: audit a round once all its receipts are in, or this long after the first")
+      ->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  c->add_option("--answer-seconds", o->answer_seconds,
+                 "Verification: how long a challenged worker has to disclose the state it committed to")
+      ->capture_default_str()->check(CLI::Range(1, 86400));
+  c->add_option("--verify-wait-seconds", o->verify_wait_seconds,
+                 "Verification: a challenged round no verifier took by then is 'not comparable' (its pay released)")
+      ->capture_default_str()->check(CLI::Range(1.0, 86400.0));
   c->callback([o, exit_code] { *exit_code = ReportStatus(Run(*o)); });
 }
 

@@ -117,18 +117,23 @@ Status Workers(const JobCmd& o) {
     for (const auto& w : ws.workers) {
       out.push_back({{"id", w.id}, {"name", w.name}, {"region", w.region}, {"device", w.device}, {"alive", w.alive},
                      {"slots", w.slots}, {"used", w.used}, {"tflops", w.tflops},
-                     {"price_per_hour_micros", w.price_per_hour_micros}, {"last_seen_millis_ago", w.last_seen_millis_ago}});
+                     {"price_per_hour_micros", w.price_per_hour_micros}, {"last_seen_millis_ago", w.last_seen_millis_ago},
+                     {"reputation", w.reputation}, {"passes", w.passes}, {"fails", w.fails}, {"rounds", w.rounds},
+                     {"profile", w.profile}, {"verify_only", w.verify_only}});
     }
     std::printf("%s\n", Dump(out).c_str());
     return OkStatus();
   }
-  std::printf("%-14s %-16s %-8s %-6s %-6s %-6s %-8s %-10s %s\n", "ID", "NAME", "REGION", "DEVICE", "STATE", "SLOTS",
-              "TFLOP/S", "PRICE/H", "LAST SEEN");
+  // REPUTATION: from the ledger (docs/verification.md): passes and fails of
+  // replays of the worker's rounds, and the rounds it was paid for.
+  std::printf("%-14s %-16s %-8s %-6s %-6s %-6s %-8s %-10s %-10s %-15s %s\n", "ID", "NAME", "REGION", "DEVICE", "STATE",
+              "SLOTS", "TFLOP/S", "PRICE/H", "REPUTATION", "PASS/FAIL/RND", "LAST SEEN");
   for (const auto& w : ws.workers) {
-    std::printf("%-14s %-16s %-8s %-6s %-6s %u/%-4u %-8.3f %-10.2f %.1fs ago\n", w.id.substr(0, 12).c_str(),
+    const std::string record = std::to_string(w.passes) + "/" + std::to_string(w.fails) + "/" + std::to_string(w.rounds);
+    std::printf("%-14s %-16s %-8s %-6s %-6s %u/%-4u %-8.3f %-10.2f %-10.2f %-15s %.1fs ago%s\n", w.id.substr(0, 12).c_str(),
                 w.name.substr(0, 16).c_str(), w.region.c_str(), w.device.c_str(), w.alive ? "alive" : "dead", w.used,
-                w.slots, w.tflops, static_cast<double>(w.price_per_hour_micros) / 1e6,
-                static_cast<double>(w.last_seen_millis_ago) / 1000);
+                w.slots, w.tflops, static_cast<double>(w.price_per_hour_micros) / 1e6, w.reputation, record.c_str(),
+                static_cast<double>(w.last_seen_millis_ago) / 1000, w.verify_only ? " (verifier)" : "");
   }
   if (ws.workers.empty()) std::printf("(no workers)\n");
   return OkStatus();

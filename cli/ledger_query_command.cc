@@ -14,6 +14,7 @@
 #include "ledger/entry_json.h"
 #include "ledger/read_api_client.h"
 #include "ledger/sqlite_store.h"
+#include "ledger/summary.h"
 #include "ledger/verify.h"
 #include "runtime/base/encoding.h"
 #include "runtime/base/files.h"
@@ -35,6 +36,7 @@ struct QueryOptions {
   uint64_t from = 0, to = 0;
   std::string from_checkpoint;
   bool json = false;
+  bool summary = false;
 };
 
 // What a query reads from, and the key it verifies against.
@@ -204,13 +206,20 @@ Status Verify(const QueryOptions& o) {
   ASSIGN_OR_RETURN(lg::VerifyReport r, Replay(o, s, !o.json));
   if (o.json) {
     std::printf("%s\n", json{{"ok", true}, {"size", r.checkpoint.size}, {"entries", r.entries},
-                             {"tiles_compared", r.tiles_compared}, {"credited_micros", r.payouts->total_credited()}}
+                             {"tiles_compared", r.tiles_compared}, {"credited_micros", r.payouts->total_credited()},
+                             {"verdicts", lg::VerdictSummary(*r.payouts)}, {"reputations", lg::ReputationSummary(*r.payouts)},
+                             {"payouts", lg::PayoutSummary(*r.payouts)}}
                             .dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("ok: %llu entries, every signature, hash and balance checks out (%llu hash tiles compared)\n",
                 static_cast<unsigned long long>(r.entries), static_cast<unsigned long long>(r.tiles_compared));
     std::printf("checkpoint: %s size %llu root %s\n", r.checkpoint.origin.c_str(),
                 static_cast<unsigned long long>(r.checkpoint.size), Base64Encode(DigestView(r.checkpoint.root)).c_str());
+    // What the replay derived, in a fixed order: two replays of one log print the same bytes.
+    if (o.summary) {
+      std::printf("\n%s\n%s\n%s", lg::VerdictSummary(*r.payouts).c_str(), lg::ReputationSummary(*r.payouts).c_str(),
+                  lg::PayoutSummary(*r.payouts).c_str());
+    }
   }
   return OkStatus();
 }
@@ -295,6 +304,9 @@ void RegisterLedgerQueryCommands(CLI::App* ledger, int* exit_code) {
   verify->add_option("target", o->target, "Data directory or http://host:port")->required();
   verify->add_option("--vkey", o->vkey, "Verifier key to check against; default: the log's own");
   verify->add_flag("--json", o->json, "Print JSON");
+  verify->add_flag("--summary", o->summary,
+                   "Also print what the replay derived: every verdict, every worker's reputation and every account's payouts "
+                   "(in a fixed order: two replays of one log print the same bytes)");
   verify->callback([o, exit_code] { *exit_code = ReportStatus(Verify(*o)); });
 
   CLI::App* balances = ledger->add_subcommand("balances", "Balances of every account, replayed from the log");

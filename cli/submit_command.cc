@@ -144,7 +144,8 @@ Status Submit(const SubmitCmd& o, int* exit_code) {
   if (!est.refusal.empty()) return FailedPreconditionError(est.refusal);
   if (!o.json) PrintEstimate(est, spec.budget_micros);
   coordinator::SubmissionFacts facts{coordinator::NewJobId(spec.name), yaml, est.datasets, spec.budget_micros,
-                                     spec.max_price_per_hour_micros, est.parent_model};
+                                     spec.max_price_per_hour_micros, est.parent_model, 0, 0, 0};
+  coordinator::SetVerifyTerms(spec.verify, &facts);
   ASSIGN_OR_RETURN(std::string entry, coordinator::SignSubmission(me, Clock::System()->NowUnixMillis(), facts));
   ASSIGN_OR_RETURN(wire::SubmittedBody s, Expect<wire::SubmittedBody>(c.Call(wire::SubmitBody{yaml, o.file, entry})));
   if (o.json && !o.follow) {

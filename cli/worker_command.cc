@@ -3,6 +3,7 @@
 // (worker/worker.h) until Ctrl-C, which hands its work back.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -25,6 +26,7 @@ struct WorkerCmd {
   std::string state_dir;
   std::string cache_dir;
   double http_retry_seconds = 60;
+  bool verify_only = false;
 };
 
 std::atomic<bool> g_stop{false};
@@ -52,13 +54,20 @@ Status Run(const WorkerCmd& o) {
   wo.state_dir = o.state_dir.empty() ? CairnHome() : o.state_dir;
   wo.cache_dir = o.cache_dir.empty() ? CairnHome() + "/cache" : o.cache_dir;
   wo.http_retry_budget_ms = static_cast<int64_t>(o.http_retry_seconds * 1000);
+  wo.verify_only = o.verify_only;
+  // Misbehaviour exists for the verification tests only (docs/verification.md):
+  // the harness sets CAIRN_TEST_MISBEHAVE; nothing else does.
+  if (const char* mode = std::getenv("CAIRN_TEST_MISBEHAVE"); mode != nullptr && *mode != '\0') {
+    ASSIGN_OR_RETURN(wo.misbehave, train::ParseMisbehave(mode));
+    std::fprintf(stderr, "WARNING: CAIRN_TEST_MISBEHAVE=%s: this worker cheats on purpose (a test of verification)\n", mode);
+  }
   if (o.measure_seconds > 0) std::fprintf(stderr, "measuring this machine for %.1f s...\n", o.measure_seconds);
   ASSIGN_OR_RETURN(auto worker, worker::Worker::Create(std::move(identity), wo));
   std::printf("worker %s ('%s') -> %s\n  devices: %zu x %s; %u task slot(s); %.3f TFLOP/s measured; %.2f credits/hour\n"
-              "  outbox %s/outbox.db (%zu record(s) to deliver)\n",
+              "  outbox %s/outbox.db (%zu record(s) to deliver)%s\n",
               worker->id().c_str(), wo.name.c_str(), endpoint.c_str(), worker->devices().size(),
               worker->cuda() ? "cuda" : "cpu", wo.max_tasks, worker->measured_tflops(), o.price_per_hour,
-              wo.state_dir.c_str(), worker->outbox().pending());
+              wo.state_dir.c_str(), worker->outbox().pending(), o.verify_only ? "\n  verification tasks only" : "");
   std::fflush(stdout);
   std::signal(SIGINT, OnWorkerSignal);
   std::signal(SIGTERM, OnWorkerSignal);
@@ -82,6 +91,8 @@ void RegisterWorkerCommand(CLI::App& app, int* exit_code) {
   w->add_option("--http-retry-seconds", o->http_retry_seconds,
                 "How long reads from the coordinator's HTTP port are retried before a task fails (Unavailable)")
       ->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  w->add_flag("--verify-only", o->verify_only,
+              "Take verification tasks only: replay other workers' challenged rounds (docs/verification.md)");
   w->add_option("--measure-seconds", o->measure_seconds, "Self-measurement time (0: skip)")->capture_default_str()->check(CLI::Range(0.0, 60.0));
   w->callback([o, exit_code] { *exit_code = ReportStatus(Run(*o)); });
 }

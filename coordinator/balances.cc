@@ -65,6 +65,41 @@ uint64_t Balances::FinetuneFee(const std::string& model_hash) const {
   return committed_ ? committed_->FinetuneFee(model_hash) : 0;
 }
 
+std::map<ledger::ChallengeKey, ledger::ChallengeState> Balances::Challenges() const {
+  MutexLock l(&mu_);
+  return committed_ ? committed_->challenges() : std::map<ledger::ChallengeKey, ledger::ChallengeState>{};
+}
+
+std::vector<std::pair<ledger::ChallengeKey, ledger::ChallengeState>> Balances::OpenChallenges() const {
+  MutexLock l(&mu_);
+  return committed_ ? committed_->OpenChallenges() : std::vector<std::pair<ledger::ChallengeKey, ledger::ChallengeState>>{};
+}
+
+ledger::WorkerRecord Balances::RecordOf(const std::string& worker_key) const {
+  MutexLock l(&mu_);
+  return committed_ ? committed_->RecordOf(worker_key) : ledger::WorkerRecord{};
+}
+
+bool Balances::Removed(const std::string& job_id, const std::string& worker_key) const {
+  MutexLock l(&mu_);
+  return committed_ && committed_->Removed(job_id, worker_key);
+}
+
+ledger::VerifyPolicy Balances::Policy(const std::string& job_id) const {
+  MutexLock l(&mu_);
+  return committed_ ? committed_->PolicyOf(job_id) : ledger::VerifyPolicy{};
+}
+
+std::map<std::tuple<std::string, uint32_t, uint64_t>, std::vector<std::string>> Balances::Unaudited() const {
+  MutexLock l(&mu_);
+  return committed_ ? committed_->Unaudited() : std::map<std::tuple<std::string, uint32_t, uint64_t>, std::vector<std::string>>{};
+}
+
+uint64_t Balances::HeldFor(const std::string& account) const {
+  MutexLock l(&mu_);
+  return committed_ ? committed_->HeldFor(account) : 0;
+}
+
 std::unique_ptr<ledger::PayoutEngine> Balances::Snapshot() const {
   MutexLock l(&mu_);
   return committed_ ? std::make_unique<ledger::PayoutEngine>(*committed_) : nullptr;

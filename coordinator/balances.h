@@ -42,6 +42,14 @@ class Balances {
   StatusOr<ledger::JobFunds> AdmittedFunds(const std::string& job_id) const;
   uint64_t EscrowOf(const std::string& account) const;
   uint64_t FinetuneFee(const std::string& model_hash) const;
+  // Verification, as committed (docs/verification.md).
+  std::map<ledger::ChallengeKey, ledger::ChallengeState> Challenges() const;
+  std::vector<std::pair<ledger::ChallengeKey, ledger::ChallengeState>> OpenChallenges() const;
+  ledger::WorkerRecord RecordOf(const std::string& worker_key) const;
+  bool Removed(const std::string& job_id, const std::string& worker_key) const;
+  ledger::VerifyPolicy Policy(const std::string& job_id) const;
+  std::map<std::tuple<std::string, uint32_t, uint64_t>, std::vector<std::string>> Unaudited() const;
+  uint64_t HeldFor(const std::string& account) const;
   // A copy of the committed engine (tests compare it with a fresh replay).
   std::unique_ptr<ledger::PayoutEngine> Snapshot() const;
 

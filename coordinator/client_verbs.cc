@@ -55,6 +55,10 @@ wire::JobInfo Coordinator::Info(const scheduler::JobRecord& j) const {
 HandlerResult Coordinator::OnSubmit(const wire::Peer& peer, uint64_t rid, const wire::SubmitBody& sub) {
   auto spec = jobspec::ParseJobSpec(sub.spec, sub.source.empty() ? "job.yaml" : sub.source);
   if (!spec.ok()) return ErrorFor(rid, spec.status());
+  if (spec->kind == JobKind::kVerify) {
+    return ErrorFor(rid, InvalidArgumentError("kind: verify tasks are made by the coordinator for challenged rounds; "
+                                              "they cannot be submitted"));
+  }
   RETURN_IF_ERROR(log_->health());  // stopped: refuse before anything is kept
   if (sub.entry.empty()) {
     return InvalidArgumentError("the submission carries no jobSubmitted entry signed by its submitter "
@@ -63,7 +67,8 @@ HandlerResult Coordinator::OnSubmit(const wire::Peer& peer, uint64_t rid, const 
   ASSIGN_OR_RETURN(std::string job_id, SubmissionJobId(sub.entry, spec->name));
   ASSIGN_OR_RETURN(Resolved resolved, Resolve(*spec));
   SubmissionFacts facts{job_id, sub.spec, resolved.dataset_ids, spec->budget_micros, spec->max_price_per_hour_micros,
-                        resolved.parent_model};
+                        resolved.parent_model, 0, 0, 0};
+  SetVerifyTerms(spec->verify, &facts);
   ASSIGN_OR_RETURN(const std::string submitter_key, CheckSubmission(sub.entry, facts, peer.curve_key));
   if (spec->kind == JobKind::kTrain && spec->budget_micros == 0) {
     wire::EstimateReply e = Estimate(*spec, resolved, submitter_key);
@@ -179,6 +184,13 @@ HandlerResult Coordinator::OnClient(const wire::Peer& peer, const wire::ClientRe
       info.tflops = w.state.tflops;
       info.price_per_hour_micros = w.state.price_per_hour_micros;
       info.last_seen_millis_ago = now - w.last_seen_mono_ms;
+      const ledger::WorkerRecord rec = balances_.RecordOf(key_by_worker_[id]);
+      info.reputation = ledger::ReputationPpm(rec) / 1e6;
+      info.passes = rec.passes;
+      info.fails = rec.fails;
+      info.rounds = rec.rounds;
+      info.profile = w.state.profile;
+      info.verify_only = w.state.verify_only;
       body.workers.push_back(std::move(info));
     }
     return Reply(rid, std::move(body));

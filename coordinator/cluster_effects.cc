@@ -7,6 +7,7 @@
 #include "coordinator/coordinator.h"
 #include "runtime/base/encoding.h"
 #include "runtime/base/log.h"
+#include "train/seat.h"
 
 namespace cairn::coordinator {
 
@@ -28,6 +29,8 @@ Status Coordinator::Record(const ledger::BodyFiller& fill, std::function<void(St
 // One jobPlaced entry for `workers` (ranks from `first_rank`); each is
 // assigned once it is durable.
 void Coordinator::Place(const ClusterEvent& e, const std::vector<std::string>& workers, uint32_t first_rank) {
+  auto job = cluster_->Job(e.job_id);
+  if (job.ok() && job->spec.kind == JobKind::kVerify && !workers.empty()) return AssignVerifier(*job, workers[0]);
   std::vector<std::string> keys;
   std::vector<uint64_t> prices;
   for (const std::string& w : workers) {
@@ -82,7 +85,13 @@ void Coordinator::SendAssign(const std::string& job_id, const std::string& worke
   }
   const bool meets = plan->world > 1 && job->spec.kind == JobKind::kTrain;
   wire::TaskAssign a{job_id, job->attempt, plan->rank, plan->world, spec_text_[job_id], plan->resume_round, {},
-                     meets ? ":" + std::to_string(rendezvous_->port()) : "", plan->joining};
+                     meets ? ":" + std::to_string(rendezvous_->port()) : "", plan->joining, "", "", operator_key()};
+  if (meets) {
+    // Only placed workers learn where the attempt's keys live, and each gets
+    // the operator's ticket for its seat (train/seat.h).
+    a.secret = train::RendezvousSecret(*key_, job_id, job->attempt).value_or("");
+    a.seat_ticket = train::SignSeat(*key_, job_id, job->attempt, plan->rank, key_by_worker_[worker]).value_or("");
+  }
   SendTo(worker, MakeOutgoing(a));
 }
 
@@ -117,6 +126,9 @@ void Coordinator::Apply(std::vector<ClusterEvent> events) {
         SendTo(e.worker_id, MakeOutgoing(wire::TaskRevoke{e.job_id, e.attempt, e.message}));
         break;
       case ClusterEvent::kJobRequeued:
+        gateway_->RemoveJob(e.job_id);
+        Log(e.job_id, "job requeued: " + e.message);  // a lost worker, a transient failure, a failing verdict
+        break;
       case ClusterEvent::kJobFailed:
         gateway_->RemoveJob(e.job_id);
         Log(e.job_id, "job failed: " + e.message);  // however it ended (a task's result, a lost worker, retries spent)
@@ -124,7 +136,9 @@ void Coordinator::Apply(std::vector<ClusterEvent> events) {
       case ClusterEvent::kWorkerDropped: {
         Log(e.job_id, e.message);
         auto job = cluster_->Job(e.job_id);
-        if (job.ok() && job->spec.kind == JobKind::kTrain) rendezvous_->MarkGone(e.job_id, e.attempt, e.uid);
+        if (job.ok() && job->spec.kind == JobKind::kTrain) {
+          rendezvous_->MarkGone(e.job_id, e.attempt, e.uid, train::RendezvousSecret(*key_, e.job_id, e.attempt).value_or(""));
+        }
         break;
       }
       case ClusterEvent::kWorkerDied:

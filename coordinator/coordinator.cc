@@ -71,10 +71,12 @@ Status Coordinator::OpenLedger() {
   ledger::LogOptions lo;
   Balances* balances = &balances_;
   LedgerView* view = &view_;
+  AuditBook* audit = &audit_;
   data::DatasetRegistry* datasets = datasets_.get();
   lo.admit = [balances](const ledger::EntryHeader&, std::string_view entry) { return balances->Admit(entry); };
-  lo.on_commit = [balances, view, datasets](uint64_t index, std::string_view entry) {
+  lo.on_commit = [balances, view, audit, datasets](uint64_t index, std::string_view entry) {
     view->Apply(index, entry);
+    audit->Apply(index, entry);
     balances->Commit(index, entry);
     datasets->ApplyCommitted(index, entry);
   };
@@ -87,7 +89,10 @@ Status Coordinator::OpenLedger() {
   const uint64_t size = log_->size();
   for (uint64_t first = 0; first < size; first += 4096) {
     ASSIGN_OR_RETURN(auto entries, log_->store().Entries(first, 4096));
-    for (size_t i = 0; i < entries.size(); ++i) view_.Apply(first + i, entries[i]);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      view_.Apply(first + i, entries[i]);
+      audit_.Apply(first + i, entries[i]);
+    }
   }
   RETURN_IF_ERROR(datasets_->Rebuild(log_->store()));
   datasets_->SetLedger(log_.get());
@@ -103,6 +108,16 @@ Status Coordinator::RestoreJobs() {
     const std::string id = j.id;
     spec_text_[id] = s.spec_text;
     ASSIGN_OR_RETURN(logs_[id], store_->LoadLog(id));
+    // A failing verdict's removals shrink what an elastic job restarts with.
+    for (const auto& [key, c] : balances_.Challenges()) {
+      if (key.job == id && c.result == "fail") ++j.removed;
+    }
+    // Verification tasks are the coordinator's own (no submission): they
+    // are made again from the open challenges if they are gone.
+    if (j.spec.kind == JobKind::kVerify) {
+      RETURN_IF_ERROR(cluster_->Restore(std::move(j)));
+      continue;
+    }
     if (!view_.Submitted(id) && (j.state == JobState::kQueued || j.state == JobState::kRunning)) {
       j.state = JobState::kFailed;
       j.workers.clear();
@@ -168,6 +183,8 @@ void Coordinator::InstallHandlers() {
   base_->SetHeartbeatHook(
       [self](const wire::Peer&, const wire::Heartbeat& hb, const std::string& id) { return self->OnHeartbeat(hb, id); });
   base_->SetClientVerbs([self](const wire::Peer& p, const wire::ClientRequest& r) { return self->OnClient(p, r); });
+  base_->SetChallengesFor([self](const std::string& id) { return self->ChallengesFor(id); });
+  cluster_->SetExclusion([self](const scheduler::JobRecord& j, const std::string& w) { return self->Excluded(j, w); });
   server_->On<wire::TaskUpdate>([self](const wire::Peer& p, const wire::TaskUpdate& u) { return self->OnTaskUpdate(p, u); });
   server_->On<wire::Goodbye>([self](const wire::Peer& p, const wire::Goodbye& g) { return self->OnGoodbye(p, g); });
   server_->OnTick(options_.tick_ms, [self] { self->Tick(); });
@@ -226,6 +243,9 @@ Status Coordinator::OnHello(const wire::Peer& peer, const wire::WorkerHello& hel
   w.free_slots = hello.max_tasks;
   w.tflops = hello.measured_tflops;
   w.price_per_hour_micros = hello.price_per_hour_micros;
+  w.profile = hello.profile;
+  w.verify_only = hello.verify_only;
+  w.reputation = ledger::ReputationPpm(balances_.RecordOf(hello.identity_key)) / 1e6;
   for (const auto& d : hello.devices) {
     if (d.kind == wire::DeviceKind::kCuda) w.device = scheduler::Device::kCuda;
     w.memory_bytes = std::max(w.memory_bytes, d.memory_bytes);
@@ -291,6 +311,8 @@ void Coordinator::Tick() {
     placement_latency_.Observe(seconds);
   }
   Apply(std::move(events));
+  AuditRounds();
+  RunChallenges();
   CloseEndedJobs();
   uint64_t alive = 0;
   for (const auto& [id, w] : cluster_->workers()) alive += w.alive;

@@ -41,12 +41,14 @@
 #include <vector>
 
 #include "coordinator/api_keys.h"
+#include "coordinator/audit_book.h"
 #include "coordinator/balances.h"
 #include "coordinator/ledger_view.h"
 #include "coordinator/rendezvous_host.h"
 #include "coordinator/state_store.h"
 #include "data/dataset_registry.h"
 #include "ledger/log.h"
+#include "ledger/payouts.h"
 #include "runtime/base/clock.h"
 #include "runtime/base/metrics.h"
 #include "runtime/base/mutex.h"
@@ -73,6 +75,11 @@ struct CoordinatorOptions {
   int tick_ms = 250;
   const Clock* clock = Clock::System();     // leases, heartbeats, entry timestamps, the gateway
   RendezvousOptions rendezvous;             // where multi-worker jobs meet (in this process by default)
+  // Verification (docs/verification.md).
+  int64_t audit_wait_ms = 10'000;           // a round is audited once all its receipts are in, or this long after one
+  uint32_t answer_seconds = 120;            // how long a challenged worker has to disclose its state
+  int64_t verify_wait_ms = 600'000;         // a challenge no verifier took by then is "not comparable"
+  int64_t no_verifier_grace_ms = 10'000;    // ...at once, if no other worker has the profile, after this
   // Tests: wraps the ledger's store (fault injection).
   std::function<std::unique_ptr<ledger::LedgerStore>(std::unique_ptr<ledger::LedgerStore>)> wrap_store;
 };
@@ -106,6 +113,8 @@ class Coordinator {
   Gateway& gateway() { return *gateway_; }
   ApiKeys& api_keys() { return *api_keys_; }
   const Clock* clock() const { return options_.clock; }
+  // The exact spec text a job was submitted with (HTTP thread safe).
+  StatusOr<std::string> SpecText(const std::string& job_id) const { return store_->SpecText(job_id); }
   // The operator credits an account: an accountCredited entry signed with
   // the log key, appended before this returns (its index).
   StatusOr<uint64_t> Credit(const std::string& account, uint64_t micros, const std::string& memo);
@@ -121,6 +130,8 @@ class Coordinator {
     uint64_t sequence = 0;
     std::optional<ReceiptId> receipt;  // a step receipt's identity
     uint64_t checkpoint_round = 0;     // a checkpoint's round
+    std::optional<ledger::ChallengeKey> verdict;  // a verdict's round
+    std::string verdict_result;
   };
   explicit Coordinator(CoordinatorOptions options) : options_(std::move(options)) {}
   Status OpenLedger();
@@ -162,9 +173,28 @@ class Coordinator {
   void OnEntryCommitted(const PendingEntry& pending, const Status& result);
   void Tick();
   void FlushUsage();
+  // Verification (coordinator/verification.cc).
+  // Appends a roundAudited (the cheap checks) for every round whose receipts are in.
+  void AuditRounds();
+  // A verification task for every open challenge; "not comparable" where none can run.
+  void RunChallenges();
+  // What a heartbeat answered to `worker` lists: its rounds still to disclose.
+  std::vector<wire::Challenge> ChallengesFor(const std::string& worker);
+  // A verdict is durable: a failing one removes the worker and redoes the job.
+  void OnVerdictCommitted(const ledger::ChallengeKey& round, const std::string& result, const std::string& verifier);
+  // The operator's "not comparable" for a round no verifier could replay.
+  void NotComparable(const ledger::ChallengeKey& round, const std::string& why);
+  // Whether `worker` may not run (a part of) `job` (the Cluster's exclusion).
+  bool Excluded(const scheduler::JobRecord& job, const std::string& worker) const;
+  // The verification task replaying `round` ("verify-<hash>").
+  static std::string VerifyTaskId(const ledger::ChallengeKey& round);
+  // Open challenges of jobs whose verification is still worth running.
+  std::vector<std::pair<ledger::ChallengeKey, ledger::ChallengeState>> OpenChallenges() const;
   void Apply(std::vector<ClusterEvent> events);
   void Place(const ClusterEvent& e, const std::vector<std::string>& workers, uint32_t first_rank);
   void SendAssign(const std::string& job_id, const std::string& worker);
+  // A verification task's placement: a verifierAssigned entry, then the assignment.
+  void AssignVerifier(const scheduler::JobRecord& task, const std::string& worker);
   void SendTo(const std::string& worker, const wire::Outgoing& message);
   // The gateway's record of `worker`'s replica of serve job `job` at
   // `endpoint` (host:port), priced as the spec says.
@@ -182,6 +212,7 @@ class Coordinator {
   MetricsRegistry metrics_;                // first: everything below registers in it
   std::optional<Ed25519PrivateKey> key_;  // the data dir's log.key, set by Start
   LedgerView view_{&metrics_};             // committed entries, in log order
+  AuditBook audit_;                        // what verification reads from committed entries
   Balances balances_;                      // the log's admission policy and committed balances
   std::unique_ptr<data::DatasetRegistry> datasets_;
   std::unique_ptr<ledger::Log> log_;
@@ -207,6 +238,12 @@ class Coordinator {
   std::set<std::tuple<std::string, uint32_t, std::string>> pending_placements_;  // (job, attempt, worker id)
   int64_t last_usage_flush_ms_ = 0;
   std::set<std::string> close_refused_;               // jobs whose jobClosed the ledger refused (a bug; logged once)
+  std::set<std::tuple<std::string, uint32_t, uint64_t>> audits_in_flight_;  // roundAudited appended, not yet committed
+  std::set<ledger::ChallengeKey> answers_in_flight_;  // operator verdicts appended, not yet committed
+  std::set<std::pair<std::string, std::string>> removed_;  // (job, worker key) a failing verdict removed (handled once)
+  std::vector<std::pair<ledger::ChallengeKey, ledger::ChallengeState>> open_challenges_;  // refreshed each tick
+  std::map<std::string, double> flops_per_step_;      // job -> its model's FLOPs per step (the speed check)
+  int64_t last_reputation_ms_ = 0;
   std::map<std::string, int64_t> ended_ms_;           // job -> when the close sweep first saw it ended (monotonic)
   static constexpr int64_t kCloseGraceMs = 3000;
 

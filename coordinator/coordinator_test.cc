@@ -128,7 +128,8 @@ class CoordinatorTest : public ::testing::Test {
   // Signed as `cairn submit` signs it (coordinator/submission.h).
   std::string Submit(const std::string& yaml) {
     auto spec = jobspec::ParseJobSpec(yaml, "job.yaml").value();
-    SubmissionFacts f{NewJobId(spec.name), yaml, {}, spec.budget_micros, spec.max_price_per_hour_micros, ""};
+    SubmissionFacts f{NewJobId(spec.name), yaml, {}, spec.budget_micros, spec.max_price_per_hour_micros, "", 0, 0, 0};
+    SetVerifyTerms(spec.verify, &f);
     auto entry = SignSubmission(me_, Clock::System()->NowUnixMillis(), f).value();
     auto r = Call(wire::SubmitBody{yaml, "job.yaml", entry});
     EXPECT_TRUE(r.ok()) << r.status();
@@ -260,7 +261,7 @@ TEST_F(CoordinatorTest, ATaskThatThrowsFailsItsJobWithoutTakingTheWorkerDown) {
 // one whose budget the submitter cannot pay, keeping nothing.
 TEST_F(CoordinatorTest, ForgedAlteredOrUnpaidSubmissionsAreRefusedAndNothingIsKept) {
   const std::string spec = "name: paid\nkind: benchmark\nbenchmark: {seconds: 1}\nbudget: 2\n";
-  SubmissionFacts f{NewJobId("paid"), spec, {}, 2'000'000, 0, ""};
+  SubmissionFacts f{NewJobId("paid"), spec, {}, 2'000'000, 0, "", 0, 0, 0};
   const Ed25519PrivateKey other = Ed25519PrivateKey::Generate().value();
   auto forged = Call(wire::SubmitBody{spec, "job.yaml", SignSubmission(other, 1, f).value()});
   EXPECT_EQ(forged.status().code(), StatusCode::kPermissionDenied) << forged.status();

@@ -47,6 +47,17 @@ void InstallCoordinatorRoutes(httplib::Server* http, Coordinator* c) {
     res.set_content(nlohmann::json{{"round", cp->round}, {"attempt", cp->attempt}, {"blob", HexEncode(cp->blob)}}.dump() + "\n",
                     kJson);
   });
+  // The exact spec a job was submitted with: verifiers check it against the
+  // jobSubmitted entry's specHash (docs/verification.md).
+  http->Get(R"(/jobs/([A-Za-z0-9._-]{1,128})/spec)", [c](const httplib::Request& req, httplib::Response& res) {
+    auto spec = c->SpecText(req.matches[1]);
+    if (!spec.ok()) {
+      res.status = spec.status().code() == StatusCode::kNotFound ? 404 : 503;
+      res.set_content(nlohmann::json{{"error", spec.status().ToString()}}.dump() + "\n", kJson);
+      return;
+    }
+    res.set_content(nlohmann::json{{"job", std::string(req.matches[1])}, {"spec", *spec}}.dump() + "\n", kJson);
+  });
   http->Get("/models", [c](const httplib::Request&, httplib::Response& res) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& m : c->view().Models()) out.push_back(ModelJson(m, c->balances().FinetuneFee(m.blob)));

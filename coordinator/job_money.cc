@@ -134,6 +134,7 @@ wire::EstimateReply Coordinator::Estimate(const JobSpec& spec, const Resolved& r
 
 HandlerResult Coordinator::OnEstimate(const wire::Peer& peer, uint64_t rid, const wire::EstimateBody& body) {
   ASSIGN_OR_RETURN(JobSpec spec, jobspec::ParseJobSpec(body.spec, body.source.empty() ? "job.yaml" : body.source));
+  if (spec.kind == JobKind::kVerify) return InvalidArgumentError("kind: verify tasks are made by the coordinator, not submitted");
   ASSIGN_OR_RETURN(Resolved r, Resolve(spec));
   // The caller may name its key (to see its credits); only its own counts.
   std::string caller;
@@ -231,6 +232,15 @@ void Coordinator::CloseEndedJobs() {
     auto first = pending_receipts_.lower_bound(ReceiptId{id, 0, 0, ""});
     const bool in_flight = first != pending_receipts_.end() && std::get<0>(*first) == id;
     if (now - ended < kCloseGraceMs || in_flight) continue;
+    // Verification still owed: rounds to audit, challenges to answer. Held
+    // pay is released at the close, so the job waits for its verdicts (a
+    // while: a round no verifier takes is "not comparable" after verify_wait_ms).
+    bool owed = false;
+    for (const auto& a : audits_in_flight_) owed = owed || std::get<0>(a) == id;
+    for (const auto& [round, workers] : balances_.Unaudited()) owed = owed || std::get<0>(round) == id;
+    for (const auto& [k, c] : open_challenges_) owed = owed || k.job == id;
+    const int64_t owe_limit = options_.verify_wait_ms + static_cast<int64_t>(options_.answer_seconds) * 1000;
+    if (owed && now - ended < owe_limit) continue;
     const std::string job_id = id;
     const ledger::JobFunds funds = *f;
     Status s = Record(
@@ -243,12 +253,16 @@ void Coordinator::CloseEndedJobs() {
           c.setDataMicros(funds.data);
           c.setFeeMicros(funds.fee);
           c.setRefundMicros(funds.escrow());
+          c.setVerifyMicros(funds.verify);
+          c.setForfeitMicros(funds.forfeited);
         },
         [this, job_id, funds, outcome](StatusOr<uint64_t> index) {
           if (!index.ok()) return;
           Log(job_id, "closed (" + outcome + "): spent " + scheduler::Credits(funds.paid()) + " of " +
                           scheduler::Credits(funds.budget) + " (compute " + scheduler::Credits(funds.compute) + ", data " +
-                          scheduler::Credits(funds.data) + ", fees " + scheduler::Credits(funds.fee) + "), refunded " +
+                          scheduler::Credits(funds.data) + ", fees " + scheduler::Credits(funds.fee) + ", verification " +
+                          scheduler::Credits(funds.verify) + "), forfeited by cheaters " + scheduler::Credits(funds.forfeited) +
+                          ", refunded " +
                           scheduler::Credits(funds.escrow()) + " (ledger entry " + std::to_string(*index) + ")");
         });
     if (!s.ok() && s.code() != StatusCode::kUnavailable) {

@@ -39,6 +39,12 @@ void LedgerView::Apply(uint64_t index, std::string_view entry) {
       last = std::max(last, p.getAttempt());
       break;
     }
+    case B::VERIFIER_ASSIGNED: {
+      // A verification task's placement: its verifier holds (task, attempt).
+      auto v = body.getVerifierAssigned();
+      placed_.insert({v.getTask().cStr(), v.getTaskAttempt(), ledger::FromData(v.getVerifier())});
+      break;
+    }
     case B::STEP_RECEIPT: {
       auto r = body.getStepReceipt();
       const std::string job = r.getJobId().cStr();
@@ -124,6 +130,13 @@ std::optional<CheckpointRef> LedgerView::Checkpoint(const std::string& job_id, u
   // The furthest: the job's highest round (so a late copy from an older
   // attempt never moves the resume point back).
   auto it = checkpoints_.upper_bound({job_id, UINT64_MAX});
+  if (it == checkpoints_.begin() || std::prev(it)->first.first != job_id) return std::nullopt;
+  return std::prev(it)->second;
+}
+
+std::optional<CheckpointRef> LedgerView::CheckpointBefore(const std::string& job_id, uint64_t round) const {
+  MutexLock lock(&mu_);
+  auto it = checkpoints_.lower_bound({job_id, round});
   if (it == checkpoints_.begin() || std::prev(it)->first.first != job_id) return std::nullopt;
   return std::prev(it)->second;
 }

@@ -6,7 +6,8 @@
 //  - every entry's hash, and each step receipt's identity (job, attempt,
 //    round, signer): how a resent receipt is recognised and acknowledged
 //    without a second entry (at-least-once delivery, applied exactly once);
-//  - placements: which worker keys were placed on which (job, attempt);
+//  - placements: which worker keys were placed on which (job, attempt), and
+//    which verifier on which verification task (verifierAssigned);
 //  - each job's latest checkpoint (where a requeued job resumes) and each
 //    registered model by name (what `cairn models pull` and serving load);
 //  - training progress per job (for /metrics).
@@ -78,6 +79,8 @@ class LedgerView {
 
   // The job's furthest checkpoint, or (round > 0) the one of that round.
   std::optional<CheckpointRef> Checkpoint(const std::string& job_id, uint64_t round = 0) const;
+  // The job's latest checkpoint of a round before `round` (a redo's start).
+  std::optional<CheckpointRef> CheckpointBefore(const std::string& job_id, uint64_t round) const;
   std::optional<ModelRef> Model(const std::string& name) const;
   std::vector<ModelRef> Models() const;
   std::map<std::string, JobProgress> Progress() const;

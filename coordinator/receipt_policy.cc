@@ -37,6 +37,16 @@ StatusOr<WorkerEntry> DecodeWorkerEntry(std::string_view entry) {
       e.finetune_fee = m.getFinetuneFeeMicros();
       return e;
     }
+    case B::VERDICT: {
+      auto v = body.getVerdict();
+      e.job_id = v.getJobId().cStr();
+      e.attempt = v.getAttempt();
+      e.round = v.getRound();
+      e.worker = ledger::FromData(v.getWorker());
+      e.result = v.getResult().cStr();
+      e.timestamp_ms = header.timestamp_unix_millis;
+      return e;
+    }
     default:
       return InvalidArgumentError("a worker may not append a " + ledger::EntryTypeName(header.type));
   }
@@ -44,6 +54,19 @@ StatusOr<WorkerEntry> DecodeWorkerEntry(std::string_view entry) {
 
 Status CheckWorkerEntry(const WorkerEntry& e, const EntryContext& c) {
   if (e.signer != c.sender_key) return PermissionDeniedError("the entry is not signed by the worker that sent it");
+  const bool verdict = e.type == ledger::schema::LedgerEntry::Body::VERDICT;
+  if (verdict != c.verify_task) {
+    return PermissionDeniedError(verdict ? "only a verification task sends verdicts"
+                                         : "a verification task sends verdicts, nothing else");
+  }
+  if (verdict) {
+    if (!c.placed) return PermissionDeniedError("the worker was not assigned this verification task");
+    if (e.job_id != c.target_job || e.attempt != c.target_attempt || e.round != c.target_round || e.worker != c.target_worker) {
+      return InvalidArgumentError("the verdict names another round than the one its task replays");
+    }
+    if (e.timestamp_ms > c.now_ms + 5000) return InvalidArgumentError("the verdict is signed in the future");
+    return OkStatus();
+  }
   if (e.job_id != c.update_job) return InvalidArgumentError("the entry names job " + e.job_id + ", not " + c.update_job);
   const bool has_attempt = e.type != ledger::schema::LedgerEntry::Body::MODEL_REGISTERED;
   if (has_attempt && e.attempt != c.update_attempt) {

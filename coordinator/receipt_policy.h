@@ -5,7 +5,9 @@
 // A worker may append only the entries that describe its own work on a job
 // it was placed on: stepReceipt, checkpointCommitted and modelRegistered,
 // signed by itself, naming the job and attempt of the task that sent them,
-// for an attempt the ledger shows it placed on. A model's royalties go
+// for an attempt the ledger shows it placed on; and a verdict, sent by the
+// verification task the ledger shows it assigned to (verifierAssigned), on
+// exactly the round that task replays, timestamped no later than now. A model's royalties go
 // where the submitted spec says (its author and shares), never where the
 // registering worker would like. Refusals are permanent (PermissionDenied,
 // InvalidArgument): sending the same entry again cannot help.
@@ -33,6 +35,9 @@ struct WorkerEntry {
   std::string author;   // modelRegistered: account hex, "" for none
   std::map<std::string, uint32_t> shares;  // modelRegistered: account hex -> basis points
   uint64_t finetune_fee = 0;                // modelRegistered
+  std::string worker;                       // verdict: the challenged worker (raw)
+  std::string result;                       // verdict
+  int64_t timestamp_ms = 0;
   // A step receipt's identity (job, attempt, round, signer).
   ReceiptId receipt_id() const { return ReceiptId{job_id, attempt, round, signer}; }
 };
@@ -50,6 +55,13 @@ struct EntryContext {
   std::string spec_author;     // the job's output.author (hex, "" for none)
   std::map<std::string, uint32_t> spec_shares;  // the job's output.shares
   uint64_t spec_finetune_fee = 0;               // the job's output.terms.finetune_fee
+  // A verification task's target (kind: verify): the round its verdict must name.
+  bool verify_task = false;
+  std::string target_job;
+  uint32_t target_attempt = 0;
+  uint64_t target_round = 0;
+  std::string target_worker;   // raw
+  int64_t now_ms = 0;          // the coordinator's clock: a verdict may not come from the future
 };
 
 // OK, or the permanent reason the entry is refused.

@@ -152,10 +152,10 @@ void RendezvousHost::Touch() {
   if (options_.mode == RendezvousOptions::kDetached) TouchFile(options_.data_dir + "/rendezvous.alive");
 }
 
-void RendezvousHost::MarkGone(const std::string& job_id, uint32_t attempt, uint32_t uid) {
+void RendezvousHost::MarkGone(const std::string& job_id, uint32_t attempt, uint32_t uid, const std::string& secret) {
   MutexLock lock(&mu_);
   if (stop_) return;
-  gone_.push_back(Gone{job_id, attempt, uid});
+  gone_.push_back(Gone{job_id, attempt, uid, secret});
   if (!marker_.joinable()) marker_ = std::thread([this] { MarkLoop(); });
   wake_.Signal();
 }
@@ -189,7 +189,8 @@ bool RendezvousHost::Write(const Gone& g) {
       store_ = std::make_unique<Store>();
       store_->store = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", opts);
     }
-    c10d::PrefixStore attempt_store(g.job_id + "/" + std::to_string(g.attempt), store_->store);
+    c10d::PrefixStore attempt_store(g.job_id + "/" + std::to_string(g.attempt) + (g.secret.empty() ? "" : "/" + g.secret),
+                                    store_->store);
     const std::string yes = "1";
     attempt_store.set("gone/" + std::to_string(g.uid), std::vector<uint8_t>(yes.begin(), yes.end()));
     return true;

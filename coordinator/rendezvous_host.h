@@ -50,13 +50,15 @@ class RendezvousHost {
   // (train/membership.h). Queued and written by a thread of its own, so the
   // caller (the coordinator's bus thread) never waits on the store; a write
   // that fails (a detached host restarting) is tried again for ~10 s.
-  void MarkGone(const std::string& job_id, uint32_t attempt, uint32_t uid);
+  // `secret`: the attempt's rendezvous secret (train/seat.h), its keys' prefix.
+  void MarkGone(const std::string& job_id, uint32_t attempt, uint32_t uid, const std::string& secret = "");
 
  private:
   struct Store;
   struct Gone {
     std::string job_id;
     uint32_t attempt = 0, uid = 0;
+    std::string secret;
   };
   RendezvousHost() = default;
   void MarkLoop();

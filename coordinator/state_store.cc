@@ -179,6 +179,15 @@ StatusOr<std::vector<std::string>> StateStore::LoadLog(const std::string& job_id
   return out;
 }
 
+StatusOr<std::string> StateStore::SpecText(const std::string& job_id) const {
+  MutexLock lock(&mu_);
+  SqlStatement st(db_, "SELECT spec FROM jobs WHERE id = ?");
+  RETURN_IF_ERROR(st.Prepared("prepare spec load"));
+  st.Text(1, job_id);
+  if (st.Step() != SQLITE_ROW) return NotFoundError("no job " + job_id);
+  return st.ColText(0);
+}
+
 Status StateStore::PutApiKey(const StoredApiKey& key) {
   MutexLock lock(&mu_);
   SqlStatement st(db_, "INSERT INTO api_keys (hash, account, name, created_ms) VALUES (?,?,?,?)");

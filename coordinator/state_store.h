@@ -54,6 +54,8 @@ class StateStore {
   // Every job, in submission order; specs that no longer parse are DataLoss.
   StatusOr<std::vector<StoredJob>> LoadJobs() const;
   StatusOr<std::vector<std::string>> LoadLog(const std::string& job_id) const;
+  // The spec a job was submitted with, exactly. NotFound for an unknown job.
+  StatusOr<std::string> SpecText(const std::string& job_id) const;
 
   Status PutApiKey(const StoredApiKey& key);
   StatusOr<std::vector<StoredApiKey>> LoadApiKeys() const;

@@ -32,6 +32,12 @@ StatusOr<ledger::EntryReader> OpenAs(std::string_view entry, ledger::EntryType t
 
 }  // namespace
 
+void SetVerifyTerms(const jobspec::VerifyPolicySpec& v, SubmissionFacts* facts) {
+  facts->replay_ppm = v.on ? v.replay_ppm : 0;
+  facts->probation = v.on ? v.probation : 0;
+  facts->hold = v.on ? v.hold : 0;
+}
+
 std::string NewJobId(const std::string& name) {
   unsigned char b[3];
   RAND_bytes(b, sizeof(b));
@@ -49,6 +55,9 @@ StatusOr<std::string> SignSubmission(const Ed25519PrivateKey& submitter, int64_t
     j.setBudgetMicros(f.budget_micros);
     j.setMaxPricePerHourMicros(f.max_price_per_hour_micros);
     j.setParentModel(AsData(f.parent_model));
+    j.setReplayPpm(f.replay_ppm);
+    j.setProbationRounds(f.probation);
+    j.setHoldRounds(f.hold);
   });
 }
 
@@ -95,6 +104,13 @@ StatusOr<std::string> CheckSubmission(std::string_view entry, const SubmissionFa
   if (FromData(j.getParentModel()) != want.parent_model) {
     return differs("parent model", HexEncode(FromData(j.getParentModel())).substr(0, 16),
                    HexEncode(want.parent_model).substr(0, 16));
+  }
+  if (j.getReplayPpm() != want.replay_ppm || j.getProbationRounds() != want.probation || j.getHoldRounds() != want.hold) {
+    return differs("verification terms",
+                   std::to_string(j.getReplayPpm()) + " ppm / " + std::to_string(j.getProbationRounds()) + " / " +
+                       std::to_string(j.getHoldRounds()),
+                   std::to_string(want.replay_ppm) + " ppm / " + std::to_string(want.probation) + " / " +
+                       std::to_string(want.hold) + " (p_min / probation / window)");
   }
   return submitter;
 }

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "jobspec/job_spec.h"
 #include "runtime/base/statusor.h"
 #include "runtime/crypto/ed25519.h"
 
@@ -30,7 +31,11 @@ struct SubmissionFacts {
   uint64_t budget_micros = 0;
   uint64_t max_price_per_hour_micros = 0;
   std::string parent_model;           // raw hash, "" for none
+  uint32_t replay_ppm = 0, probation = 0, hold = 0;  // the spec's verify: policy (all 0: off)
 };
+
+// The verification terms a spec's `verify:` asks for, as a submission signs them.
+void SetVerifyTerms(const jobspec::VerifyPolicySpec& v, SubmissionFacts* facts);
 
 // A fresh job id for a spec named `name`: "<name>-<6 hex digits>".
 std::string NewJobId(const std::string& name);

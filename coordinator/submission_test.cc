@@ -13,7 +13,7 @@ class SubmissionTest : public ::testing::Test {
   std::string CurveOf(const Ed25519PrivateKey& k) { return wire::CurveKeysOf(k).value().public_key; }
   SubmissionFacts Facts() {
     return SubmissionFacts{"train-1-abc123", "name: train-1\nkind: train\n", {std::string(32, 'd')}, 5'000'000, 2'000'000,
-                           std::string(32, 'p')};
+                           std::string(32, 'p'), 100'000, 3, 10};
   }
   Ed25519PrivateKey me_ = Ed25519PrivateKey::Generate().value();
   Ed25519PrivateKey other_ = Ed25519PrivateKey::Generate().value();
@@ -62,6 +62,14 @@ TEST_F(SubmissionTest, EveryFieldMustMatchWhatTheSpecResolvesTo) {
   f = Facts();
   f.job_id = "train-1-other";
   expect(f, "job id");
+  // The verification the submitter pays for is part of its word too: an
+  // operator cannot quietly lower the replay probability.
+  f = Facts();
+  f.replay_ppm = 10'000;
+  expect(f, "verification terms");
+  f = Facts();
+  f.hold = 0;
+  expect(f, "verification terms");
 }
 
 TEST_F(SubmissionTest, TheJobIdMustBeTheSpecsNameAndASuffix) {

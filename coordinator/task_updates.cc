@@ -3,6 +3,7 @@
 // acknowledged once durable), serving notices and results.
 #include "coordinator/coordinator.h"
 #include "coordinator/receipt_policy.h"
+#include "runtime/base/encoding.h"
 #include "runtime/base/log.h"
 #include "runtime/crypto/sha256.h"
 
@@ -115,7 +116,16 @@ std::optional<wire::Ack> Coordinator::AcceptWorkerEntry(const std::string& worke
     ctx.spec_author = job->spec.output_author;
     ctx.spec_shares = job->spec.output_shares;
     ctx.spec_finetune_fee = job->spec.output_finetune_fee_micros;
+    if (job->spec.kind == JobKind::kVerify) {
+      const jobspec::VerifyTarget& t = job->spec.target;
+      ctx.verify_task = true;
+      ctx.target_job = t.job;
+      ctx.target_attempt = t.attempt;
+      ctx.target_round = t.round;
+      ctx.target_worker = DecodeAccount(t.worker).value_or("");
+    }
   }
+  ctx.now_ms = options_.clock->NowUnixMillis();
   Status ok = CheckWorkerEntry(e, ctx);
   const bool receipt = e.type == ledger::schema::LedgerEntry::Body::STEP_RECEIPT;
   if (ok.ok() && receipt) {
@@ -130,9 +140,13 @@ std::optional<wire::Ack> Coordinator::AcceptWorkerEntry(const std::string& worke
     refused_.fetch_add(1);
     return AckOf(seq, ok);
   }
-  PendingEntry pending{worker, update.job_id, hash, seq, std::nullopt, 0};
+  PendingEntry pending{worker, update.job_id, hash, seq, std::nullopt, 0, std::nullopt, ""};
   if (receipt) pending.receipt = e.receipt_id();
   if (e.type == ledger::schema::LedgerEntry::Body::CHECKPOINT_COMMITTED) pending.checkpoint_round = e.round;
+  if (e.type == ledger::schema::LedgerEntry::Body::VERDICT) {
+    pending.verdict = ledger::ChallengeKey{e.job_id, e.attempt, e.round, e.worker};
+    pending.verdict_result = e.result;
+  }
   // A receipt goes in with the operator's acceptance of it, in one batch:
   // the acceptance's timestamp is when the coordinator saw the round end,
   // which bounds the duration paid (docs/ledger.md, "Payouts").
@@ -169,6 +183,7 @@ void Coordinator::OnEntryCommitted(const PendingEntry& p, const Status& result) 
     CheckBudget(p.job_id);
   }
   if (p.checkpoint_round > 0) (void)cluster_->CheckpointCommitted(p.job_id, p.checkpoint_round);
+  if (p.verdict) OnVerdictCommitted(*p.verdict, p.verdict_result, p.worker);
   PersistDirty();
   Ack(p.worker, AckOf(p.sequence, OkStatus()));
 }

@@ -62,7 +62,7 @@ Status Parser::ParseVerify(const YAML::Node& root, JobSpec* spec) const {
   }
   if (!t) return Error(root, "target", "a verify task needs target: {job, attempt, round, worker, ...}");
   RETURN_IF_ERROR(Keys(t, "target.", {"job", "attempt", "round", "worker", "world", "submitted", "receipt", "accepted",
-                                      "window", "previous", "answer_seconds"}));
+                                      "window", "previous", "answer_seconds", "profile"}));
   VerifyTarget& g = spec->target;
   for (const char* required : {"job", "attempt", "round", "worker", "world", "submitted", "receipt", "accepted", "window"}) {
     if (!t[required]) return Error(t, std::string("target.") + required, "is required");
@@ -82,6 +82,9 @@ Status Parser::ParseVerify(const YAML::Node& root, JobSpec* spec) const {
   ASSIGN_OR_RETURN(g.window, Integer(t["window"], "target.window", 0, kMaxIndex));
   if (t["previous"]) {
     ASSIGN_OR_RETURN(g.previous, Integer(t["previous"], "target.previous", 0, kMaxIndex));
+  }
+  if (t["profile"]) {
+    ASSIGN_OR_RETURN(g.profile, Scalar(t["profile"], "target.profile"));
   }
   if (t["answer_seconds"]) {
     ASSIGN_OR_RETURN(uint64_t s, Integer(t["answer_seconds"], "target.answer_seconds", 1, 86'400));

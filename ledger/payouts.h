@@ -142,6 +142,8 @@ class PayoutEngine {
   uint64_t total_held() const;
   // Every challenge the log has drawn, open or answered.
   const std::map<ChallengeKey, ChallengeState>& challenges() const { return challenges_; }
+  // Those without a verdict, of jobs still open.
+  std::vector<std::pair<ChallengeKey, ChallengeState>> OpenChallenges() const;
   // What the log says of a worker; reputation as ReputationPpm of it.
   WorkerRecord RecordOf(const std::string& worker_key) const;
   const std::map<std::string, WorkerRecord>& worker_records() const { return records_; }
@@ -233,6 +235,7 @@ class PayoutEngine {
   std::map<std::string, Dataset> datasets_;
   std::map<std::string, Model> models_;  // by model hash
   std::map<ChallengeKey, ChallengeState> challenges_;
+  std::set<ChallengeKey> open_;  // no verdict yet, job open
   std::map<std::string, WorkerRecord> records_;  // by worker key
   std::map<std::string, uint64_t> held_by_account_;
   CompactRange tree_;     // every entry applied: the tree head after each

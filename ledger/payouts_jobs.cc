@@ -219,6 +219,7 @@ Status PayoutEngine::ApplyClosed(uint64_t index, const EntryHeader& h, schema::J
   f.refunded += refund;
   f.closed = true;
   f.outcome = b.getOutcome().cStr();
+  for (auto it = open_.lower_bound(ChallengeKey{id, 0, 0, ""}); it != open_.end() && it->job == id;) it = open_.erase(it);
   job.pending.clear();  // receipts never accepted are not paid
   job.seats.clear();    // its placements end with it: a reopened job is placed anew
   return OkStatus();

@@ -27,6 +27,12 @@ uint64_t PayoutEngine::total_held() const {
   return total;
 }
 
+std::vector<std::pair<ChallengeKey, ChallengeState>> PayoutEngine::OpenChallenges() const {
+  std::vector<std::pair<ChallengeKey, ChallengeState>> out;
+  for (const ChallengeKey& k : open_) out.emplace_back(k, challenges_.at(k));
+  return out;
+}
+
 WorkerRecord PayoutEngine::RecordOf(const std::string& worker_key) const {
   auto it = records_.find(worker_key);
   return it == records_.end() ? WorkerRecord{} : it->second;
@@ -119,6 +125,7 @@ Status PayoutEngine::ApplyAudited(uint64_t index, const EntryHeader& h, schema::
       c.flags = row.getFlags();
       c.probation = probation;
       challenges_[ChallengeKey{id, attempt, round, w}] = std::move(c);
+      open_.insert(ChallengeKey{id, attempt, round, w});
     }
   }
   ReleaseDue(index, id, job, /*all=*/false);
@@ -172,6 +179,7 @@ Status PayoutEngine::ApplyVerdict(uint64_t index, const EntryHeader& h, schema::
     Pay(index, h.actor, pay, "verification", id);
     job.funds.verify += pay;
   }
+  open_.erase(key);
   ch.result = result;
   ch.step = b.getStep();
   ch.reason = b.getReason().cStr();

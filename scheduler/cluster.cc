@@ -159,6 +159,22 @@ void Cluster::ExpireAdoptions(std::vector<ClusterEvent>* events) {
   }
 }
 
+JobDemand Cluster::DemandFor(const JobRecord& j) const {
+  JobDemand d = DemandOf(j.spec, j.id, j.sequence);
+  if (IsElastic(j) && j.removed > 0) d.workers = std::max<uint32_t>(1, d.workers > j.removed ? d.workers - j.removed : 1);
+  if (excluded_) {
+    for (const auto& [id, w] : workers_) {
+      if (w.alive && excluded_(j, id)) d.exclude.insert(id);
+    }
+  }
+  return d;
+}
+
+void Cluster::SetReputation(const std::string& worker_id, double reputation) {
+  auto it = workers_.find(worker_id);
+  if (it != workers_.end()) it->second.state.reputation = reputation;
+}
+
 std::vector<WorkerState> Cluster::FreeWorkers() const {
   std::vector<WorkerState> out;
   for (const auto& [id, w] : workers_) {
@@ -175,7 +191,7 @@ void Cluster::PlaceQueued(std::vector<ClusterEvent>* events) {
   const int64_t now = NowMs();
   std::vector<JobDemand> queue;
   for (const auto& [id, j] : jobs_) {
-    if (j.state == JobState::kQueued && j.not_before_mono_ms <= now) queue.push_back(DemandOf(j.spec, id, j.sequence));
+    if (j.state == JobState::kQueued && j.not_before_mono_ms <= now) queue.push_back(DemandFor(j));
   }
   Placer placer(FreeWorkers());
   for (Assignment& a : placer.PlaceAll(std::move(queue))) {
@@ -206,7 +222,7 @@ void Cluster::TopUpElasticJobs(std::vector<ClusterEvent>* events) {
       for (WorkerState& w : FreeWorkers()) {
         if (std::find(j.workers.begin(), j.workers.end(), w.id) == j.workers.end()) free.push_back(std::move(w));
       }
-      JobDemand d = DemandOf(j.spec, id, j.sequence);
+      JobDemand d = DemandFor(j);
       d.workers = 1;
       Placer placer(std::move(free));
       auto chosen = placer.Place(d);

@@ -36,6 +36,7 @@
 #ifndef CAIRN_SCHEDULER_CLUSTER_H_
 #define CAIRN_SCHEDULER_CLUSTER_H_
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -85,6 +86,7 @@ struct JobRecord {
   int64_t submitted_unix_ms = 0;
   int64_t not_before_mono_ms = 0;    // a retry waits for its backoff
   int64_t adopt_deadline_mono_ms = 0;  // restored: workers not back by then are lost
+  uint32_t removed = 0;              // workers a failing verdict removed: an elastic job restarts with fewer
 };
 
 struct WorkerRecord {
@@ -167,6 +169,22 @@ class Cluster {
   // workers hold none ends the attempt (and resumes from its checkpoint).
   void HoldsState(const std::string& job_id, const std::string& worker_id, uint32_t attempt);
 
+  // A failing verdict (docs/verification.md): `worker_id` leaves the job for
+  // good (the exclusion callback keeps it out), and a job still running is
+  // redone from `resume_round` (a checkpoint before the round it cheated
+  // in): every task is revoked and the job requeued at once, without
+  // spending a retry; an elastic job may restart on fewer workers and is
+  // topped up later. NotFound for an unknown job; nothing for an ended one.
+  StatusOr<std::vector<ClusterEvent>> RemoveForFraud(const std::string& job_id, const std::string& worker_id,
+                                                     uint64_t resume_round, const std::string& why);
+  // Whether `worker_id` may not run (a part of) `job`: placement asks for
+  // every candidate. Set once, before the first Tick.
+  void SetExclusion(std::function<bool(const JobRecord& job, const std::string& worker_id)> excluded) {
+    excluded_ = std::move(excluded);
+  }
+  // The ledger's view of a worker (placement scores weigh it).
+  void SetReputation(const std::string& worker_id, double reputation);
+
   // Expires silent workers and unadopted restored tasks, places queued jobs
   // (whose backoff passed), then tops up running elastic training jobs that
   // lost workers with free ones (kJoined). Call at least once per heartbeat
@@ -204,6 +222,8 @@ class Cluster {
   void ExpireAdoptions(std::vector<ClusterEvent>* events);
   void PlaceQueued(std::vector<ClusterEvent>* events);
   void TopUpElasticJobs(std::vector<ClusterEvent>* events);
+  // The demand `j` places with, its excluded workers filled in.
+  JobDemand DemandFor(const JobRecord& j) const;
 
   const Clock* clock_;
   ClusterOptions options_;
@@ -212,6 +232,7 @@ class Cluster {
   std::map<std::string, uint64_t> name_counts_;
   std::set<std::string> dirty_;
   uint64_t next_sequence_ = 1;
+  std::function<bool(const JobRecord&, const std::string&)> excluded_;
 };
 
 }  // namespace cairn::scheduler

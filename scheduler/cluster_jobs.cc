@@ -183,6 +183,28 @@ void Cluster::DropFromElastic(JobRecord& j, const std::string& worker_id, const 
   }
 }
 
+StatusOr<std::vector<ClusterEvent>> Cluster::RemoveForFraud(const std::string& job_id, const std::string& worker_id,
+                                                             uint64_t resume_round, const std::string& why) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return NotFoundError("no job " + job_id);
+  JobRecord& j = it->second;
+  std::vector<ClusterEvent> events;
+  if (j.state != JobState::kQueued && j.state != JobState::kRunning) return events;
+  ++j.removed;
+  j.checkpoint_round = std::min(j.checkpoint_round, resume_round);
+  dirty_.insert(job_id);
+  if (j.state == JobState::kQueued) return events;
+  for (const std::string& w : j.workers) {
+    if (!j.finished.count(w)) events.push_back({ClusterEvent::kRevoked, job_id, w, {}, j.attempt, 0, why});
+  }
+  ReleaseJob(j);
+  j.state = JobState::kQueued;
+  j.not_before_mono_ms = 0;
+  j.message = "redoing from round " + std::to_string(j.checkpoint_round) + " without " + worker_id + ": " + why;
+  events.push_back({ClusterEvent::kJobRequeued, job_id, worker_id, {}, j.attempt, j.checkpoint_round, j.message});
+  return events;
+}
+
 void Cluster::HoldsState(const std::string& job_id, const std::string& worker_id, uint32_t attempt) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end() || it->second.attempt != attempt || it->second.state != JobState::kRunning) return;

@@ -35,6 +35,9 @@ uint32_t Placer::FreeSlots(const std::string& worker_id) const {
 
 bool Placer::Fits(const WorkerState& w, const JobDemand& job) const {
   if (w.memory_bytes < job.min_memory_bytes) return false;
+  if (w.verify_only && !job.verify) return false;
+  if (job.verify && w.profile != job.profile) return false;
+  if (job.exclude.count(w.id)) return false;
   if (job.max_price_per_hour_micros != 0 && w.price_per_hour_micros > job.max_price_per_hour_micros) return false;
   return true;
 }
@@ -121,6 +124,8 @@ JobDemand DemandOf(const JobSpec& spec, const std::string& job_id, uint64_t sequ
   d.min_memory_bytes = spec.min_memory_bytes;
   d.regions = spec.regions;
   d.max_price_per_hour_micros = spec.max_price_per_hour_micros;
+  d.verify = spec.kind == JobKind::kVerify;
+  d.profile = spec.target.profile;
   return d;
 }
 

@@ -5,7 +5,10 @@
 // Rules:
 //  - Gang placement: a job gets all the workers it asks for, or none.
 //  - Filters: device kind, memory, region (a job's list, or any), price cap,
-//    and a free task slot (a worker never runs more than it advertised).
+//    a free task slot (a worker never runs more than it advertised), the
+//    job's excluded workers (removed by a failing verdict; a replay's own
+//    worker), and for verification tasks the determinism profile they
+//    replay on. Verify-only workers take nothing else.
 //  - Score (higher first): measured speed per price, weighted by reputation:
 //      score = tflops / max(price_per_hour, 1 credit) * (0.5 + 0.5 * reputation)
 //    ties broken by worker id, so the result is deterministic.
@@ -49,6 +52,8 @@ struct WorkerState {
   double tflops = 0;
   uint64_t price_per_hour_micros = 0;
   double reputation = 1.0;  // 0..1
+  std::string profile;      // determinism profile (train/profile.h)
+  bool verify_only = false; // a dedicated verifier
 };
 
 struct JobDemand {
@@ -60,6 +65,9 @@ struct JobDemand {
   uint64_t min_memory_bytes = 0;
   std::vector<std::string> regions;        // empty: any region
   uint64_t max_price_per_hour_micros = 0;  // 0: no cap
+  bool verify = false;                     // a verification task
+  std::string profile;                     // verify: the profile it must run on
+  std::set<std::string> exclude;           // workers it may not use
 };
 
 // The scheduler's view of a job spec.

@@ -11,7 +11,7 @@ namespace {
 WorkerState W(const std::string& id, double tflops, uint32_t slots = 1, const std::string& region = "eu",
               const std::string& domain = "", Device device = Device::kCpu, uint64_t mem_gb = 16,
               uint64_t price = 1'000'000) {
-  return WorkerState{id, region, domain, device, mem_gb << 30, slots, tflops, price, 1.0};
+  return WorkerState{id, region, domain, device, mem_gb << 30, slots, tflops, price, 1.0, "", false};
 }
 
 JobDemand J(const std::string& id, uint32_t workers, Device device = Device::kCpu) {

@@ -114,7 +114,7 @@ TEST_F(Delivery, NoReceiptIsLostOrDoubledThroughTenCoordinatorKillsAndOneOfEachW
     std::printf("kill %d of 10 done\n", kill);
   }
 
-  // Until the job has ended (a requeue is logged "job failed: requeued ...", not an end).
+  // Until the job has ended (a requeue is logged "job requeued: ...", not an end).
   ASSERT_TRUE(Poll([&] {
     const std::string state = Status(id).value("state", "");
     return state != "queued" && state != "running";

@@ -22,7 +22,7 @@ std::string Random(std::mt19937_64& rng, size_t n) {
 // One malformed message; `kind` cycles through the families.
 std::vector<std::string> MakeMalformed(std::mt19937_64& rng, int kind) {
   static const std::string kValid[] = {
-      Encode(Heartbeat{1, 2, 3, {}}),
+      Encode(Heartbeat{1, 2, 3, {}, {}}),
       Encode(ClientRequest{7, 0, PingBody{std::string(100, 'p')}}),
       Encode(WorkerHello{}),
   };

@@ -123,6 +123,8 @@ struct WorkerAgent::Loop {
     hello.measured_tflops = o.measured_tflops;
     hello.sent_unix_millis = clock->NowUnixMillis();
     hello.tasks = Held();
+    hello.profile = o.profile;
+    hello.verify_only = o.verify_only;
     if (wire::SignWorkerHello(agent->identity_, &hello).ok()) (void)client->Send(hello);
     hello_at = Now();
   }
@@ -290,6 +292,11 @@ struct WorkerAgent::Loop {
         Start(*t);
         return;
       }
+      case wire::MessageType::kHeartbeat: {
+        auto hb = wire::Decode<wire::Heartbeat>(in.payload);
+        if (hb.ok() && !hb->challenges.empty() && agent->options_.on_challenges) agent->options_.on_challenges(hb->challenges);
+        return;
+      }
       case wire::MessageType::kTaskRevoke: {
         auto rv = wire::Decode<wire::TaskRevoke>(in.payload);
         if (rv.ok()) Revoke(*rv);
@@ -313,7 +320,7 @@ struct WorkerAgent::Loop {
       auto held = Held();
       uint32_t running = 0;
       for (const auto& t : held) running += !t.finished;
-      (void)client->Send(wire::Heartbeat{++beat_seq, clock->NowUnixMillis(), running, std::move(held)});
+      (void)client->Send(wire::Heartbeat{++beat_seq, clock->NowUnixMillis(), running, std::move(held), {}});
       next_beat = now + interval_ms;
     }
     if (registered) {

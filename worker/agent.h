@@ -72,6 +72,12 @@ struct AgentOptions {
   int resend_ms = 2000;         // the outbox head is sent again when unacknowledged this long
   int drain_ms = 2000;          // on stop: time to deliver what the outbox holds before saying goodbye
   size_t max_log_lines = 10000; // log lines queued while the coordinator is away (older ones are dropped)
+  std::string profile;          // determinism profile, in the hello
+  bool verify_only = false;     // takes verification tasks only
+  // The coordinator's heartbeats list the rounds of this worker's it must
+  // disclose (docs/verification.md); called on the bus thread with each
+  // non-empty list: it must not block.
+  std::function<void(const std::vector<wire::Challenge>&)> on_challenges;
 };
 
 struct AgentStats {

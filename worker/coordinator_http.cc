@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/base/encoding.h"
+
 namespace cairn::worker {
 
 CoordinatorHttp::CoordinatorHttp(const CoordinatorHttpOptions& o) : data_(o.host, o.port, o.cache_dir) {
@@ -36,6 +38,26 @@ StatusOr<RegisteredModel> CoordinatorHttp::Model(const std::string& name) {
   ASSIGN_OR_RETURN(m.hash, BlobOf(*reply, "model '" + name + "'"));
   ASSIGN_OR_RETURN(m.torchscript, data_.GetBlob(m.hash));
   return m;
+}
+
+StatusOr<std::string> CoordinatorHttp::JobSpec(const std::string& job_id) {
+  ASSIGN_OR_RETURN(std::string reply, data_.GetJson("/jobs/" + job_id + "/spec"));
+  nlohmann::json j = nlohmann::json::parse(reply, nullptr, false);
+  if (!j.is_object() || !j.contains("spec") || !j["spec"].is_string()) {
+    return InternalError("unexpected reply for the spec of " + job_id + ": " + reply.substr(0, 200));
+  }
+  return j["spec"].get<std::string>();
+}
+
+StatusOr<std::string> CoordinatorHttp::Entry(uint64_t index) {
+  ASSIGN_OR_RETURN(std::string reply, data_.GetJson("/entry/" + std::to_string(index)));
+  nlohmann::json j = nlohmann::json::parse(reply, nullptr, false);
+  if (!j.is_object() || !j.contains("entry") || !j["entry"].is_string()) {
+    return InternalError("unexpected reply for ledger entry " + std::to_string(index) + ": " + reply.substr(0, 200));
+  }
+  auto bytes = Base64Decode(j["entry"].get<std::string>());
+  if (!bytes.ok()) return InternalError("ledger entry " + std::to_string(index) + " is not base64");
+  return *bytes;
 }
 
 }  // namespace cairn::worker

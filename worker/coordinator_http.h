@@ -46,6 +46,12 @@ class CoordinatorHttp {
   // A blob by hash, verified (and cached).
   StatusOr<std::string> Blob(const Sha256Digest& hash) { return data_.GetBlob(hash); }
   Status PutBlob(const std::string& bytes) { return data_.PutBlob(bytes); }
+  // The exact spec text job `job_id` was submitted with (the caller checks
+  // it against the jobSubmitted entry's specHash). NotFound if unknown.
+  StatusOr<std::string> JobSpec(const std::string& job_id);
+  // Ledger entry `index`'s bytes, as the read API serves them (the caller
+  // validates them: nothing here is trusted).
+  StatusOr<std::string> Entry(uint64_t index);
 
  private:
   // The "blob" field of a JSON reply, as a digest.

@@ -28,6 +28,16 @@ StatusOr<std::string> ReceiptSigner::StepReceipt(const train::RoundReport& r) co
     s.setFingerprintBefore(ledger::AsData(Raw(r.fingerprint_before)));
     s.setFingerprintAfter(ledger::AsData(Raw(r.fingerprint_after)));
     s.setLoss(r.loss);
+    // What a replay checks (docs/verification.md).
+    s.setUpdateHash(ledger::AsData(std::string(DigestView(r.update_hash))));
+    s.setStepsHash(ledger::AsData(std::string(DigestView(r.steps_hash))));
+    s.setStateHash(ledger::AsData(std::string(DigestView(r.state_hash))));
+    s.setOptimizerHash(ledger::AsData(std::string(DigestView(r.optimizer_hash))));
+    s.setProfile(r.profile);
+    s.setRank(r.rank);
+    auto members = s.initMembers(static_cast<unsigned>(r.group.size()));
+    for (unsigned i = 0; i < r.group.size(); ++i) members.set(i, r.group[i]);
+    s.setChainEvery(r.chain_every);
   });
 }
 
@@ -71,6 +81,22 @@ StatusOr<std::string> ReceiptSigner::ModelRegistered(const ModelRegistration& mo
       list[i].setBasisPoints(bp);
       ++i;
     }
+  });
+}
+
+StatusOr<std::string> SignVerdict(const Ed25519PrivateKey& key, const Clock& clock, const VerdictReport& v) {
+  return ledger::MakeEntry(key, clock.NowUnixMillis(), [&](ledger::schema::LedgerEntry::Body::Builder b) {
+    auto d = b.initVerdict();
+    d.setJobId(v.job);
+    d.setAttempt(v.attempt);
+    d.setRound(v.round);
+    d.setWorker(ledger::AsData(v.worker));
+    d.setResult(v.result);
+    d.setStep(v.step);
+    d.setReason(v.reason.substr(0, 256));
+    d.setReplayStartUnixMillis(v.start_unix_ms);
+    d.setReplayEndUnixMillis(v.end_unix_ms);
+    d.setProfile(v.profile.substr(0, 256));
   });
 }
 

@@ -49,6 +49,20 @@ class ReceiptSigner {
   uint32_t attempt_;
 };
 
+// A replay's result (docs/verification.md), signed by the verifier.
+struct VerdictReport {
+  std::string job;
+  uint32_t attempt = 0;
+  uint64_t round = 0;
+  std::string worker;  // the challenged worker's key, raw
+  std::string result;  // pass | fail | not comparable
+  uint32_t step = 0;   // fail: the first diverging step (steps + 1: the update; 0: before any)
+  std::string reason;
+  int64_t start_unix_ms = 0, end_unix_ms = 0;  // the replay's
+  std::string profile;                         // the verifier's
+};
+StatusOr<std::string> SignVerdict(const Ed25519PrivateKey& key, const Clock& clock, const VerdictReport& v);
+
 // The registration a finished training job's leader signs, from its spec.
 ModelRegistration RegistrationFor(const jobspec::JobSpec& spec, const Sha256Digest& model_hash,
                                   const std::string& parent_hash, const std::string& dataset_id);

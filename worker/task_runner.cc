@@ -5,6 +5,7 @@
 #include "worker/matmul_bench.h"
 #include "worker/serve_task.h"
 #include "worker/train_task.h"
+#include "worker/verify_task.h"
 
 namespace cairn::worker {
 namespace {
@@ -33,6 +34,7 @@ StatusOr<std::string> RunTask(const wire::TaskAssign& task, const std::atomic<bo
     case jobspec::JobKind::kTrain: return RunTrainTask(context);
     case jobspec::JobKind::kServe: return RunServeTask(context);
     case jobspec::JobKind::kBenchmark: return RunBenchmark(context);
+    case jobspec::JobKind::kVerify: return RunVerifyTask(context);
   }
   return InvalidArgumentError("unknown job kind");
 }

@@ -15,7 +15,9 @@
 #include "runtime/base/clock.h"
 #include "runtime/crypto/ed25519.h"
 #include "worker/agent.h"
+#include "train/trainer.h"
 #include "worker/coordinator_http.h"
+#include "worker/replay_store.h"
 
 namespace cairn::worker {
 
@@ -29,6 +31,9 @@ struct WorkerEnvironment {
   int threads = 0;                  // intra-op threads (0: all cores)
   bool cuda = false;                // the worker offers CUDA devices
   int64_t http_retry_budget_ms = 60'000;  // how long coordinator HTTP reads are retried
+  ReplayStore* replay = nullptr;    // rounds kept for challenges (docs/verification.md); outlives every task
+  std::string profile;              // this worker's determinism profile (train/profile.h)
+  train::Misbehave misbehave = train::Misbehave::kNone;  // tests only: CAIRN_TEST_MISBEHAVE
 
   CoordinatorHttpOptions Http() const {
     return CoordinatorHttpOptions{coordinator_host, http_port, cache_dir, clock, http_retry_budget_ms};

@@ -1,5 +1,6 @@
 #include "worker/train_task.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "data/blob_store.h"
@@ -38,6 +39,11 @@ StatusOr<std::string> RunTrainTask(const TaskContext& c) {
   t.world = task.world_size;
   t.joining = task.joining;
   t.gloo_host = LocalAddressToward(c.env.coordinator_host);  // "" (the host name's address) if unknown
+  // The authenticated exchange: the attempt's secret and this seat's ticket.
+  t.secret = task.secret;
+  t.identity = c.env.identity;
+  t.seat_ticket = task.seat_ticket;
+  t.operator_key = task.operator_key;
   if (task.world_size > 1) {
     RETURN_IF_ERROR(ParseRendezvous(task.rendezvous, c.env.coordinator_host, &t.store_host, &t.store_port));
   }
@@ -68,9 +74,18 @@ StatusOr<std::string> RunTrainTask(const TaskContext& c) {
   hooks.cancel = &c.cancel;
   hooks.threads = c.env.threads;
   hooks.log = c.io.log;
+  hooks.misbehave = c.env.misbehave;
+  // Kept for challenges: the job's window W plus a margin of rounds.
+  const uint64_t keep = std::max<uint64_t>(20, uint64_t{spec.verify.hold} + 10);
   hooks.on_round = [&](const train::RoundReport& r) -> Status {
+    if (c.env.replay && spec.verify.on) {
+      // Kept before the receipt is signed: a challenge of it finds it here.
+      Status kept = c.env.replay->Keep(task.job_id, task.attempt, r.round, r.state_bytes, r.steps_blob, keep);
+      if (!kept.ok()) c.io.log("round " + std::to_string(r.round) + ": its state was not kept for a replay: " + kept.ToString());
+    }
     ASSIGN_OR_RETURN(std::string entry, signer.StepReceipt(r));
-    return c.io.receipt(entry, "");
+    // The update goes up with it: the coordinator's cheap checks read it.
+    return c.io.receipt(entry, spec.verify.on ? r.update : std::string());
   };
   hooks.on_checkpoint = [&](uint64_t round, const std::string& bytes, const kernels::Digest256& fp) -> Status {
     if (bytes.size() > data::kMaxBlobBytes) {  // training goes on; a requeue would start from an older one

@@ -4,6 +4,7 @@
 
 #include "runtime/base/files.h"
 #include "runtime/base/log.h"
+#include "train/profile.h"
 #include "worker/devices.h"
 #include "worker/matmul_bench.h"
 
@@ -28,6 +29,8 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(Ed25519PrivateKey identity, Wor
     w->tflops_ = m->best_tflops;
   }
   ASSIGN_OR_RETURN(w->outbox_, Outbox::Open(options.state_dir + "/outbox.db", options.clock));
+  ASSIGN_OR_RETURN(ReplayStore replay, ReplayStore::Open(options.state_dir + "/replay"));
+  w->replay_.emplace(std::move(replay));
 
   w->env_.identity = &w->identity_;
   w->env_.clock = options.clock;
@@ -37,6 +40,9 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(Ed25519PrivateKey identity, Wor
   w->env_.threads = options.threads;
   w->env_.cuda = cuda;
   w->env_.http_retry_budget_ms = options.http_retry_budget_ms;
+  w->env_.replay = &*w->replay_;
+  w->env_.profile = train::DeterminismProfile(options.threads);
+  w->env_.misbehave = options.misbehave;
 
   AgentOptions ao;
   ao.coordinator = "tcp://" + options.coordinator_host + ":" + std::to_string(options.bus_port);
@@ -50,6 +56,10 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(Ed25519PrivateKey identity, Wor
   ao.clock = options.clock;
   ao.hello_retry_ms = options.hello_retry_ms;
   ao.resend_ms = options.resend_ms;
+  ao.profile = w->env_.profile;
+  ao.verify_only = options.verify_only;
+  Worker* self = w.get();
+  ao.on_challenges = [self](const std::vector<wire::Challenge>& c) { self->OnChallenges(c); };
   TaskRunner runner = options.runner;
   if (!runner) {
     const WorkerEnvironment* env = &w->env_;
@@ -64,10 +74,53 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(Ed25519PrivateKey identity, Wor
 
 Worker::~Worker() = default;
 
+void Worker::OnChallenges(const std::vector<wire::Challenge>& challenges) {
+  MutexLock l(&challenges_mu_);
+  challenges_ = challenges;
+}
+
+void Worker::AnswerChallenges(CoordinatorHttp& http) {
+  std::vector<wire::Challenge> open;
+  {
+    MutexLock l(&challenges_mu_);
+    open.swap(challenges_);
+  }
+  const int64_t now = env_.clock->MonotonicNanos() / 1'000'000;
+  for (const wire::Challenge& c : open) {
+    const std::string key = c.job_id + "/" + std::to_string(c.attempt) + "/" + std::to_string(c.round);
+    auto at = answered_.find(key);
+    if (at != answered_.end() && now - at->second < 10'000) continue;  // answered; the coordinator has not seen it yet
+    answered_[key] = now;
+    if (env_.misbehave == train::Misbehave::kRefuseChallenge) {
+      CAIRN_LOG_WARN("TEST MODE: not answering the challenge of round {} of {}", c.round, c.job_id);
+      continue;
+    }
+    auto state_hash = DigestFromBytes(c.state_hash, "stateHash");
+    auto steps_hash = DigestFromBytes(c.steps_hash, "stepsHash");
+    if (!state_hash.ok() || !steps_hash.ok()) continue;
+    auto kept = replay_->Find(c.job_id, c.attempt, c.round, *state_hash, *steps_hash);
+    if (!kept.ok()) {
+      CAIRN_LOG_ERROR("challenge of round {} of {}: {}", c.round, c.job_id, kept.status().ToString());
+      continue;
+    }
+    Status s = http.PutBlob(kept->steps);
+    if (s.ok()) s = http.PutBlob(kept->state);
+    if (s.ok()) {
+      CAIRN_LOG_INFO("challenge of round {} of {} (attempt {}) answered: state and step chain disclosed", c.round,
+                     c.job_id, c.attempt);
+    } else {
+      answered_.erase(key);  // try again with the next heartbeat's list
+      CAIRN_LOG_WARN("challenge of round {} of {}: upload failed: {}", c.round, c.job_id, s.ToString());
+    }
+  }
+  if (answered_.size() > 4096) answered_.clear();
+}
+
 void Worker::UploadLoop(const std::atomic<bool>& stop) {
   CoordinatorHttp http(env_.Http());
   int64_t backoff_ms = 200;
   while (!stop) {
+    AnswerChallenges(http);
     auto up = outbox_->NextUpload();
     if (!up) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));  // idle: look again soon

@@ -8,15 +8,23 @@
 // State on disk, under state_dir (default $CAIRN_HOME):
 //   outbox.db    what this worker owes the coordinator, and what it signed
 //   cache/       content-addressed dataset chunks (default; see cache_dir)
+//   replay/      the state and step chain of recent rounds, disclosed when the
+//                coordinator's heartbeats list a challenge (worker/replay_store.h);
+//                the uploader thread answers challenges too
 // Thread safety: Run() blocks its caller; stop may be set from any thread;
 // the accessors may be called from any thread.
 #ifndef CAIRN_WORKER_WORKER_H_
 #define CAIRN_WORKER_WORKER_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "runtime/base/mutex.h"
+#include "worker/replay_store.h"
 
 #include "runtime/base/clock.h"
 #include "runtime/crypto/ed25519.h"
@@ -46,6 +54,8 @@ struct WorkerOptions {
   int resend_ms = 2000;
   // Tests: run tasks with this instead of RunTask.
   TaskRunner runner;
+  bool verify_only = false;      // take verification tasks only (a dedicated verifier)
+  train::Misbehave misbehave = train::Misbehave::kNone;  // tests only (CAIRN_TEST_MISBEHAVE)
 };
 
 class Worker {
@@ -65,6 +75,10 @@ class Worker {
  private:
   Worker() = default;
   void UploadLoop(const std::atomic<bool>& stop);
+  // Bus thread: remembers the challenges a heartbeat listed.
+  void OnChallenges(const std::vector<wire::Challenge>& challenges);
+  // Uploader thread: discloses what challenged rounds committed to.
+  void AnswerChallenges(CoordinatorHttp& http);
 
   Ed25519PrivateKey identity_ = Ed25519PrivateKey::Generate().value();
   WorkerOptions options_;
@@ -74,6 +88,10 @@ class Worker {
   WorkerEnvironment env_;
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<WorkerAgent> agent_;
+  std::optional<ReplayStore> replay_;
+  Mutex challenges_mu_;
+  std::vector<wire::Challenge> challenges_ GUARDED_BY(challenges_mu_);    // the latest list
+  std::map<std::string, int64_t> answered_;  // uploader thread: challenge -> when it was answered (monotonic ms)
 };
 
 }  // namespace cairn::worker

@@ -33,7 +33,9 @@ HandlerResult BaseHandlers::OnHello(const Peer& peer, const WorkerHello& hello) 
 
 HandlerResult BaseHandlers::OnHeartbeat(const Peer& peer, const Heartbeat& hb) {
   if (heartbeat_hook_) RETURN_IF_ERROR(heartbeat_hook_(peer, hb, IdentityOf(peer)));
-  return std::optional<Outgoing>(MakeOutgoing(Heartbeat{++sequence_, clock_->NowUnixMillis(), 0, {}}));
+  Heartbeat reply{++sequence_, clock_->NowUnixMillis(), 0, {}, {}};
+  if (challenges_for_) reply.challenges = challenges_for_(IdentityOf(peer));
+  return std::optional<Outgoing>(MakeOutgoing(reply));
 }
 
 HandlerResult BaseHandlers::OnClientRequest(const Peer& peer, const ClientRequest& req) {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "runtime/base/clock.h"
 #include "runtime/wire/server.h"
@@ -42,6 +43,10 @@ class BaseHandlers {
   // answered to the peer (e.g. NOT_FOUND: say hello again).
   using HeartbeatHook = std::function<Status(const Peer&, const Heartbeat&, const std::string& identity)>;
   void SetHeartbeatHook(HeartbeatHook hook) { heartbeat_hook_ = std::move(hook); }
+  // What the heartbeat answered to `identity` lists as its open challenges
+  // (docs/verification.md); none without one.
+  using ChallengesFor = std::function<std::vector<Challenge>(const std::string& identity)>;
+  void SetChallengesFor(ChallengesFor f) { challenges_for_ = std::move(f); }
 
  private:
   HandlerResult OnHello(const Peer& peer, const WorkerHello& hello);
@@ -55,6 +60,7 @@ class BaseHandlers {
   ClientVerbs client_verbs_;
   HelloHook hello_hook_;
   HeartbeatHook heartbeat_hook_;
+  ChallengesFor challenges_for_;
 };
 
 }  // namespace cairn::wire

@@ -41,6 +41,8 @@ void FillHello(s::WorkerHello::Builder b, const WorkerHello& m, bool with_signat
   b.setSentUnixMillis(m.sent_unix_millis);
   if (with_signature) b.setSignature(Bytes(m.signature));
   FillTaskRefs(b.initTasks(static_cast<unsigned>(m.tasks.size())), m.tasks);
+  b.setProfile(Text(m.profile));
+  b.setVerifyOnly(m.verify_only);
 }
 
 }  // namespace
@@ -129,6 +131,16 @@ std::string Encode(const Heartbeat& m) {
   r.setSentUnixMillis(m.sent_unix_millis);
   r.setRunningTasks(m.running_tasks);
   if (!m.tasks.empty()) FillTaskRefs(r.initTasks(static_cast<unsigned>(m.tasks.size())), m.tasks);
+  if (!m.challenges.empty()) {
+    auto cs = r.initChallenges(static_cast<unsigned>(m.challenges.size()));
+    for (unsigned i = 0; i < m.challenges.size(); ++i) {
+      cs[i].setJobId(Text(m.challenges[i].job_id));
+      cs[i].setAttempt(m.challenges[i].attempt);
+      cs[i].setRound(m.challenges[i].round);
+      cs[i].setStateHash(Bytes(m.challenges[i].state_hash));
+      cs[i].setStepsHash(Bytes(m.challenges[i].steps_hash));
+    }
+  }
   return Serialize(b);
 }
 
@@ -176,6 +188,9 @@ Status Decode(std::string_view payload, WorkerHello* out) {
       RETURN_IF_ERROR(CheckText(dev.compute_capability, 16, "computeCapability"));
       out->devices.push_back(std::move(dev));
     }
+    out->profile = Str(r.getProfile());
+    out->verify_only = r.getVerifyOnly();
+    RETURN_IF_ERROR(CheckText(out->profile, 256, "profile"));
     return ReadTaskRefs(r.getTasks(), &out->tasks);
   });
 }
@@ -194,6 +209,17 @@ Status Decode(std::string_view payload, Heartbeat* out) {
     out->sequence = r.getSequence();
     out->sent_unix_millis = r.getSentUnixMillis();
     out->running_tasks = r.getRunningTasks();
+    auto cs = r.getChallenges();
+    if (cs.size() > 64) return OutOfRangeError("challenges has " + std::to_string(cs.size()) + " entries; limit 64");
+    out->challenges.clear();
+    for (auto c : cs) {
+      Challenge ch{Str(c.getJobId()), c.getAttempt(), c.getRound(), Str(c.getStateHash()), Str(c.getStepsHash())};
+      RETURN_IF_ERROR(CheckText(ch.job_id, kMaxIdBytes, "challenges.jobId"));
+      if (ch.state_hash.size() != 32 || ch.steps_hash.size() != 32) {
+        return InvalidArgumentError("challenges: stateHash and stepsHash must be 32 bytes");
+      }
+      out->challenges.push_back(std::move(ch));
+    }
     return ReadTaskRefs(r.getTasks(), &out->tasks);
   });
 }

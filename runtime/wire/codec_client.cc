@@ -1,4 +1,6 @@
 // Encoding and decoding of ClientRequest / ClientReply (the CLI's verbs).
+#include <cmath>
+
 #include "runtime/wire/codec_internal.h"
 
 namespace cairn::wire {
@@ -63,6 +65,12 @@ void FillWorker(s::WorkerInfo::Builder b, const WorkerInfo& w) {
   b.setPricePerHourMicros(w.price_per_hour_micros);
   b.setDevice(Text(w.device));
   b.setLastSeenMillisAgo(w.last_seen_millis_ago);
+  b.setReputation(w.reputation);
+  b.setPasses(w.passes);
+  b.setFails(w.fails);
+  b.setRounds(w.rounds);
+  b.setProfile(Text(w.profile));
+  b.setVerifyOnly(w.verify_only);
 }
 
 Status ReadWorker(s::WorkerInfo::Reader r, WorkerInfo* w) {
@@ -76,6 +84,16 @@ Status ReadWorker(s::WorkerInfo::Reader r, WorkerInfo* w) {
   w->price_per_hour_micros = r.getPricePerHourMicros();
   w->device = Str(r.getDevice());
   w->last_seen_millis_ago = r.getLastSeenMillisAgo();
+  w->reputation = r.getReputation();
+  w->passes = r.getPasses();
+  w->fails = r.getFails();
+  w->rounds = r.getRounds();
+  w->profile = Str(r.getProfile());
+  w->verify_only = r.getVerifyOnly();
+  if (!std::isfinite(w->reputation) || w->reputation < 0 || w->reputation > 1) {
+    return InvalidArgumentError("worker.reputation must be between 0 and 1");
+  }
+  RETURN_IF_ERROR(CheckText(w->profile, 256, "worker.profile"));
   RETURN_IF_ERROR(CheckText(w->id, kMaxIdBytes, "worker.id"));
   return CheckText(w->name, kMaxNameBytes, "worker.name");
 }

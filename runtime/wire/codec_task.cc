@@ -19,6 +19,9 @@ std::string Encode(const TaskAssign& m) {
   for (unsigned i = 0; i < m.peers.size(); ++i) peers.set(i, Text(m.peers[i]));
   r.setRendezvous(Text(m.rendezvous));
   r.setJoining(m.joining);
+  r.setSecret(Text(m.secret));
+  r.setSeatTicket(Bytes(m.seat_ticket));
+  r.setOperatorKey(Bytes(m.operator_key));
   return Serialize(b);
 }
 
@@ -96,6 +99,12 @@ Status Decode(std::string_view payload, TaskAssign* out) {
     for (auto p : peers) out->peers.push_back(Str(p));
     out->rendezvous = Str(r.getRendezvous());
     out->joining = r.getJoining();
+    out->secret = Str(r.getSecret());
+    out->seat_ticket = Str(r.getSeatTicket());
+    out->operator_key = Str(r.getOperatorKey());
+    RETURN_IF_ERROR(CheckText(out->secret, 64, "secret"));
+    if (!out->seat_ticket.empty() && out->seat_ticket.size() != 64) return InvalidArgumentError("seatTicket must be 64 bytes");
+    if (!out->operator_key.empty() && out->operator_key.size() != 32) return InvalidArgumentError("operatorKey must be 32 bytes");
     RETURN_IF_ERROR(CheckText(out->rendezvous, kMaxIdBytes, "rendezvous"));
     if (out->job_id.empty()) return InvalidArgumentError("jobId is empty");
     RETURN_IF_ERROR(CheckText(out->job_id, kMaxIdBytes, "jobId"));

@@ -44,12 +44,21 @@ TEST(TypeFrame, RoundTripsEveryTypeAndRejectsGarbage) {
 }
 
 TEST(Codec, HeartbeatRoundTrip) {
-  Heartbeat h{42, -7, 3, {}};
+  Heartbeat h{42, -7, 3, {}, {Challenge{"job-1", 2, 9, std::string(32, 'a'), std::string(32, 'b')}}};
   auto d = Decode<Heartbeat>(Encode(h));
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->sequence, 42u);
   EXPECT_EQ(d->sent_unix_millis, -7);
   EXPECT_EQ(d->running_tasks, 3u);
+  ASSERT_EQ(d->challenges.size(), 1u);
+  EXPECT_TRUE(d->challenges[0] == h.challenges[0]);
+  // A challenge whose hashes are not 32 bytes, or too many of them, is refused.
+  Heartbeat bad = h;
+  bad.challenges[0].steps_hash = "short";
+  EXPECT_NE(Decode<Heartbeat>(Encode(bad)).status().message().find("32 bytes"), std::string::npos);
+  bad = h;
+  bad.challenges.assign(65, h.challenges[0]);
+  EXPECT_NE(Decode<Heartbeat>(Encode(bad)).status().message().find("limit 64"), std::string::npos);
 }
 
 TEST(Codec, HelloRoundTrip) {
@@ -87,7 +96,7 @@ TEST(Codec, ClientRequestAndReplyUnions) {
 }
 
 TEST(Codec, UnalignedPayloadIsCopiedNotRejected) {
-  std::string bytes = Encode(Heartbeat{1, 2, 3, {}});
+  std::string bytes = Encode(Heartbeat{1, 2, 3, {}, {}});
   std::string shifted = "x" + bytes;
   auto d = Decode<Heartbeat>(std::string_view(shifted).substr(1));
   ASSERT_TRUE(d.ok()) << d.status();
@@ -194,7 +203,7 @@ TEST(CodecControl, ClientVerbsRoundTrip) {
   EXPECT_FALSE(Decode<ClientRequest>(Encode(ClientRequest{7, 0, CancelBody{""}})).ok());  // empty id
 
   JobInfo j{"x-1", "x", "benchmark", "running", 2, 1, 2, {"w1", "w2"}, "requeued", "alice", 123};
-  WorkerInfo w{"w1", "box", "eu", "cpu", true, 4, 1, 1.5, 2'000'000, 250};
+  WorkerInfo w{"w1", "box", "eu", "cpu", true, 4, 1, 1.5, 2000000, 250, 0.75, 3, 1, 40, "libtorch=1;threads=1", true};
   std::vector<ClientReply> reps = {
       {1, SubmittedBody{"x-1"}}, {2, JobsBody{{j, j}}},        {3, j},
       {4, LogsChunk{{"a", "b"}, 2, true}}, {5, CancelledBody{"x-1"}}, {6, WorkersBody{{w}}},
@@ -237,7 +246,7 @@ TEST(CodecControl, ClientVerbsRoundTrip) {
 }
 
 TEST(CodecControl, TaskProtocolRoundTripAndLimits) {
-  TaskAssign a{"x-1", 2, 1, 2, "name: x\n", 7, {"w1", "w2"}, ":29500"};
+  TaskAssign a{"x-1", 2, 1, 2, "name: x\n", 7, {"w1", "w2"}, ":29500", false, "abc", std::string(64, 1), std::string(32, 2)};
   auto d = Decode<TaskAssign>(Encode(a));
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->rank, 1u);
@@ -251,7 +260,16 @@ TEST(CodecControl, TaskProtocolRoundTripAndLimits) {
   bad.spec = std::string(kMaxSpecBytes + 1, 'x');
   EXPECT_FALSE(Decode<TaskAssign>(Encode(bad)).ok());
   // A worker joining a running elastic job carries a uid above the world.
-  TaskAssign join{"x-1", 2, 5, 2, "name: x\n", 0, {}, ":29500", true};
+  EXPECT_EQ(d->secret, "abc");
+  EXPECT_EQ(d->seat_ticket, std::string(64, 1));
+  EXPECT_EQ(d->operator_key, std::string(32, 2));
+  bad = a;
+  bad.seat_ticket = "short";
+  EXPECT_NE(Decode<TaskAssign>(Encode(bad)).status().message().find("seatTicket"), std::string::npos);
+  bad = a;
+  bad.operator_key = std::string(33, 1);
+  EXPECT_NE(Decode<TaskAssign>(Encode(bad)).status().message().find("operatorKey"), std::string::npos);
+  TaskAssign join{"x-1", 2, 5, 2, "name: x\n", 0, {}, ":29500", true, "", "", ""};
   auto j = Decode<TaskAssign>(Encode(join));
   ASSERT_TRUE(j.ok()) << j.status();
   EXPECT_TRUE(j->joining);
@@ -312,15 +330,15 @@ TEST(CodecDelivery, SequencesAcksCodesAndTaskLists) {
   EXPECT_FALSE(Decode<Ack>(Encode(Ack{1, 17, ""})).ok());
   EXPECT_FALSE(Decode<Ack>(Encode(Ack{1, 3, std::string(kMaxErrorMessageBytes + 1, 'm')})).ok());
 
-  Heartbeat h{1, 2, 1, {TaskRef{"j-1", 3, false, "", ""}, TaskRef{"s-1", 1, false, "10.0.0.2:8000", "tensor"}}};
+  Heartbeat h{1, 2, 1, {TaskRef{"j-1", 3, false, "", ""}, TaskRef{"s-1", 1, false, "10.0.0.2:8000", "tensor"}}, {}};
   auto dh = Decode<Heartbeat>(Encode(h));
   ASSERT_TRUE(dh.ok()) << dh.status();
   EXPECT_EQ(dh->tasks, h.tasks);
-  Heartbeat many{1, 2, 0, std::vector<TaskRef>(65, TaskRef{"j", 1, false, "", ""})};
+  Heartbeat many{1, 2, 0, std::vector<TaskRef>(65, TaskRef{"j", 1, false, "", ""}), {}};
   EXPECT_EQ(Decode<Heartbeat>(Encode(many)).status().code(), StatusCode::kOutOfRange);
-  Heartbeat blank{1, 2, 0, {TaskRef{"", 1, false, "", ""}}};
+  Heartbeat blank{1, 2, 0, {TaskRef{"", 1, false, "", ""}}, {}};
   EXPECT_FALSE(Decode<Heartbeat>(Encode(blank)).ok());
-  Heartbeat control{1, 2, 0, {TaskRef{"j\n", 1, false, "", ""}}};
+  Heartbeat control{1, 2, 0, {TaskRef{"j\n", 1, false, "", ""}}, {}};
   EXPECT_FALSE(Decode<Heartbeat>(Encode(control)).ok());
 
   WorkerHello hello = SampleHello();

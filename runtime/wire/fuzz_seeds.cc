@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   Write(dir, "error", 1, Encode(ErrorReply{3, "bad", 1}));
   Write(dir, "hello", 2, Encode(hello));
   Write(dir, "welcome", 3, Encode(Welcome{"id", 1000, 3}));
-  Write(dir, "heartbeat", 4, Encode(Heartbeat{1, 2, 3, {}}));
+  Write(dir, "heartbeat", 4, Encode(Heartbeat{1, 2, 3, {}, {}}));
   Write(dir, "ping", 5, Encode(ClientRequest{1, 0, PingBody{"abc"}}));
   Write(dir, "whoami", 5, Encode(ClientRequest{2, 0, WhoamiBody{}}));
   Write(dir, "reply_err", 6, Encode(ClientReply{1, ErrorReply{5, "x", 1}}));
@@ -39,11 +39,11 @@ int main(int argc, char** argv) {
   Write(dir, "topup", 5, Encode(ClientRequest{5, 0, TopUpBody{"entry"}}));
   EstimateReply est;
   est.datasets = {std::string(32, 'd')};
-  est.workers = {WorkerInfo{"w1", "box", "eu", "cpu", true, 1, 0, 1.0, 1, 0}};
+  est.workers = {WorkerInfo{"w1", "box", "eu", "cpu", true, 1, 0, 1.0, 1, 0, 0.5, 1, 0, 3, "p", false}};
   Write(dir, "reply_estimate", 6, Encode(ClientReply{3, est}));
   Write(dir, "reply_jobs", 6,
         Encode(ClientReply{2, JobsBody{{JobInfo{"x-1", "x", "train", "running", 1, 0, 2, {"w1"}, "", "a", 1}}}}));
-  Write(dir, "assign", 7, Encode(TaskAssign{"x-1", 1, 0, 2, "name: x\n", 0, {"w1", "w2"}}));
+  Write(dir, "assign", 7, Encode(TaskAssign{"x-1", 1, 0, 2, "name: x\n", 0, {"w1", "w2"}, "", false, "", "", ""}));
   Write(dir, "revoke", 8, Encode(TaskRevoke{"x-1", 1, "lost"}));
   Write(dir, "update", 9, Encode(TaskUpdate{"x-1", 1, TaskLogLine{"hello"}, 0}));
   Write(dir, "goodbye", 10, Encode(Goodbye{"bye"}));

@@ -73,6 +73,8 @@ struct WorkerHello {
   int64_t sent_unix_millis = 0;
   std::string signature;  // 64 bytes
   std::vector<TaskRef> tasks;  // what it still holds (after a reconnect)
+  std::string profile;         // determinism profile (train/profile.h)
+  bool verify_only = false;    // takes verification tasks only
 };
 
 struct Welcome {
@@ -81,11 +83,25 @@ struct Welcome {
   uint32_t heartbeat_liveness = 0;
 };
 
+// A round of the worker's that the log drew for a replay: the worker
+// uploads the state and step chain it committed to (docs/verification.md).
+struct Challenge {
+  std::string job_id;
+  uint32_t attempt = 0;
+  uint64_t round = 0;
+  std::string state_hash, steps_hash;  // raw SHA-256
+  bool operator==(const Challenge& o) const {
+    return job_id == o.job_id && attempt == o.attempt && round == o.round && state_hash == o.state_hash &&
+           steps_hash == o.steps_hash;
+  }
+};
+
 struct Heartbeat {
   uint64_t sequence = 0;
   int64_t sent_unix_millis = 0;
   uint32_t running_tasks = 0;
   std::vector<TaskRef> tasks;  // worker -> coordinator
+  std::vector<Challenge> challenges;  // coordinator -> worker (at most 64)
 };
 
 // ClientRequest bodies (one per verb).
@@ -134,6 +150,10 @@ struct WorkerInfo {
   double tflops = 0;
   uint64_t price_per_hour_micros = 0;
   int64_t last_seen_millis_ago = 0;
+  double reputation = 0;  // 0..1, from the ledger
+  uint64_t passes = 0, fails = 0, rounds = 0;
+  std::string profile;
+  bool verify_only = false;
 };
 
 struct LogsChunk {
@@ -176,6 +196,9 @@ struct TaskAssign {
   std::vector<std::string> peers;  // worker ids by rank
   std::string rendezvous;          // host:port of the attempt's TCPStore; "" for one worker
   bool joining = false;            // join the running attempt (rank: a uid, may be >= world_size)
+  std::string secret;              // the attempt's rendezvous secret (train/seat.h)
+  std::string seat_ticket;         // the operator's signature over this seat (64 bytes, or none)
+  std::string operator_key;        // the operator's Ed25519 key (32 bytes, or none)
 };
 
 struct TaskRevoke {

@@ -104,7 +104,7 @@ TEST(WireServer, MalformedFramesGetErrorRepliesNamingTheProblem) {
     std::vector<std::string> frames;
     const char* want;
   };
-  std::string hb = Encode(Heartbeat{1, 2, 3, {}});
+  std::string hb = Encode(Heartbeat{1, 2, 3, {}, {}});
   const Case cases[] = {
       {{"garbage"}, "expected 2 frames"},
       {{TypeFrame(MessageType::kHeartbeat), hb, "extra"}, "expected 2 frames"},
