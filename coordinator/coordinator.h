@@ -130,6 +130,7 @@ class Coordinator {
     uint64_t sequence = 0;
     std::optional<ReceiptId> receipt;  // a step receipt's identity
     uint64_t checkpoint_round = 0;     // a checkpoint's round
+    uint32_t checkpoint_attempt = 0;
     std::optional<ledger::ChallengeKey> verdict;  // a verdict's round
     std::string verdict_result;
   };

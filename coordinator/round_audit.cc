@@ -138,27 +138,33 @@ std::vector<AuditVerdict> AuditRound(const AuditContext& ctx, const std::vector<
     }
   }
   if (with.size() < 3) return out;
+  // Each update against the centre of the others (leave one out): a poisoned
+  // update would drag a centre that counted it toward itself.
   const size_t d = receipts[with[0]].update->size();
-  std::vector<const float*> rows;
-  for (size_t i : with) rows.push_back(receipts[i].update->data());
-  std::vector<float> centre(d);
-  train::CoordinateMedian(rows, d, centre.data());
-  const double centre_norm = std::sqrt(Dot(centre, centre));
   std::vector<double> norms;
   for (size_t i : with) norms.push_back(std::sqrt(Dot(*receipts[i].update, *receipts[i].update)));
-  std::vector<double> sorted = norms;
-  std::sort(sorted.begin(), sorted.end());
-  const double median_norm = sorted.size() % 2 ? sorted[sorted.size() / 2]
-                                                 : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
+  std::vector<float> centre(d);
   for (size_t k = 0; k < with.size(); ++k) {
+    std::vector<const float*> others;
+    std::vector<double> other_norms;
+    for (size_t m = 0; m < with.size(); ++m) {
+      if (m == k) continue;
+      others.push_back(receipts[with[m]].update->data());
+      other_norms.push_back(norms[m]);
+    }
+    train::CoordinateMedian(others, d, centre.data());
+    const double centre_norm = std::sqrt(Dot(centre, centre));
+    std::sort(other_norms.begin(), other_norms.end());
+    const size_t h = other_norms.size() / 2;
+    const double median_norm = other_norms.size() % 2 ? other_norms[h] : (other_norms[h - 1] + other_norms[h]) / 2;
     AuditVerdict& v = out[with[k]];
     const double n = norms[k];
     if (median_norm > 0 && (n > kNormRatio * median_norm || n < median_norm / kNormRatio)) {
-      Note(v, ledger::kFlagNorm, "norm " + Num(n) + " against the round's median " + Num(median_norm));
+      Note(v, ledger::kFlagNorm, "norm " + Num(n) + " against the others' median " + Num(median_norm));
     }
     if (n > 0 && centre_norm > 0) {
       const double cosine = Dot(*receipts[with[k]].update, centre) / (n * centre_norm);
-      if (cosine < kMinCosine) Note(v, ledger::kFlagDirection, "cosine " + Num(cosine) + " with the robust centre");
+      if (cosine < kMinCosine) Note(v, ledger::kFlagDirection, "cosine " + Num(cosine) + " with the others' robust centre");
     }
   }
   return out;

@@ -14,9 +14,11 @@
 //   timestamps  [start, end] outside [window - skew, accepted + skew], or a
 //               round faster than ten times the worker's measured speed allows
 //   norm        diloco: the update's norm is over 4x or under 1/4 the median
-//               norm of the round's updates (three or more of them)
+//               norm of the round's other updates (three or more in all)
 //   direction   diloco: cosine(update, coordinate-wise median of the round's
-//               updates) < 0.2 (three or more of them)
+//               other updates) < 0.2 (three or more in all). Leaving the
+//               update out of its own centre matters: with four workers a
+//               median that counts a random update leans toward it.
 //   duplicate   the update's hash equals another worker's this round or any
 //               update earlier in the job
 //   missing     no commitments, or (diloco) no uploaded update

@@ -140,9 +140,12 @@ std::optional<wire::Ack> Coordinator::AcceptWorkerEntry(const std::string& worke
     refused_.fetch_add(1);
     return AckOf(seq, ok);
   }
-  PendingEntry pending{worker, update.job_id, hash, seq, std::nullopt, 0, std::nullopt, ""};
+  PendingEntry pending{worker, update.job_id, hash, seq, std::nullopt, 0, 0, std::nullopt, ""};
   if (receipt) pending.receipt = e.receipt_id();
-  if (e.type == ledger::schema::LedgerEntry::Body::CHECKPOINT_COMMITTED) pending.checkpoint_round = e.round;
+  if (e.type == ledger::schema::LedgerEntry::Body::CHECKPOINT_COMMITTED) {
+    pending.checkpoint_round = e.round;
+    pending.checkpoint_attempt = e.attempt;
+  }
   if (e.type == ledger::schema::LedgerEntry::Body::VERDICT) {
     pending.verdict = ledger::ChallengeKey{e.job_id, e.attempt, e.round, e.worker};
     pending.verdict_result = e.result;
@@ -182,7 +185,7 @@ void Coordinator::OnEntryCommitted(const PendingEntry& p, const Status& result) 
     cluster_->HoldsState(p.job_id, p.worker, std::get<1>(*p.receipt));
     CheckBudget(p.job_id);
   }
-  if (p.checkpoint_round > 0) (void)cluster_->CheckpointCommitted(p.job_id, p.checkpoint_round);
+  if (p.checkpoint_round > 0) (void)cluster_->CheckpointCommitted(p.job_id, p.checkpoint_round, p.checkpoint_attempt);
   if (p.verdict) OnVerdictCommitted(*p.verdict, p.verdict_result, p.worker);
   PersistDirty();
   Ack(p.worker, AckOf(p.sequence, OkStatus()));

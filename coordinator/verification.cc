@@ -41,7 +41,10 @@ std::vector<std::pair<ledger::ChallengeKey, ledger::ChallengeState>> Coordinator
 bool Coordinator::Excluded(const scheduler::JobRecord& job, const std::string& worker) const {
   auto key = key_by_worker_.find(worker);
   if (key == key_by_worker_.end()) return false;
-  if (job.spec.kind == JobKind::kVerify) return HexEncode(key->second) == job.spec.target.worker;
+  // A replay is never the worker's own, nor that of a worker once caught cheating.
+  if (job.spec.kind == JobKind::kVerify) {
+    return HexEncode(key->second) == job.spec.target.worker || balances_.RecordOf(key->second).fails > 0;
+  }
   return balances_.Removed(job.id, key->second);
 }
 
@@ -50,7 +53,9 @@ void Coordinator::AuditRounds() {
   const int64_t now = options_.clock->NowUnixMillis();
   for (const auto& [round, unaudited] : balances_.Unaudited()) {
     if (audits_in_flight_.count(round)) continue;
-    const auto& [job_id, attempt, r] = round;
+    const std::string job_id = std::get<0>(round);
+    const uint32_t attempt = std::get<1>(round);
+    const uint64_t r = std::get<2>(round);
     const std::map<std::string, ReceiptFacts> facts = audit_.Round(job_id, attempt, r);
     size_t group = 1;
     int64_t oldest = now;
@@ -210,7 +215,10 @@ void Coordinator::RunChallenges() {
       }
       continue;
     }
-    std::string yaml = "name: verify\nkind: verify\npriority: 1000\nmax_retries: 2\ntarget:\n";
+    // Flagged rounds first, then probation, then the drawn ones: a cheater
+    // the cheap checks saw is judged before the queue of routine replays.
+    const int priority = c.flags ? 1000 : c.probation ? 900 : 800;
+    std::string yaml = "name: verify\nkind: verify\npriority: " + std::to_string(priority) + "\nmax_retries: 2\ntarget:\n";
     yaml += "  job: " + k.job + "\n  attempt: " + std::to_string(k.attempt) + "\n  round: " + std::to_string(k.round) +
             "\n  worker: " + HexEncode(k.worker) + "\n  world: " + std::to_string(std::max<uint32_t>(1, audit_.PlacedWorld(k.job, k.attempt))) +
             "\n  submitted: " + std::to_string(*submitted) + "\n  receipt: " + std::to_string(f->index) +

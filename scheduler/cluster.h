@@ -87,6 +87,7 @@ struct JobRecord {
   int64_t not_before_mono_ms = 0;    // a retry waits for its backoff
   int64_t adopt_deadline_mono_ms = 0;  // restored: workers not back by then are lost
   uint32_t removed = 0;              // workers a failing verdict removed: an elastic job restarts with fewer
+  uint32_t redo_floor = 0;           // checkpoints of attempts below this are ignored (a redo after a failing verdict)
 };
 
 struct WorkerRecord {
@@ -163,7 +164,9 @@ class Cluster {
   StatusOr<std::vector<ClusterEvent>> TaskFinished(const std::string& job_id, const std::string& worker_id,
                                                    uint32_t attempt, const Status& result, const std::string& message);
   // A checkpoint at `round` was committed: a requeued job resumes there.
-  Status CheckpointCommitted(const std::string& job_id, uint64_t round);
+  // A checkpoint of an attempt before a redo (RemoveForFraud) is ignored:
+  // it may hold the removed worker's updates.
+  Status CheckpointCommitted(const std::string& job_id, uint64_t round, uint32_t attempt);
   // `worker_id` signed a receipt for the current attempt: it holds the job's
   // state (a joiner that got in). An elastic training job whose remaining
   // workers hold none ends the attempt (and resumes from its checkpoint).

@@ -73,7 +73,7 @@ TEST_F(ClusterTest, AnElasticJobWithNobodyHoldingItsStateStartsAgainFromItsCheck
   for (const char* w : {"a", "b"}) Join(w);
   std::string id = cluster_.Submit(Elastic(2), "alice").value();
   Tick();
-  ASSERT_TRUE(cluster_.CheckpointCommitted(id, 5).ok());
+  ASSERT_TRUE(cluster_.CheckpointCommitted(id, 5, 1).ok());
   auto placed = cluster_.Job(id)->workers;
   auto ev = Run(3500, placed[1]);  // b dies
   ASSERT_EQ(Count(ev, ClusterEvent::kWorkerDropped), 1);

@@ -192,6 +192,7 @@ StatusOr<std::vector<ClusterEvent>> Cluster::RemoveForFraud(const std::string& j
   if (j.state != JobState::kQueued && j.state != JobState::kRunning) return events;
   ++j.removed;
   j.checkpoint_round = std::min(j.checkpoint_round, resume_round);
+  j.redo_floor = j.attempt + 1;
   dirty_.insert(job_id);
   if (j.state == JobState::kQueued) return events;
   for (const std::string& w : j.workers) {
@@ -213,9 +214,10 @@ void Cluster::HoldsState(const std::string& job_id, const std::string& worker_id
   if (j.synced.insert(worker_id).second) dirty_.insert(job_id);
 }
 
-Status Cluster::CheckpointCommitted(const std::string& job_id, uint64_t round) {
+Status Cluster::CheckpointCommitted(const std::string& job_id, uint64_t round, uint32_t attempt) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return NotFoundError("no job " + job_id);
+  if (attempt < it->second.redo_floor) return OkStatus();  // from before a redo: it may hold a cheater's work
   if (round > it->second.checkpoint_round) {
     it->second.checkpoint_round = round;
     dirty_.insert(job_id);

@@ -80,7 +80,7 @@ TEST_F(ClusterTest, DeadWorkerIsDetectedWithinThreeIntervalsAndTheJobResumesElse
   std::string id = cluster_.Submit(Bench(2), "alice").value();
   Tick();
   auto placed = cluster_.Job(id)->workers;
-  ASSERT_TRUE(cluster_.CheckpointCommitted(id, 7).ok());
+  ASSERT_TRUE(cluster_.CheckpointCommitted(id, 7, 1).ok());
   std::string victim = placed[0];
   // Silent for 3 s: still alive at 3.0 s, dead by the first tick after.
   auto ev = Run(3000, victim);

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ledger/log_reader.h"
+
 namespace cairn::testing {
 
 nlohmann::json Json(const std::string& out) {
@@ -41,13 +43,16 @@ std::unique_ptr<Subprocess> LocalCluster::StartCoordinator(const std::vector<std
   return p;
 }
 
-std::unique_ptr<Subprocess> LocalCluster::StartWorker(const std::string& name, const std::vector<std::string>& extra) {
-  return StartWorkerVia(http_port_, name, extra);
+std::unique_ptr<Subprocess> LocalCluster::StartWorker(const std::string& name, const std::vector<std::string>& extra,
+                                                      const std::vector<std::string>& env) {
+  return StartWorkerVia(http_port_, name, extra, env);
 }
 
 std::unique_ptr<Subprocess> LocalCluster::StartWorkerVia(int http_port, const std::string& name,
-                                                         const std::vector<std::string>& extra) {
+                                                         const std::vector<std::string>& extra,
+                                                         const std::vector<std::string>& env) {
   auto argv = Env("home-" + name);
+  argv.insert(argv.begin() + 1, env.begin(), env.end());
   argv.insert(argv.end(), {"worker", "--name", name, "--measure-seconds", "0.2"});
   argv.insert(argv.end(), extra.begin(), extra.end());
   argv.insert(argv.end(), {"--coordinator", "127.0.0.1:" + std::to_string(bus_port_), "--coordinator-http",
@@ -111,6 +116,21 @@ std::string LocalCluster::Submit(const std::string& name, const std::string& yam
     return "";
   }
   return j["id"].get<std::string>();
+}
+
+std::vector<std::string> LocalCluster::LedgerEntries() {
+  auto reader = ledger::NewHttpReader("http://127.0.0.1:" + std::to_string(http_port_));
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  if (!reader.ok()) return {};
+  // The log's size is the second line of its checkpoint (C2SP tlog-checkpoint).
+  auto note = (*reader)->Checkpoint();
+  EXPECT_TRUE(note.ok()) << note.status();
+  if (!note.ok()) return {};
+  const size_t nl = note->find('\n');
+  const uint64_t size = std::stoull(note->substr(nl + 1, note->find('\n', nl + 1) - nl - 1));
+  auto entries = (*reader)->Entries(0, size);
+  EXPECT_TRUE(entries.ok()) << entries.status();
+  return entries.ok() ? *entries : std::vector<std::string>{};
 }
 
 std::string LocalCluster::Logs(const std::string& id) { return Cairn({"logs", id}).out; }

@@ -34,11 +34,17 @@ class LocalCluster {
   LocalCluster(std::string binary, const std::string& tag);
 
   std::unique_ptr<Subprocess> StartCoordinator(const std::vector<std::string>& extra = {});
-  std::unique_ptr<Subprocess> StartWorker(const std::string& name, const std::vector<std::string>& extra = {});
+  // `env`: NAME=VALUE settings for this worker only (CAIRN_TEST_MISBEHAVE).
+  std::unique_ptr<Subprocess> StartWorker(const std::string& name, const std::vector<std::string>& extra = {},
+                                          const std::vector<std::string>& env = {});
   // A worker that reaches the coordinator's HTTP port at `http_port` (a
   // proxy in between, say).
   std::unique_ptr<Subprocess> StartWorkerVia(int http_port, const std::string& name,
-                                             const std::vector<std::string>& extra = {});
+                                             const std::vector<std::string>& extra = {},
+                                             const std::vector<std::string>& env = {});
+  // Every entry of the coordinator's ledger, read over its HTTP read API as
+  // an auditor reads it (bytes, in log order).
+  std::vector<std::string> LedgerEntries();
   // A client verb; the coordinator's address is appended when asked.
   CliRun Cairn(std::vector<std::string> args, const std::string& home = "client-home", bool to_coordinator = true);
   nlohmann::json Status(const std::string& id);

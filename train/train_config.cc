@@ -112,7 +112,7 @@ StatusOr<TrainConfig> ConfigFromSpec(const jobspec::JobSpec& spec) {
       return InvalidArgumentError(k + ": unknown option (inner_steps, outer_lr, outer_momentum, compress, aggregate)");
     }
   }
-  c.chain_every = spec.verify.chain_every;
+  c.chain_every = spec.verify.on ? spec.verify.chain_every : 0;  // 0: no commitments (nobody replays)
   return c;
 }
 

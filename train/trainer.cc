@@ -111,7 +111,8 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   ctx.adam.weight_decay = cfg.weight_decay;
   ctx.total_steps = total_steps;
   ctx.cancel = hooks.cancel;
-  ctx.chain_every = std::max<uint32_t>(1, cfg.chain_every);
+  ctx.chain_every = cfg.chain_every;  // 0: verification off, no commitments
+  const bool commit = cfg.chain_every > 0;
   ctx.cheat = cheat.mode == Misbehave::kNone ? nullptr : &cheat;
   ctx.identity = auth ? task.identity : nullptr;
   ctx.job_id = task.job_id;
@@ -212,7 +213,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
       ctx.world = world;
       ctx.members = membership ? group.members : std::vector<uint32_t>{task.rank};
       ctx.keys = group.keys;
-      state_bytes = EncodeState(st);  // what a replay of this round starts from
+      if (commit) state_bytes = EncodeState(st);  // what a replay of this round starts from
       rep.round = round;
       rep.rounds = rounds;
       rep.members = world;
@@ -254,17 +255,19 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     rep.steps = static_cast<uint32_t>(steps);
     rep.loss = steps > 0 ? loss_sum / static_cast<double>(steps) : 0;
     // The commitments (docs/verification.md).
-    rep.state_hash = Sha256(state_bytes);
-    rep.state_bytes = std::move(state_bytes);
-    for (const auto& fp : chain) rep.steps_blob.append(reinterpret_cast<const char*>(fp.data()), fp.size());
-    rep.steps_hash = Sha256(rep.steps_blob);
-    if (diloco) {
-      rep.update_hash = Sha256(update);
-      rep.update = std::move(update);
-    } else {
-      std::copy(rep.fingerprint_after.begin(), rep.fingerprint_after.end(), rep.update_hash.begin());
+    if (commit) {
+      rep.state_hash = Sha256(state_bytes);
+      rep.state_bytes = std::move(state_bytes);
+      for (const auto& fp : chain) rep.steps_blob.append(reinterpret_cast<const char*>(fp.data()), fp.size());
+      rep.steps_hash = Sha256(rep.steps_blob);
+      if (diloco) {
+        rep.update_hash = Sha256(update);
+        rep.update = std::move(update);
+      } else {
+        std::copy(rep.fingerprint_after.begin(), rep.fingerprint_after.end(), rep.update_hash.begin());
+      }
+      rep.optimizer_hash = OptimizerHash(st);
     }
-    rep.optimizer_hash = OptimizerHash(st);
     rep.profile = profile;
     rep.rank = rank;
     rep.group = ctx.members;

@@ -111,7 +111,7 @@ Status InnerSteps(RoundContext& c, uint64_t round, int64_t steps, RoundReport* r
   // A lazy cheater does half the steps it will claim; a skipping one none.
   const int64_t real_steps = cheat == Misbehave::kSkip ? 0 : cheat == Misbehave::kLazy ? steps / 2 : steps;
   auto link = [&](int64_t done) -> Status {
-    if (done % static_cast<int64_t>(std::max<uint32_t>(1, c.chain_every)) != 0 && done != steps) return OkStatus();
+    if (c.chain_every == 0 || (done % static_cast<int64_t>(c.chain_every) != 0 && done != steps)) return OkStatus();
     ASSIGN_OR_RETURN(kernels::Digest256 fp, kernels::TensorFingerprint(st.params));
     chain->push_back(fp);
     return OkStatus();

@@ -61,7 +61,7 @@ struct RoundContext {
   kernels::AdamWOptions adam;
   int64_t total_steps = 1;
   const std::atomic<bool>* cancel = nullptr;  // checked before every step
-  uint32_t chain_every = 1;                   // the step chain's spacing
+  uint32_t chain_every = 1;                   // the step chain's spacing (0: no chain)
   Cheat* cheat = nullptr;                     // tests only
   // The authenticated exchange (train/seat.h): updates are sealed with
   // `identity` and opened with `keys` (uid -> key); unsealed without one.
