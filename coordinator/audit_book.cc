@@ -22,7 +22,7 @@ void AuditBook::Apply(uint64_t index, std::string_view entry) {
       auto p = body.getJobPlaced();
       const std::string job = p.getJobId().cStr();
       world_.emplace(std::make_pair(job, p.getAttempt()), p.getWorkers().size());  // the first placement of the attempt
-      for (auto w : p.getWorkers()) window_[Seat{job, p.getAttempt(), ledger::FromData(w.getWorker())}] = {index, ts};
+      for (auto w : p.getWorkers()) placed_.emplace(Seat{job, p.getAttempt(), ledger::FromData(w.getWorker())}, std::make_pair(index, ts));
       break;
     }
     case B::STEP_RECEIPT: {
@@ -45,9 +45,15 @@ void AuditBook::Apply(uint64_t index, std::string_view entry) {
       f.profile = r.getProfile().cStr();
       for (auto c : r.getConsumed()) f.chunks.push_back(c.getChunk());
       const Seat seat{job, r.getAttempt(), actor};
+      const int64_t uid = f.rank < f.members.size() ? static_cast<int64_t>(f.members[f.rank]) : -1;
       auto last = last_receipt_.find(seat);
-      if (last != last_receipt_.end() && last->second.first + 1 == r.getRound()) f.previous_index = last->second.second;
-      last_receipt_[seat] = {r.getRound(), index};
+      if (last != last_receipt_.end() && last->second.round + 1 == r.getRound() && last->second.uid == uid) {
+        f.previous_index = last->second.index;
+        f.previous_end_ms = last->second.end_ms;
+      }
+      auto placed = placed_.find(seat);
+      if (placed != placed_.end()) std::tie(f.window_index, f.window_ms) = placed->second;
+      last_receipt_[seat] = Last{r.getRound(), index, f.end_ms, uid};
       if (!f.update_hash.empty()) updates_[job].emplace(f.update_hash, Update{r.getAttempt(), r.getRound(), actor});
       rounds_[RoundKey{job, r.getAttempt(), r.getRound()}][actor] = std::move(f);
       break;
@@ -56,18 +62,14 @@ void AuditBook::Apply(uint64_t index, std::string_view entry) {
       auto a = body.getReceiptAccepted();
       const std::string job = a.getJobId().cStr();
       const std::string worker = ledger::FromData(a.getWorker());
-      const Seat seat{job, a.getAttempt(), worker};
       auto round = rounds_.find(RoundKey{job, a.getAttempt(), a.getRound()});
       if (round != rounds_.end()) {
         auto f = round->second.find(worker);
         if (f != round->second.end()) {
           f->second.accepted_index = index;
           f->second.accepted_ms = ts;
-          auto w = window_.find(seat);
-          if (w != window_.end()) std::tie(f->second.window_index, f->second.window_ms) = w->second;
         }
       }
-      window_[seat] = {index, ts};
       break;
     }
     default:
@@ -89,6 +91,12 @@ std::optional<ReceiptFacts> AuditBook::Receipt(const std::string& job, uint32_t 
   auto f = it->second.find(worker);
   if (f == it->second.end()) return std::nullopt;
   return f->second;
+}
+
+uint64_t AuditBook::LatestRound(const std::string& job, uint32_t attempt, const std::string& worker) const {
+  MutexLock lock(&mu_);
+  auto it = last_receipt_.find(Seat{job, attempt, worker});
+  return it == last_receipt_.end() ? 0 : it->second.round;
 }
 
 std::optional<uint64_t> AuditBook::Submitted(const std::string& job) const {

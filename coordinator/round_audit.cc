@@ -115,7 +115,8 @@ std::vector<AuditVerdict> AuditRound(const AuditContext& ctx, const std::vector<
     }
     if (!consensus.empty() && r.fp_after != consensus) Note(v, ledger::kFlagState, "ends on other parameters than the group");
     // Timestamps.
-    if (r.start_ms < r.window_ms - kAuditSkewMs || r.end_ms > r.accepted_ms + kAuditSkewMs) {
+    if (r.start_ms < r.window_ms - kAuditSkewMs || r.end_ms > r.accepted_ms + kAuditSkewMs ||
+        (r.previous_end_ms != 0 && r.start_ms < r.previous_end_ms - kAuditSkewMs)) {
       Note(v, ledger::kFlagTimestamps, "claims time outside the window the coordinator saw");
     } else if (r.min_seconds > 0 && static_cast<double>(r.end_ms - r.start_ms) / 1000.0 < r.min_seconds) {
       Note(v, ledger::kFlagTimestamps, "faster than ten times its measured speed allows");

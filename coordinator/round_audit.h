@@ -11,8 +11,12 @@
 //               fingerprintAfter, or fingerprintAfter differs from what most
 //               of the round's workers agree on (diloco and ddp end a round
 //               on the same parameters everywhere)
-//   timestamps  [start, end] outside [window - skew, accepted + skew], or a
-//               round faster than ten times the worker's measured speed allows
+//   timestamps  start before the seat's placement or before the worker's own
+//               previous round ended, or end after the coordinator received
+//               it (each with skew), or a round faster than ten times the
+//               worker's measured speed allows. (Not the previous acceptance:
+//               a receipt held in an outbox through an outage is accepted
+//               late, honestly.)
 //   norm        diloco: the update's norm is over 4x or under 1/4 the median
 //               norm of the round's other updates (three or more in all)
 //   direction   diloco: cosine(update, coordinate-wise median of the round's
@@ -43,7 +47,10 @@ struct AuditedReceipt {
   std::optional<uint32_t> uid;        // the worker's uid in the attempt, if the coordinator knows it
   std::string fp_before, fp_after, update_hash;  // raw
   bool has_commitments = false;
-  int64_t start_ms = 0, end_ms = 0, window_ms = 0, accepted_ms = 0;
+  int64_t start_ms = 0, end_ms = 0;
+  int64_t window_ms = 0;               // the seat's placement: no round of it starts earlier
+  int64_t accepted_ms = 0;             // when the coordinator received it: no round ends later
+  int64_t previous_end_ms = 0;         // the end its previous round claimed (0: none): rounds do not overlap
   double min_seconds = 0;             // the round's steps at ten times the worker's measured speed (0: unknown)
   std::vector<uint32_t> chunks;       // consumed, global chunk indices
   std::optional<std::vector<float>> update;  // diloco: the uploaded update, as floats

@@ -117,6 +117,7 @@ void Coordinator::AuditRounds() {
       a.end_ms = f.end_ms;
       a.window_ms = f.window_ms;
       a.accepted_ms = f.accepted_ms;
+      a.previous_end_ms = f.previous_end_ms;
       a.chunks = f.chunks;
       auto worker = cluster_->workers().find(id);
       const double tflops = worker == cluster_->workers().end() ? 0 : worker->second.state.tflops;
@@ -205,6 +206,14 @@ void Coordinator::RunChallenges() {
     auto f = audit_.Receipt(k.job, k.attempt, k.round, k.worker);
     auto submitted = audit_.Submitted(k.job);
     if (!f || !submitted || f->accepted_index == 0) continue;
+    // Drawn after the worker let the round go (an audit that came late):
+    // not the worker's failure.
+    const uint64_t kept = ledger::RetainedRounds(balances_.Policy(k.job).hold);
+    if (audit_.LatestRound(k.job, k.attempt, k.worker) + 2 >= k.round + kept && f->state_hash.size() == 32 &&
+        !datasets_->blobs().Has(DigestFromBytes(f->state_hash).value())) {
+      NotComparable(k, "challenged after the worker's retention window of " + std::to_string(kept) + " rounds");
+      continue;
+    }
     // Anyone else who could replay it on the same profile?
     const std::string challenged = IdOfKey(k.worker);
     bool someone = false;

@@ -76,7 +76,7 @@ struct VerifyTarget {
   uint64_t submitted = 0;      // ledger indices: the job's jobSubmitted,
   uint64_t receipt = 0;        // the challenged stepReceipt, its receiptAccepted,
   uint64_t accepted = 0;
-  uint64_t window = 0;         // the seat's previous acceptance or its jobPlaced (when the round could start),
+  uint64_t window = 0;         // the jobPlaced that placed the worker on the attempt (when the round could start),
   uint64_t previous = 0;       // the worker's receipt of the round before on this attempt (0: none)
   uint32_t answer_seconds = 120;  // how long the worker has to disclose its state
   std::string profile;            // the receipt's determinism profile: the verifier must have it

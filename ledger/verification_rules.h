@@ -32,6 +32,12 @@ inline constexpr uint32_t kDefaultReplayPpm = 100'000;  // p_min = 10%
 inline constexpr uint32_t kDefaultProbationRounds = 3;
 inline constexpr uint32_t kDefaultHoldRounds = 10;       // W >= 1 / p_min
 
+// How many of its latest rounds of a job a worker keeps the state of, to
+// disclose on challenge: the hold window and a margin for audits that come
+// late (a coordinator that was down). A challenge of an older round, not yet
+// answered, is "not comparable" rather than the worker's failure.
+inline uint64_t RetainedRounds(uint32_t hold) { return uint64_t{hold} + 20; }
+
 // Cheap-check flags in roundAudited rows (coordinator/round_audit.h).
 enum AuditFlag : uint32_t {
   kFlagAssignment = 1u << 0,   // the data or the group differs from what the coordinator derives

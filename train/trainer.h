@@ -30,6 +30,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -185,6 +186,16 @@ struct ReplayResult {
   double seconds = 0;
 };
 StatusOr<ReplayResult> ReplayRound(const ReplayInput& in, data::DataClient& data);
+
+// Many rounds of one worker's seat replayed with its data loaded once (a
+// verifier with a queue of one job's rounds, the false-positive bench).
+// `in.round`, `in.steps`, `in.chain_every` and `in.state` are per call.
+class Replayer {
+ public:
+  static StatusOr<std::unique_ptr<Replayer>> Create(const ReplayInput& in, data::DataClient& data);
+  virtual ~Replayer() = default;
+  virtual StatusOr<ReplayResult> Replay(uint64_t round, uint32_t steps, uint32_t chain_every, const std::string& state) = 0;
+};
 
 }  // namespace cairn::train
 

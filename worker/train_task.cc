@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "data/blob_store.h"
+#include "ledger/verification_rules.h"
 #include "runtime/base/encoding.h"
 #include "train/trainer.h"
 #include "worker/devices.h"
@@ -76,7 +77,7 @@ StatusOr<std::string> RunTrainTask(const TaskContext& c) {
   hooks.log = c.io.log;
   hooks.misbehave = c.env.misbehave;
   // Kept for challenges: the job's window W plus a margin of rounds.
-  const uint64_t keep = std::max<uint64_t>(20, uint64_t{spec.verify.hold} + 10);
+  const uint64_t keep = ledger::RetainedRounds(spec.verify.hold);
   hooks.on_round = [&](const train::RoundReport& r) -> Status {
     if (c.env.replay && spec.verify.on) {
       // Kept before the receipt is signed: a challenge of it finds it here.

@@ -1,5 +1,6 @@
 #include "worker/verify_task.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -21,7 +22,8 @@ struct RoundRecord {
   std::string spec_hash;            // jobSubmitted.specHash
   std::vector<std::string> datasets;
   std::string operator_key;         // who signed the acceptance
-  int64_t window_ms = 0;            // when the round could start
+  int64_t window_ms = 0;            // the seat's placement: when the round could start at the earliest
+  int64_t previous_end_ms = 0;      // the end its previous round claimed (0: none)
   int64_t accepted_ms = 0;          // when the coordinator saw it end
   int64_t start_ms = 0, end_ms = 0;
   uint32_t steps = 0, rank = 0, group = 1, chain_every = 1;
@@ -79,12 +81,16 @@ StatusOr<RoundRecord> ReadRound(CoordinatorHttp& http, const jobspec::VerifyTarg
   rec.operator_key = ledger::FromData(acc.getActor());
   rec.accepted_ms = acc.getTimestampUnixMillis();
 
-  ASSIGN_OR_RETURN(auto win, Read(http, t.window, &d, "the window's start"));
-  const bool placed = win.getBody().which() == Body::JOB_PLACED && win.getBody().getJobPlaced().getJobId() == t.job;
-  const bool before = win.getBody().which() == Body::RECEIPT_ACCEPTED && win.getBody().getReceiptAccepted().getJobId() == t.job &&
-                      ledger::FromData(win.getBody().getReceiptAccepted().getWorker()) == worker;
-  RETURN_IF_ERROR(Expect((placed || before) && ledger::FromData(win.getActor()) == rec.operator_key, t.window,
-                         "the seat's placement or previous acceptance"));
+  ASSIGN_OR_RETURN(auto win, Read(http, t.window, &d, "the seat's placement"));
+  bool placed = win.getBody().which() == Body::JOB_PLACED && win.getBody().getJobPlaced().getJobId() == t.job &&
+                win.getBody().getJobPlaced().getAttempt() == t.attempt;
+  if (placed) {
+    bool names = false;
+    for (auto w : win.getBody().getJobPlaced().getWorkers()) names = names || ledger::FromData(w.getWorker()) == worker;
+    placed = names;
+  }
+  RETURN_IF_ERROR(Expect(placed && ledger::FromData(win.getActor()) == rec.operator_key, t.window,
+                         "the jobPlaced that placed the worker on that attempt"));
   rec.window_ms = win.getTimestampUnixMillis();
 
   if (t.previous != 0) {
@@ -93,7 +99,11 @@ StatusOr<RoundRecord> ReadRound(CoordinatorHttp& http, const jobspec::VerifyTarg
     RETURN_IF_ERROR(Expect(prev.getBody().which() == Body::STEP_RECEIPT && ledger::FromData(prev.getActor()) == worker &&
                                p.getJobId() == t.job && p.getAttempt() == t.attempt && p.getRound() + 1 == t.round,
                            t.previous, "the worker's receipt of the round before"));
+    // Under another uid it rejoined, and adopted the group's state: no chain.
+    const auto uid_of = [](auto receipt) { return receipt.getRank() < receipt.getMembers().size() ? int64_t{receipt.getMembers()[receipt.getRank()]} : -1; };
+    if (uid_of(p) != uid_of(r)) return rec;
     rec.previous_optimizer = ledger::FromData(p.getOptimizerHash());
+    rec.previous_end_ms = p.getEndUnixMillis();
   }
   return rec;
 }
@@ -126,11 +136,13 @@ StatusOr<std::string> RunVerifyTask(const TaskContext& c) {
     return line;
   };
 
-  // Timestamps, from the log alone.
-  if (rec.start_ms < rec.window_ms - kReceiptSkewMs || rec.end_ms > rec.accepted_ms + kReceiptSkewMs) {
+  // Timestamps, from the log alone: not before the seat was placed or the
+  // worker's own previous round ended, not after the coordinator received it.
+  const int64_t earliest = std::max(rec.window_ms, rec.previous_end_ms);
+  if (rec.start_ms < earliest - kReceiptSkewMs || rec.end_ms > rec.accepted_ms + kReceiptSkewMs) {
     return conclude("fail", 0, "timestamps: the round claims [" + std::to_string(rec.start_ms) + ", " +
-                                   std::to_string(rec.end_ms) + "] but could only run within [" +
-                                   std::to_string(rec.window_ms) + ", " + std::to_string(rec.accepted_ms) + "]");
+                                   std::to_string(rec.end_ms) + "] but could only run within [" + std::to_string(earliest) +
+                                   ", " + std::to_string(rec.accepted_ms) + "]");
   }
   if (rec.state_hash.size() != 32 || rec.steps_hash.size() != 32 || rec.update_hash.size() != 32) {
     return conclude("fail", 0, "the receipt commits to nothing a replay can check");

@@ -5,8 +5,9 @@
 //     coordinator's read API and validated (signatures) here: nothing the
 //     coordinator says is taken on trust; the spec must hash to the
 //     submission's specHash.
-//  2. Timestamps: the receipt's [start, end] must lie in the window the
-//     operator's own entries bound (5 s of clock skew allowed), else "fail".
+//  2. Timestamps: the receipt's round may not start before the seat's
+//     jobPlaced or before the worker's own previous round ended, nor end
+//     after the coordinator received it (5 s of clock skew), else "fail".
 //  3. The challenged worker has target.answer_seconds to disclose the state
 //     and step chain it committed to (content-addressed blobs); if it does
 //     not, "fail".
