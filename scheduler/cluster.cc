@@ -187,12 +187,15 @@ std::vector<WorkerState> Cluster::FreeWorkers() const {
   return out;
 }
 
-void Cluster::PlaceQueued(std::vector<ClusterEvent>* events) {
+void Cluster::PlaceQueued(std::vector<ClusterEvent>* events, bool verification) {
   const int64_t now = NowMs();
   std::vector<JobDemand> queue;
   for (const auto& [id, j] : jobs_) {
-    if (j.state == JobState::kQueued && j.not_before_mono_ms <= now) queue.push_back(DemandFor(j));
+    if (j.state == JobState::kQueued && j.not_before_mono_ms <= now && (j.spec.kind == JobKind::kVerify) == verification) {
+      queue.push_back(DemandFor(j));
+    }
   }
+  if (queue.empty()) return;
   Placer placer(FreeWorkers());
   for (Assignment& a : placer.PlaceAll(std::move(queue))) {
     JobRecord& j = jobs_[a.job_id];
@@ -249,9 +252,11 @@ std::vector<ClusterEvent> Cluster::Tick() {
     }
   }
   ExpireAdoptions(&events);
-  PlaceQueued(&events);
-  // Queued jobs first; then running elastic jobs get back what they lost.
+  PlaceQueued(&events, /*verification=*/false);
+  // Queued jobs first; then running elastic jobs get back what they lost;
+  // then replays of finished rounds (docs/verification.md) take what is left.
   TopUpElasticJobs(&events);
+  PlaceQueued(&events, /*verification=*/true);
   return events;
 }
 

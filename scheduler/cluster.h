@@ -190,7 +190,8 @@ class Cluster {
 
   // Expires silent workers and unadopted restored tasks, places queued jobs
   // (whose backoff passed), then tops up running elastic training jobs that
-  // lost workers with free ones (kJoined). Call at least once per heartbeat
+  // lost workers with free ones (kJoined), then places verification tasks
+  // on what is left. Call at least once per heartbeat
   // interval.
   std::vector<ClusterEvent> Tick();
 
@@ -223,7 +224,8 @@ class Cluster {
   void DropFromElastic(JobRecord& job, const std::string& worker_id, const std::string& why,
                        std::vector<ClusterEvent>* events);
   void ExpireAdoptions(std::vector<ClusterEvent>* events);
-  void PlaceQueued(std::vector<ClusterEvent>* events);
+  // Places queued jobs: verification tasks, or everything else.
+  void PlaceQueued(std::vector<ClusterEvent>* events, bool verification);
   void TopUpElasticJobs(std::vector<ClusterEvent>* events);
   // The demand `j` places with, its excluded workers filled in.
   JobDemand DemandFor(const JobRecord& j) const;

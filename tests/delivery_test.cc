@@ -99,7 +99,7 @@ TEST_F(Delivery, NoReceiptIsLostOrDoubledThroughTenCoordinatorKillsAndOneOfEachW
   // the other at the 7th, while the coordinator is down.
   for (int kill = 1; kill <= 10; ++kill) {
     std::this_thread::sleep_for(std::chrono::milliseconds(pick(300, 2500)));  // a random moment, not a sync point
-    ASSERT_EQ(Status(id)["state"], "running") << "kill " << kill << " would not land mid-job";
+    ASSERT_EQ(Status(id)["state"], "running") << "kill " << kill << " would not land mid-job\n" << Logs(id);
     coordinator->Signal(SIGKILL);
     EXPECT_EQ(coordinator->Wait(), 128 + SIGKILL);
     if (kill == 3 || kill == 7) {
