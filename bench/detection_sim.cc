@@ -5,7 +5,8 @@
 // rounds: reputation 0.91, so p = p_min) and cheats every round in a
 // way no cheap check sees (a lazy worker); a round is caught when the log
 // draws it for a replay (which the replay then fails: tests/verification_test).
-// Each trial is a new job, so its entries and tree heads differ.
+// Each trial is a new job, so its entries and tree heads differ; keys and
+// timestamps are fixed, so a run repeats exactly.
 //   build/bench/detection_sim [trials=1000] [rounds=30] [p_min=0.10]
 #include <cmath>
 #include <cstdio>
@@ -20,10 +21,13 @@ using namespace cairn;
 using namespace cairn::ledger;
 using Builder = schema::LedgerEntry::Body::Builder;
 
+// Fixed keys and clock: the same entries, tree heads and draws on every run.
+Ed25519PrivateKey KeyFor(const std::string& who) { return Ed25519PrivateKey::FromSeed(DigestView(Sha256(who))).value(); }
+
 struct Sim {
-  Ed25519PrivateKey op = Ed25519PrivateKey::Generate().value();
-  Ed25519PrivateKey engineer = Ed25519PrivateKey::Generate().value();
-  Ed25519PrivateKey cheater = Ed25519PrivateKey::Generate().value();
+  Ed25519PrivateKey op = KeyFor("detection-sim operator");
+  Ed25519PrivateKey engineer = KeyFor("detection-sim engineer");
+  Ed25519PrivateKey cheater = KeyFor("detection-sim cheater");
   int64_t ts = 1'764'000'000'000;
   std::string Entry(const Ed25519PrivateKey& k, const BodyFiller& f) {
     ts += 1000;

@@ -25,7 +25,7 @@
 //                                      # kind: serve only: what a consumer pays
 //                                      # (credits) and the serving worker's part
 //   priority: 0
-//   verify: {p_min: 0.1, probation: 3, window: 10, chain_every: 10}
+//   verify: {p_min: 0.1, probation: 3, window: 10, chain_every: 50}
 //                                      # train jobs: replays of workers' rounds (docs/verification.md);
 //                                      # on by default for single and diloco, `off` to pay at once;
 //                                      # ddp rounds cannot be replayed bit for bit (refused)
@@ -62,7 +62,7 @@ struct VerifyPolicySpec {
   uint32_t replay_ppm = 0;     // p_min, per million
   uint32_t probation = 0;      // rounds
   uint32_t hold = 0;           // W: audited rounds a round's pay is held
-  uint32_t chain_every = 10;   // steps between fingerprints in the step chain
+  uint32_t chain_every = 50;   // steps between fingerprints in the step chain
 };
 
 // kind: verify (made by the coordinator, never submitted): the round to

@@ -67,11 +67,13 @@ StatusOr<std::unique_ptr<Replayer>> Replayer::Create(const ReplayInput& in, data
 StatusOr<ReplayResult> TorchReplayer::Replay(uint64_t round, uint32_t steps, uint32_t chain_every, const std::string& state) {
   const auto t0 = Clock::now();
   const TrainConfig& cfg = in_.config;
-  RETURN_IF_ERROR(DecodeState(state, &st_));
+  const bool diloco = cfg.strategy == jobspec::Strategy::kDiloco;
+  const StateParts parts{diloco, diloco && cfg.compress_int8};
+  RETURN_IF_ERROR(DecodeState(state, parts, &st_));
   ReplayResult out;
   out.state_round = st_.round;
   ASSIGN_OR_RETURN(out.fingerprint_before, kernels::TensorFingerprint(st_.params));
-  out.optimizer_before = OptimizerHash(st_);
+  out.optimizer_before = OptimizerHash(st_, parts);
   RoundContext ctx;
   ctx.cfg = &cfg;
   ctx.model = model_.get();
@@ -98,7 +100,7 @@ StatusOr<ReplayResult> TorchReplayer::Replay(uint64_t round, uint32_t steps, uin
     ASSIGN_OR_RETURN(kernels::Digest256 after, kernels::TensorFingerprint(st_.params));
     std::copy(after.begin(), after.end(), out.update_hash.begin());
   }
-  out.optimizer_hash = OptimizerHash(st_);
+  out.optimizer_hash = OptimizerHash(st_, parts);
   out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return out;
 }

@@ -197,7 +197,8 @@ TEST_F(Replay, CanonicalStateRefusesMalformedBytes) {
   };
   EXPECT_TRUE(replay(good).ok());
   EXPECT_EQ(replay("").code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(replay("XST1" + good.substr(4)).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(replay("XST2" + good.substr(4)).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(replay(good.substr(0, 4) + "\x03" + good.substr(5)).code(), StatusCode::kInvalidArgument) << "other parts";
   EXPECT_EQ(replay(good.substr(0, good.size() - 1)).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(replay(good + "x").code(), StatusCode::kInvalidArgument);
   for (size_t cut : {size_t{10}, size_t{24}, good.size() / 2}) {

@@ -50,7 +50,7 @@ struct TrainConfig {
   bool compress_int8 = false;
   Aggregate aggregate = Aggregate::kMean;  // how peers' pseudo-gradients are combined (train/aggregate.h)
   uint32_t checkpoint_every = 10;
-  uint32_t chain_every = 10;          // steps between fingerprints in a receipt's step chain (verify.chain_every);
+  uint32_t chain_every = 50;          // steps between fingerprints in a receipt's step chain (verify.chain_every);
                                       // 0: verification off, the round commits to nothing a replay would check
 };
 

@@ -92,7 +92,7 @@ Status Restore(const std::string& bytes, State* s) {
 
 namespace {
 
-constexpr char kStateMagic[] = "CST1";
+constexpr char kStateMagic[] = "CST2";
 
 void PutU64(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -102,26 +102,30 @@ uint64_t GetU64(std::string_view in, size_t at) {
   for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in[at + static_cast<size_t>(i)]);
   return v;
 }
-std::vector<const std::vector<torch::Tensor>*> Groups(const State& s) {
-  return {&s.params, &s.exp_avg, &s.exp_avg_sq, &s.outer, &s.momentum, &s.residual};
+std::vector<const std::vector<torch::Tensor>*> Groups(const State& s, StateParts parts) {
+  std::vector<const std::vector<torch::Tensor>*> g = {&s.params, &s.exp_avg, &s.exp_avg_sq};
+  if (parts.outer) g.insert(g.end(), {&s.outer, &s.momentum});
+  if (parts.residual) g.push_back(&s.residual);
+  return g;
 }
 // The f32 values of a CPU tensor (contiguous; a copy only when it is not).
 torch::Tensor Values(const torch::Tensor& t) { return t.detach().to(torch::kCPU, torch::kFloat).contiguous(); }
 
 }  // namespace
 
-std::string EncodeState(const State& s) {
-  size_t total = 4 + 16;
-  for (const auto* g : Groups(s)) {
+std::string EncodeState(const State& s, StateParts parts) {
+  size_t total = 4 + 1 + 16;
+  for (const auto* g : Groups(s, parts)) {
     total += 4;
     for (const auto& t : *g) total += 8 + static_cast<size_t>(t.numel()) * 4;
   }
   std::string out;
   out.reserve(total);
   out += kStateMagic;
+  out.push_back(static_cast<char>(parts.bits()));
   PutU64(out, s.round);
   PutU64(out, static_cast<uint64_t>(s.adam_step));
-  for (const auto* g : Groups(s)) {
+  for (const auto* g : Groups(s, parts)) {
     const uint32_t n = static_cast<uint32_t>(g->size());
     for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
     for (const auto& t : *g) {
@@ -133,15 +137,26 @@ std::string EncodeState(const State& s) {
   return out;
 }
 
-Status DecodeState(std::string_view in, State* s) {
-  if (in.size() < 20 || in.substr(0, 4) != kStateMagic) return InvalidArgumentError("state: not canonical state bytes (magic CST1)");
-  size_t at = 4;
+Status DecodeState(std::string_view in, StateParts parts, State* s) {
+  if (in.size() < 21 || in.substr(0, 4) != kStateMagic) return InvalidArgumentError("state: not canonical state bytes (magic CST2)");
+  if (static_cast<uint8_t>(in[4]) != parts.bits()) {
+    return InvalidArgumentError("state: holds parts " + std::to_string(static_cast<uint8_t>(in[4])) + ", this job's strategy uses " +
+                                std::to_string(parts.bits()));
+  }
+  size_t at = 5;
   const uint64_t round = GetU64(in, at);
   const int64_t adam_step = static_cast<int64_t>(GetU64(in, at + 8));
   at += 16;
-  const char* names[] = {"params", "exp_avg", "exp_avg_sq", "outer", "momentum", "residual"};
-  std::vector<std::vector<torch::Tensor>*> groups = {&s->params, &s->exp_avg, &s->exp_avg_sq,
-                                                     &s->outer,  &s->momentum, &s->residual};
+  std::vector<const char*> names = {"params", "exp_avg", "exp_avg_sq"};
+  std::vector<std::vector<torch::Tensor>*> groups = {&s->params, &s->exp_avg, &s->exp_avg_sq};
+  if (parts.outer) {
+    names.insert(names.end(), {"outer", "momentum"});
+    groups.insert(groups.end(), {&s->outer, &s->momentum});
+  }
+  if (parts.residual) {
+    names.push_back("residual");
+    groups.push_back(&s->residual);
+  }
   // Check every size before changing anything.
   size_t scan = at;
   for (size_t gi = 0; gi < groups.size(); ++gi) {
@@ -179,13 +194,15 @@ Status DecodeState(std::string_view in, State* s) {
   return OkStatus();
 }
 
-Sha256Digest OptimizerHash(const State& s) {
+Sha256Digest OptimizerHash(const State& s, StateParts parts) {
   Sha256Hasher h;
   h.Update("cairn-optimizer-v1");
   std::string step;
   PutU64(step, static_cast<uint64_t>(s.adam_step));
   h.Update(step);
-  for (const auto* g : {&s.exp_avg, &s.exp_avg_sq, &s.residual}) {
+  std::vector<const std::vector<torch::Tensor>*> groups = {&s.exp_avg, &s.exp_avg_sq};
+  if (parts.residual) groups.push_back(&s.residual);
+  for (const auto* g : groups) {
     for (const auto& t : *g) {
       torch::Tensor v = Values(t);
       h.Update(v.data_ptr<float>(), static_cast<size_t>(v.numel()) * 4);

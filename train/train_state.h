@@ -33,20 +33,30 @@ StatusOr<std::string> Serialize(const State& s);
 // Loads into `s`, whose tensors must already have the checkpoint's shapes.
 Status Restore(const std::string& bytes, State* s);
 
+// Which parts of the state a strategy uses: DiLoCo's outer parameters and
+// momentum, and the int8 residual. The canonical bytes leave out what a job
+// never reads (a single worker's outer copy, a residual of zeros), so
+// hashing them costs less.
+struct StateParts {
+  bool outer = false;     // outer and momentum (diloco)
+  bool residual = false;  // the int8 error-feedback residual (diloco with compress: int8)
+  uint8_t bits() const { return static_cast<uint8_t>((outer ? 1 : 0) | (residual ? 2 : 0)); }
+};
+
 // The canonical state bytes a round's replay starts from (its SHA-256 is the
 // receipt's stateHash; docs/verification.md), and what a challenged worker
 // discloses. Unlike the checkpoint archive these bytes are defined exactly:
-//   "CST1" | u64le round | i64le adam_step |
-//   for each of params, exp_avg, exp_avg_sq, outer, momentum, residual:
+//   "CST2" | u8 parts (1: outer and momentum, 2: residual) | u64le round | i64le adam_step |
+//   for each of params, exp_avg, exp_avg_sq, [outer, momentum], [residual]:
 //     u32le tensors | for each: u64le values | f32le values
-std::string EncodeState(const State& s);
-// Loads canonical bytes into `s`, whose tensors must have the same sizes;
-// InvalidArgument naming what differs.
-Status DecodeState(std::string_view bytes, State* s);
+std::string EncodeState(const State& s, StateParts parts);
+// Loads canonical bytes into `s`, whose tensors must have the same sizes and
+// whose parts must be `parts`; InvalidArgument naming what differs.
+Status DecodeState(std::string_view bytes, StateParts parts, State* s);
 // SHA-256 of the inner optimizer's state: what carries from one round to
 // the next on one worker (receipt optimizerHash):
-//   "cairn-optimizer-v1" | i64le adam_step | exp_avg | exp_avg_sq | residual (f32le values)
-Sha256Digest OptimizerHash(const State& s);
+//   "cairn-optimizer-v1" | i64le adam_step | exp_avg | exp_avg_sq | [residual] (f32le values)
+Sha256Digest OptimizerHash(const State& s, StateParts parts);
 
 }  // namespace cairn::train
 

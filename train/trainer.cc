@@ -113,6 +113,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   ctx.cancel = hooks.cancel;
   ctx.chain_every = cfg.chain_every;  // 0: verification off, no commitments
   const bool commit = cfg.chain_every > 0;
+  const StateParts parts{diloco, diloco && cfg.compress_int8};
   ctx.cheat = cheat.mode == Misbehave::kNone ? nullptr : &cheat;
   ctx.identity = auth ? task.identity : nullptr;
   ctx.job_id = task.job_id;
@@ -213,7 +214,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
       ctx.world = world;
       ctx.members = membership ? group.members : std::vector<uint32_t>{task.rank};
       ctx.keys = group.keys;
-      if (commit) state_bytes = EncodeState(st);  // what a replay of this round starts from
+      if (commit) state_bytes = EncodeState(st, parts);  // what a replay of this round starts from
       rep.round = round;
       rep.rounds = rounds;
       rep.members = world;
@@ -266,7 +267,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
       } else {
         std::copy(rep.fingerprint_after.begin(), rep.fingerprint_after.end(), rep.update_hash.begin());
       }
-      rep.optimizer_hash = OptimizerHash(st);
+      rep.optimizer_hash = OptimizerHash(st, parts);
     }
     rep.profile = profile;
     rep.rank = rank;
