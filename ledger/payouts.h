@@ -125,6 +125,7 @@ class PayoutEngine {
   Status Apply(uint64_t index, std::string_view entry);
 
   int64_t Available(const std::string& account) const;
+  const std::string& operator_key() const { return operator_; }
   const std::map<std::string, int64_t>& available() const { return available_; }
   uint64_t total_credited() const { return credited_; }
   uint64_t total_settled() const { return settled_; }

@@ -192,8 +192,27 @@ TEST_F(Verification, EveryKindOfCheaterIsCaughtUnpaidAndRemovedWhileHonestWorker
       EXPECT_GT(audited, 0u);
       EXPECT_EQ(flagged, audited) << "cheap checks missed a poisoned round";
     }
-    std::printf("%-18s caught at round %llu (attempt %u); forfeited %.6f, honest compute %.6f credits\n", mode.c_str(),
-                static_cast<unsigned long long>(fail_round), fail_attempt, funds.forfeited / 1e6, honest_compute / 1e6);
+    // What verification cost: replayed worker-rounds, and verifiers' signed
+    // replay time against the workers' signed training time.
+    uint64_t worker_rounds = 0, replayed = 0;
+    int64_t train_ms = 0, verify_ms = 0;
+    for (const std::string& e : r.entries) {
+      auto rd = ledger::EntryReader::Open(e).value();
+      auto b = rd.root().getBody();
+      if (b.which() == Body::STEP_RECEIPT && b.getStepReceipt().getJobId() == id) {
+        ++worker_rounds;
+        train_ms += b.getStepReceipt().getEndUnixMillis() - b.getStepReceipt().getStartUnixMillis();
+      }
+      if (b.which() == Body::VERDICT && b.getVerdict().getJobId() == id && ledger::FromData(rd.root().getActor()) != r.engine->operator_key()) {
+        ++replayed;
+        verify_ms += b.getVerdict().getReplayEndUnixMillis() - b.getVerdict().getReplayStartUnixMillis();
+      }
+    }
+    std::printf("%-18s caught at round %llu (attempt %u); forfeited %.6f, honest compute %.6f credits; "
+                "%llu of %llu worker-rounds replayed, verifier time / training time %.2f\n",
+                mode.c_str(), static_cast<unsigned long long>(fail_round), fail_attempt, funds.forfeited / 1e6,
+                honest_compute / 1e6, static_cast<unsigned long long>(replayed), static_cast<unsigned long long>(worker_rounds),
+                train_ms > 0 ? static_cast<double>(verify_ms) / static_cast<double>(train_ms) : 0.0);
     cheater.reset();  // SIGTERM: it leaves
     ASSERT_TRUE(Poll([&] { return !WaitForWorkers(5); }, 30));
   }
