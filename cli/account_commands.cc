@@ -140,7 +140,8 @@ Status Payouts(const AccountsCmd& o) {
       out.push_back({{"account", hex}, {"earned_micros", row.total}, {"by_reason", row.by_reason}, {"entries", row.entries},
                      {"by_reason_entries", row.entries_by_reason},
                      {"available_micros", r.payouts->Available(*HexDecode(hex))},
-                     {"escrow_micros", r.payouts->EscrowOf(*HexDecode(hex))}});
+                     {"escrow_micros", r.payouts->EscrowOf(*HexDecode(hex))},
+                     {"held_micros", r.payouts->HeldFor(*HexDecode(hex))}});
     }
     std::printf("%s\n", json{{"ledger_size", r.checkpoint.size}, {"payouts", out}}.dump(2).c_str());
     return OkStatus();
@@ -161,13 +162,17 @@ Status Payouts(const AccountsCmd& o) {
       }
       from += (i ? ", #" : "#") + std::to_string(row.entries[i]);
     }
+    const uint64_t held = r.payouts->HeldFor(*HexDecode(hex));
+    if (held > 0) why += (why.empty() ? "" : ", ") + std::string("held ") + Credits(static_cast<int64_t>(held));
     std::printf("%-18s %16s   %-44s %s\n", hex.substr(0, 16).c_str(), Credits(static_cast<int64_t>(row.total)).c_str(),
                 why.c_str(), from.c_str());
   }
-  std::printf("\nreplayed and verified %llu ledger entries; credited %s, settled %s, held in escrow %s\n",
+  std::printf("\nreplayed and verified %llu ledger entries; credited %s, settled %s, held in escrow %s, "
+              "earned but held until replays clear them %s\n",
               static_cast<unsigned long long>(r.checkpoint.size), Credits(static_cast<int64_t>(r.payouts->total_credited())).c_str(),
               Credits(static_cast<int64_t>(r.payouts->total_settled())).c_str(),
-              Credits(static_cast<int64_t>(r.payouts->total_escrow())).c_str());
+              Credits(static_cast<int64_t>(r.payouts->total_escrow())).c_str(),
+              Credits(static_cast<int64_t>(r.payouts->total_held())).c_str());
   return OkStatus();
 }
 

@@ -176,7 +176,8 @@ Status Demo::Run() {
   const std::string engineer = JsonIn(eng_out).value("account", "");
   RETURN_IF_ERROR(Cairn("operator", {"accounts", "credit", engineer, "10", "--memo", "demo credits", "--key",
                                      tmp_.path() + "/coordinator/log.key"}).status());
-  std::printf("    training a Fashion-MNIST classifier and a small char-gpt, one on each worker\n");
+  std::printf("    training a Fashion-MNIST classifier and a small char-gpt, one on each worker; each worker's rounds\n"
+              "    are replayed bit for bit by the other (docs/verification.md) and its pay held until they are\n");
   ASSIGN_OR_RETURN(std::string fm_job, Submit("classifier", "name: classifier\nkind: train\nmodel: mlp\ndatasets: [fashion-mnist]\n"
                                                           "hyperparameters: {steps: " + std::to_string(o_.classifier_steps) +
                                                           ", round_steps: 400}\nbudget: 2\noutput: {model: fashion-classifier, license: MIT}\n"));
@@ -278,7 +279,8 @@ Status Demo::Run() {
 
   Step(8, "the ledger: its signed checkpoint, then a full replay that checks every hash, signature and balance");
   RETURN_IF_ERROR(Cairn("auditor", {"ledger", "checkpoint", "--url", "http://127.0.0.1:" + std::to_string(http_)}).status());
-  RETURN_IF_ERROR(Cairn("auditor", {"ledger", "verify", "http://127.0.0.1:" + std::to_string(http_)}).status());
+  RETURN_IF_ERROR(Cairn("auditor", {"ledger", "verify", "http://127.0.0.1:" + std::to_string(http_), "--summary"}).status());
+  RETURN_IF_ERROR(Cairn("auditor", {"workers"}).status());
 
   Step(9, "payouts, replayed from the verified ledger: data contributors, compute providers, model authors");
   RETURN_IF_ERROR(Cairn("auditor", {"payouts"}).status());

@@ -96,6 +96,30 @@ TEST(Entry, EveryTypeBuildsAndValidates) {
         s.setAccount(AsData(Key32('a')));
         s.setAmountMicros(1);
       },
+      [](auto b) {
+        auto a = b.initRoundAudited();
+        a.setJobId("job-1");
+        a.setRound(3);
+        auto rows = a.initRows(1);
+        rows[0].setWorker(AsData(Key32('w')));
+        rows[0].setFlags(8);
+        rows[0].setNote("norm 482 against the others' median 4.84");
+      },
+      [](auto b) {
+        auto v = b.initVerifierAssigned();
+        v.setJobId("job-1");
+        v.setWorker(AsData(Key32('w')));
+        v.setVerifier(AsData(Key32('v')));
+        v.setTask("verify-0123456789ab");
+      },
+      [](auto b) {
+        auto v = b.initVerdict();
+        v.setJobId("job-1");
+        v.setWorker(AsData(Key32('w')));
+        v.setResult("fail");
+        v.setStep(10);
+        v.setReason("the step chain parts from the replay at step 10 of 40");
+      },
   };
   for (const auto& fill : fillers) {
     auto bytes = MakeEntry(k, kNow, fill);
@@ -171,6 +195,50 @@ TEST(Entry, RejectionsNameTheProblem) {
     d.setLicense("MIT");
   });
   EXPECT_EQ(long_name.status().code(), StatusCode::kOutOfRange);
+  // Verification entries (docs/verification.md).
+  auto no_rows = MakeEntry(k, kNow, [](auto b) { b.initRoundAudited().setJobId("j"); });
+  EXPECT_NE(no_rows.status().message().find("roundAudited.rows is empty"), std::string::npos) << no_rows.status();
+  auto self = MakeEntry(k, kNow, [](auto b) {
+    auto v = b.initVerifierAssigned();
+    v.setJobId("j");
+    v.setWorker(AsData(Key32('w')));
+    v.setVerifier(AsData(Key32('w')));
+    v.setTask("t");
+  });
+  EXPECT_NE(self.status().message().find("its own verifier"), std::string::npos) << self.status();
+  auto maybe = MakeEntry(k, kNow, [](auto b) {
+    auto v = b.initVerdict();
+    v.setJobId("j");
+    v.setWorker(AsData(Key32('w')));
+    v.setResult("probably");
+  });
+  EXPECT_NE(maybe.status().message().find("verdict.result must be pass, fail or not comparable"), std::string::npos);
+  auto backwards = MakeEntry(k, kNow, [](auto b) {
+    auto v = b.initVerdict();
+    v.setJobId("j");
+    v.setWorker(AsData(Key32('w')));
+    v.setResult("pass");
+    v.setReplayStartUnixMillis(10);
+    v.setReplayEndUnixMillis(5);
+  });
+  EXPECT_NE(backwards.status().message().find("ends before it starts"), std::string::npos);
+  auto short_hash = MakeEntry(k, kNow, [](auto b) {
+    auto r = b.initStepReceipt();
+    r.setJobId("j");
+    r.setFingerprintBefore(AsData(Key32('a')));
+    r.setFingerprintAfter(AsData(Key32('b')));
+    r.setUpdateHash(AsData(std::string(31, 'u')));
+  });
+  EXPECT_NE(short_hash.status().message().find("stepReceipt.updateHash must be 32 bytes"), std::string::npos);
+  auto bad_rank = MakeEntry(k, kNow, [](auto b) {
+    auto r = b.initStepReceipt();
+    r.setJobId("j");
+    r.setFingerprintBefore(AsData(Key32('a')));
+    r.setFingerprintAfter(AsData(Key32('b')));
+    r.initMembers(2);
+    r.setRank(2);
+  });
+  EXPECT_NE(bad_rank.status().message().find("rank is not below"), std::string::npos);
 }
 
 TEST(Entry, SignatureByAnotherKeyOrOverAnotherEntryFails) {
