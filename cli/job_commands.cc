@@ -29,6 +29,7 @@ struct JobCmd {
   std::string job;
   bool follow = false;
   bool json = false;
+  bool verifications = false;  // `cairn jobs`: list the coordinator's verification tasks too
 };
 
 std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
@@ -56,7 +57,19 @@ StatusOr<Connection> Connect(const JobCmd& o) {
 
 Status Jobs(const JobCmd& o) {
   ASSIGN_OR_RETURN(Connection c, Connect(o));
-  ASSIGN_OR_RETURN(wire::JobsBody jobs, Expect<wire::JobsBody>(c.Call(wire::ListJobsBody{})));
+  ASSIGN_OR_RETURN(wire::JobsBody all, Expect<wire::JobsBody>(c.Call(wire::ListJobsBody{})));
+  // Verification tasks (one per replayed round) are the coordinator's, not
+  // the user's: counted, listed with --verifications.
+  wire::JobsBody jobs;
+  size_t verify_tasks = 0, verify_open = 0;
+  for (auto& j : all.jobs) {
+    if (j.kind == "verify" && !o.verifications) {
+      ++verify_tasks;
+      verify_open += j.state == "queued" || j.state == "running";
+      continue;
+    }
+    jobs.jobs.push_back(std::move(j));
+  }
   if (o.json) {
     json out = json::array();
     for (const auto& j : jobs.jobs) out.push_back(JobJson(j));
@@ -74,6 +87,10 @@ Status Jobs(const JobCmd& o) {
                 workers.c_str(), j.attempt, money, Age(j.submitted_unix_millis).c_str(), j.message.substr(0, 60).c_str());
   }
   if (jobs.jobs.empty()) std::printf("(no jobs)\n");
+  if (verify_tasks > 0) {
+    std::printf("(%zu verification tasks, %zu still to run: replays of challenged rounds; --verifications lists them)\n",
+                verify_tasks, verify_open);
+  }
   return OkStatus();
 }
 
@@ -145,6 +162,7 @@ void RegisterJobCommands(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<JobCmd>();
   CLI::App* jobs = app.add_subcommand("jobs", "List jobs");
   jobs->add_flag("--json", o->json, "Print JSON");
+  jobs->add_flag("--verifications", o->verifications, "Also list the coordinator's verification tasks (docs/verification.md)");
   AddCoordinatorOptions(jobs, &o->coordinator);
   jobs->callback([o, exit_code] { *exit_code = ReportStatus(Jobs(*o)); });
 
