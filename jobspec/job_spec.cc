@@ -162,7 +162,14 @@ StatusOr<JobSpec> Parser::Parse(const YAML::Node& root) const {
     }
   }
   if (const YAML::Node o = root["output"]) {
-    RETURN_IF_ERROR(Keys(o, "output.", {"model", "license", "author", "shares", "terms"}));
+    RETURN_IF_ERROR(Keys(o, "output.", {"model", "license", "author", "shares", "terms", "chat_template"}));
+    if (o["chat_template"]) {
+      ASSIGN_OR_RETURN(spec.output_chat_template, Scalar(o["chat_template"], "output.chat_template"));
+      // The names serve/chat_template.h knows.
+      if (spec.output_chat_template != "roles" && spec.output_chat_template != "plain") {
+        return Error(o["chat_template"], "output.chat_template", "must be roles or plain (docs/serving.md shows each)");
+      }
+    }
     if (const YAML::Node t = o["terms"]) {
       if (!t.IsMap()) return Error(t, "output.terms", "must be a mapping, e.g. {finetune_fee: 0.5}");
       RETURN_IF_ERROR(Keys(t, "output.terms.", {"finetune_fee"}));

@@ -104,6 +104,7 @@ struct JobSpec {
   std::string parent_model;       // registered model to fine-tune from ("" = from scratch)
   std::string output_model;
   std::string output_license;
+  std::string output_chat_template;               // text models: roles | plain (serve/chat_template.h); "" = roles
   std::map<std::string, uint32_t> output_shares;  // account hex -> basis points
   std::string output_author;                      // account hex (64 lowercase digits); empty: the registering worker
   uint64_t output_finetune_fee_micros = 0;        // output.terms.finetune_fee: a fine-tune of the output pays this

@@ -171,6 +171,10 @@ TEST(JobSpecLicences, AllowUnknownLicensesAndFinetuneFeeParse) {
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_FALSE(d->allow_unknown_licenses) << "default: refuse unknown licences";
   EXPECT_EQ(d->output_finetune_fee_micros, 0u) << "default: no fee";
+  EXPECT_EQ(d->output_chat_template, "") << "default: the model's default template (roles)";
+  auto chat = ParseJobSpec("name: t\nmodel: char-gpt\ndatasets: [d]\noutput: {model: m, chat_template: plain}\n", "t.yaml");
+  ASSERT_TRUE(chat.ok()) << chat.status();
+  EXPECT_EQ(chat->output_chat_template, "plain");
   auto f = ParseJobSpec("name: t\nmodel: mlp\ndatasets: [d]\nallow_unknown_licenses: false\n", "t.yaml");
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_FALSE(f->allow_unknown_licenses);
@@ -193,6 +197,8 @@ TEST(JobSpecLicences, BadValuesNameTheField) {
       {"name: x\nmodel: mlp\ndatasets: [d]\noutput:\n  terms: {fee: 1}\n",
        "job.yaml:5: output.terms.fee: unknown field (expected one of: finetune_fee)"},
       {"name: x\nmodel: mlp\ndatasets: [d]\noutput: {terms: 3}\n", "job.yaml:4: output.terms: must be a mapping"},
+      {"name: x\nmodel: char-gpt\ndatasets: [d]\noutput: {chat_template: chatml}\n",
+       "job.yaml:4: output.chat_template: must be roles or plain"},
       {"name: x\nmodel: mlp\ndatasets: [d]\nallow_unknown_licences: true\n", "job.yaml:4: allow_unknown_licences: unknown field"},
   };
   for (const auto& c : cases) {

@@ -89,7 +89,12 @@ bool Gateway::Authorize(Api api, const httplib::Request& req, const std::string&
     std::snprintf(msg, sizeof(msg), "insufficient credits: this account has %.6f credits left, this request may cost %.6f",
                   static_cast<double>(std::max<int64_t>(left, 0)) / 1e6, static_cast<double>(worst) / 1e6);
     errors_->Increment();
-    res.status = 402;
+    // OpenAI answers 429 insufficient_quota, which its clients raise as
+    // RateLimitError with that code; x-should-retry: false stops them from
+    // retrying what only a top-up will fix. KServe clients have no such
+    // convention: 402 Payment Required says what it is.
+    res.status = api == Api::kOpenAi ? 429 : 402;
+    if (api == Api::kOpenAi) res.set_header("x-should-retry", "false");
     res.set_content(api == Api::kOpenAi ? serve::OpenAiError(msg, "insufficient_quota", "", "insufficient_quota")
                                         : serve::KServeError(msg),
                     kGatewayJson);

@@ -1,20 +1,25 @@
 // The inference gateway on the coordinator's HTTP port: consumers call the
-// OpenAI completions API (/v1/models, /v1/completions, streaming included)
-// and the KServe v2 protocol (/v2/health/*, /v2/models/{name}[/ready|/infer]);
-// the gateway routes each request to a replica of that model (the one with
-// the fewest requests in flight), over pooled keep-alive connections. When
-// a replica cannot be reached it is dropped and the request is retried once
-// on another (a stream only if nothing was sent yet). Serve tasks register
-// their replicas (TaskServing); the coordinator removes them when a task
-// ends or its worker is lost.
+// OpenAI API (/v1/models[/{id}], /v1/completions, /v1/chat/completions,
+// streaming included) and the KServe v2 protocol (/v2, /v2/health/*,
+// /v2/models/{name}[/versions/{v}][/ready|/config|/infer], binary tensor
+// data included); the gateway routes each request to a replica of that
+// model (the one with the fewest requests in flight), over pooled
+// keep-alive connections. When a replica cannot be reached it is dropped
+// and the request is retried once on another (a stream only if nothing was
+// sent yet). Serve tasks register their replicas (TaskServing); the
+// coordinator removes them when a task ends or its worker is lost.
 //
 // With accounting set, every inference request needs `Authorization: Bearer
 // KEY` (401 without a valid one) and enough credits for its worst case at
-// the model's prices (402 otherwise: per request, plus prompt and max_tokens
-// at the per-1,000-token price); what it actually used (the replica's usage
-// counts; a stream's usage chunk, requested upstream and passed on only if
-// the consumer asked) is recorded in the Meter. A request's hold is released
-// however it ends (a stream's too, if the consumer leaves before it starts).
+// the model's prices (per request, plus every prompt and n x max_tokens at
+// the per-1,000-token price). Without them OpenAI requests get 429
+// insufficient_quota with `x-should-retry: false` (what OpenAI answers, and
+// what its clients raise as RateLimitError without retrying), KServe ones
+// 402. What a request actually used (the replica's usage counts; a stream's
+// usage chunk, requested upstream and passed on only if the consumer asked;
+// a KServe text model's response parameters) is recorded in the Meter. A
+// request's hold is released however it ends (a stream's too, if the
+// consumer leaves before it starts).
 // Metrics go into a MetricsRegistry (runtime/base/metrics.h):
 // cairn_inference_requests_total{api,code}, cairn_inference_errors_total,
 // cairn_inference_retries_total, cairn_inference_tokens_total,
@@ -111,10 +116,19 @@ class Gateway {
   void Drop(Upstream* u, const std::string& why);
   // Forwards a request body to a replica of `model`; fills `res`. Returns
   // the replica that answered (null if none could).
+  // `req` gives the body and the headers that frame it.
   std::shared_ptr<Upstream> Forward(Api api, const std::string& model, const std::string& method, const std::string& path,
-                                    const std::string& body, httplib::Response& res);
-  void ForwardStream(const std::string& model, const std::string& body, bool client_wants_usage,
+                                    const httplib::Request& req, httplib::Response& res);
+  // Relays a streamed OpenAI request (`path`: completions or chat).
+  void ForwardStream(const std::string& model, const std::string& path, const std::string& body, bool client_wants_usage,
                      const std::string& consumer, uint64_t held, httplib::Response& res);
+  // The routes of each API (gateway_routes.cc).
+  void InstallOpenAi(httplib::Server* http);
+  void InstallKServe(httplib::Server* http);
+  // A streamed or plain OpenAI request, once parsed: authorizes `worst`
+  // tokens, forwards, and charges what the response reports.
+  void ServeOpenAi(const httplib::Request& req, httplib::Response& res, const std::string& path, const std::string& model,
+                   uint64_t worst, bool stream, bool include_usage, int64_t t0);
   void Fail(Api api, int status, const std::string& message, httplib::Response& res, const std::string& param = "");
   // Who pays: the account of the request's API key, with enough credits for
   // the worst case at the prices of `model`'s replicas, which are held

@@ -36,7 +36,7 @@ TEST_F(GatewayTest, RefusalsHaveEachApisShape) {
                     "authentication_error", "", ""});
   openai.push_back({"unknown model", Complete(R"({"model":"nope","prompt":"hi"})", "good-key"), 404,
                     "the model 'nope' is not being served", "not_found_error", "", "model"});
-  openai.push_back({"too few credits", Complete(kCompletion, "good-key"), 402,
+  openai.push_back({"too few credits", Complete(kCompletion, "good-key"), 429,
                     "insufficient credits: this account has 0.001013 credits left, this request may cost 0.001014",
                     "insufficient_quota", "insufficient_quota", ""});
   for (const auto& c : openai) {
@@ -50,6 +50,8 @@ TEST_F(GatewayTest, RefusalsHaveEachApisShape) {
     EXPECT_EQ(e["type"], c.type);
     EXPECT_EQ(e["code"], c.code.empty() ? json(nullptr) : json(c.code));
     EXPECT_EQ(e["param"], c.param.empty() ? json(nullptr) : json(c.param));
+    // OpenAI's clients retry a 429 unless told not to: more credits, not patience, fixes this one.
+    EXPECT_EQ(c.result->get_header_value("x-should-retry"), c.status == 429 ? "false" : "");
   }
   credits_ = 999;  // a KServe request costs the per-request price, 1,000
   std::vector<Case> kserve;
@@ -87,7 +89,7 @@ TEST_F(GatewayTest, AHoldCoversTheWorstCaseAndIsReleasedForWhatWasUsed) {
   // A second request while the first is held: what is left does not cover it.
   auto second = Complete(kCompletion, "good-key");
   ASSERT_TRUE(second);
-  EXPECT_EQ(second->status, 402);
+  EXPECT_EQ(second->status, 429);
   a.Release();
   slow.join();
   ASSERT_TRUE(first);

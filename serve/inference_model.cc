@@ -1,5 +1,7 @@
 #include "serve/inference_model.h"
 
+#include "serve/chat_template.h"
+
 #include <random>
 #include <sstream>
 
@@ -7,29 +9,10 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include "serve/text_generation.h"
+
 namespace cairn::serve {
 namespace {
-
-// Bytes a UTF-8 sequence starting with `lead` has (1 for an invalid lead: it
-// is passed on as is, and JSON encoding replaces it).
-size_t Utf8Length(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if ((lead & 0xE0) == 0xC0) return 2;
-  if ((lead & 0xF0) == 0xE0) return 3;
-  if ((lead & 0xF8) == 0xF0) return 4;
-  return 1;
-}
-
-// How many bytes at the end of `s` are an unfinished UTF-8 character.
-size_t IncompleteTail(const std::string& s) {
-  for (size_t back = 1; back <= std::min<size_t>(3, s.size()); ++back) {
-    const unsigned char c = static_cast<unsigned char>(s[s.size() - back]);
-    if ((c & 0xC0) == 0x80) continue;  // continuation byte: keep looking for the lead
-    const size_t need = Utf8Length(c);
-    return need > back ? back : 0;
-  }
-  return 0;
-}
 
 class TorchScriptModel : public InferenceModel {
  public:
@@ -73,87 +56,8 @@ class TorchScriptModel : public InferenceModel {
     }
   }
 
-  StatusOr<Generation> Generate(const std::string& prompt, const GenerateOptions& o,
-                                const std::function<bool(const std::string&)>& on_text) const override {
-    if (info_.task != ModelTask::kTextGeneration) return FailedPreconditionError("this model does not generate text");
-    if (o.max_tokens < 0) return InvalidArgumentError("max_tokens must be >= 0");
-    if (o.temperature < 0) return InvalidArgumentError("temperature must be >= 0");
-    if (o.top_p <= 0 || o.top_p > 1) return InvalidArgumentError("top_p must be in (0, 1]");
-    Generation g;
-    std::vector<int64_t> tokens;
-    for (unsigned char c : prompt) tokens.push_back(c);
-    g.prompt_tokens = static_cast<int64_t>(tokens.size());
-    if (tokens.empty()) tokens.push_back('\n');
-    at::Generator gen = at::detail::createCPUGenerator(o.seed ? *o.seed : std::random_device{}());
-    std::string text;
-    size_t emitted = 0;
-    g.finish_reason = "length";
-    bool stopped_by_caller = false;
-    auto emit = [&](size_t upto) {
-      if (upto > emitted && on_text && !stopped_by_caller) {
-        if (!on_text(text.substr(emitted, upto - emitted))) stopped_by_caller = true;
-      }
-      emitted = std::max(emitted, upto);
-    };
-    try {
-      c10::InferenceMode guard;
-      for (int64_t i = 0; i < o.max_tokens && !stopped_by_caller; ++i) {
-        const size_t start = tokens.size() > static_cast<size_t>(info_.context) ? tokens.size() - info_.context : 0;
-        auto x = torch::tensor(std::vector<int64_t>(tokens.begin() + static_cast<std::ptrdiff_t>(start), tokens.end()),
-                               torch::kLong)
-                     .unsqueeze(0)
-                     .to(device_);
-        // Sampling stays on the CPU, with the request's own generator.
-        auto logits =
-            const_cast<torch::jit::Module&>(module_).forward({x}).toTensor()[0][-1].to(torch::kCPU, torch::kFloat32);
-        int64_t next;
-        if (o.temperature == 0) {
-          next = logits.argmax().item<int64_t>();
-        } else {
-          auto probs = torch::softmax(logits / o.temperature, -1);
-          if (o.top_p < 1) {
-            auto [sorted, order] = probs.sort(-1, /*descending=*/true);
-            auto cum = sorted.cumsum(-1);
-            sorted.masked_fill_((cum - sorted) > o.top_p, 0);  // keep the smallest set reaching top_p
-            probs = torch::zeros_like(probs).scatter(0, order, sorted);
-          }
-          next = torch::multinomial(probs, 1, false, gen).item<int64_t>();
-        }
-        tokens.push_back(next);
-        text.push_back(static_cast<char>(next));
-        ++g.completion_tokens;
-        // A stop sequence ends the text before it; text that could still
-        // become one is held back from the stream.
-        size_t cut = std::string::npos;
-        for (const auto& s : o.stop) {
-          if (s.empty()) continue;
-          const size_t at = text.find(s, emitted >= s.size() ? emitted - s.size() : 0);
-          if (at != std::string::npos) cut = std::min(cut, at);
-        }
-        if (cut != std::string::npos) {
-          text.resize(cut);
-          g.finish_reason = "stop";
-          break;
-        }
-        size_t hold = IncompleteTail(text);
-        for (const auto& s : o.stop) {
-          if (s.empty()) continue;
-          for (size_t k = std::min(s.size() - 1, text.size()); k > hold; --k) {
-            if (text.compare(text.size() - k, k, s, 0, k) == 0) {
-              hold = k;
-              break;
-            }
-          }
-        }
-        emit(text.size() - hold);
-      }
-    } catch (const std::exception& e) {
-      std::string what = e.what();
-      return InternalError("generation failed: " + what.substr(0, what.find('\n')));
-    }
-    emit(text.size());
-    g.text = std::move(text);
-    return g;
+  StatusOr<Generation> Generate(const std::string& prompt, const GenerateOptions& o, const OnText& on_text) const override {
+    return internal::GenerateText(const_cast<torch::jit::Module&>(module_), info_, device_, prompt, o, on_text);
   }
 
   static std::string ShapeText(const std::vector<int64_t>& s) {
@@ -182,6 +86,8 @@ StatusOr<ModelInfo> ParseMeta(const std::string& text) {
       info.task = ModelTask::kTextGeneration;
       info.context = j.at("context").get<int64_t>();
       info.vocab = j.value("vocab", int64_t{256});
+      info.chat_template = j.value("chat_template", std::string("roles"));
+      if (auto t = ApplyChatTemplate(info.chat_template, {}); !t.ok()) return t.status();
       if (info.context < 1) return InvalidArgumentError("text models must have context >= 1");
       if (info.vocab != 256) {
         return InvalidArgumentError("serving generates text with byte-level models only (vocab 256); this one has vocab " +

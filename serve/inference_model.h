@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,7 @@ struct ModelInfo {
   std::vector<int64_t> input_shape;  // per example, without the batch dimension ({} if unknown)
   int64_t classes = 0;
   int64_t context = 0, vocab = 0;    // text-generation
+  std::string chat_template = "roles";  // text-generation: how chat messages become a prompt (serve/chat_template.h)
 };
 
 // A dense fp32 tensor, row-major.
@@ -49,12 +51,30 @@ struct GenerateOptions {
   double top_p = 1.0;        // nucleus sampling mass
   std::vector<std::string> stop;
   std::optional<uint64_t> seed;
+  // The logits are adjusted before sampling, as OpenAI documents it:
+  // logit[t] += logit_bias[t] - frequency_penalty * count[t] - presence_penalty * (count[t] > 0),
+  // count[t] being how often t was generated so far.
+  std::map<int64_t, double> logit_bias;  // token -> [-100, 100]
+  double presence_penalty = 0, frequency_penalty = 0;  // [-2, 2]
+  // Logprobs: -1 none; k >= 0: each generated token's log probability (under
+  // the adjusted logits, before temperature) and its k most likely alternatives.
+  int top_logprobs = -1;
+  bool prompt_logprobs = false;  // also every prompt token's (the first has none)
+};
+
+// A token with its log probability and the most likely alternatives.
+struct TokenLogprob {
+  int64_t token = 0;
+  std::optional<double> logprob;  // none for the first prompt token
+  std::vector<std::pair<int64_t, double>> top;
 };
 
 struct Generation {
   std::string text;
   int64_t prompt_tokens = 0, completion_tokens = 0;
   std::string finish_reason;  // "length" | "stop"
+  std::vector<TokenLogprob> logprobs;         // one per byte of `text` (top_logprobs >= 0)
+  std::vector<TokenLogprob> prompt_logprobs;  // one per prompt token (prompt_logprobs)
 };
 
 class InferenceModel {
@@ -70,11 +90,13 @@ class InferenceModel {
   // Runs a batch: `in.shape` = {N, ...}; returns the output tensor. Checks
   // the shape against info().input_shape when known.
   virtual StatusOr<FloatTensor> Forward(const FloatTensor& in) const = 0;
-  // Text models: samples up to max_tokens bytes after `prompt`. `on_text`
-  // gets each new piece of valid UTF-8 as it is decided (a byte that starts
-  // a multi-byte character waits for the rest); returning false stops early.
+  // Text models: samples up to max_tokens bytes after `prompt` (a byte is a
+  // token). `on_text` gets each new piece of valid UTF-8 as it is decided (a
+  // byte that starts a multi-byte character waits for the rest) with the
+  // logprobs of its bytes (when asked for); returning false stops early.
+  using OnText = std::function<bool(const std::string& piece, const std::vector<TokenLogprob>& logprobs)>;
   virtual StatusOr<Generation> Generate(const std::string& prompt, const GenerateOptions& options,
-                                        const std::function<bool(const std::string&)>& on_text = {}) const = 0;
+                                        const OnText& on_text = {}) const = 0;
 };
 
 }  // namespace cairn::serve

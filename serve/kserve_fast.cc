@@ -200,31 +200,32 @@ bool Input(Reader& r, InferRequest* req, size_t* count) {
                                                     "INT64", "UINT8", "UINT16", "UINT32", "UINT64"};
       if (!Once(&seen, 2) || !r.String(&v)) return false;
       for (auto t : kTypes) {
-        if (v == t) return true;
+        if (v == t) return req->datatype = std::string(v), true;
       }
       return false;
     }
     if (key == "shape") return Once(&seen, 4) && Shape(r, &req->input.shape, count);
     if (key == "data") return Once(&seen, 8) && r.Peek() == '[' && Data(r, &req->input.data, 0);
-    return r.Skip(1);  // parameters and the like, which the complete parser ignores too
+    if (key == "parameters") return false;  // binary data and its checks: the complete parser's
+    return r.Skip(1);                        // what the complete parser ignores too
   });
   return ok && seen == 15;
 }
 
-bool Outputs(Reader& r) {
+// At most one output, named, without parameters.
+bool Outputs(Reader& r, std::string* name) {
   if (!r.Take('[')) return false;
   if (r.Take(']')) return true;
-  do {
-    bool named = false;
-    bool ok = Members(r, [&](std::string_view key) {
-      if (key != "name") return r.Skip(1);
-      std::string_view v;
-      if (named || !r.String(&v) || v != "logits") return false;
-      return named = true;
-    });
-    if (!ok || !named) return false;
-  } while (r.Take(','));
-  return r.Take(']');
+  bool named = false;
+  bool ok = Members(r, [&](std::string_view key) {
+    if (key == "parameters") return false;
+    if (key != "name") return r.Skip(1);
+    std::string_view v;
+    if (named || !r.String(&v)) return false;
+    *name = std::string(v);
+    return named = true;
+  });
+  return ok && named && r.Take(']');
 }
 
 }  // namespace
@@ -242,7 +243,8 @@ std::optional<InferRequest> ParseInferRequestFast(std::string_view body) {
     if (key == "inputs") {
       return Once(&seen, 2) && r.Take('[') && Input(r, &req, &count) && r.Take(']');
     }
-    if (key == "outputs") return Once(&seen, 4) && Outputs(r);
+    if (key == "outputs") return Once(&seen, 4) && Outputs(r, &req.output_name);
+    if (key == "parameters") return false;
     return r.Skip(1);
   });
   if (!ok || !r.AtEnd() || !(seen & 2) || req.input.data.size() != count) return std::nullopt;

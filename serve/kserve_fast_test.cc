@@ -77,7 +77,8 @@ struct Gen {
         "\"data\":" + Ws() + Data(shape, 0)};
     for (size_t i = 0; i < shape.size(); ++i) input[2] += (i ? "," : "") + std::to_string(shape[i]);
     input[2] += "]";
-    if (Coin(20)) input.push_back("\"parameters\":" + Ws() + Skippable());
+    // Parameters (binary data, generation) are the complete parser's alone.
+    if (!plain && Coin(10)) input.push_back("\"parameters\":" + Ws() + Skippable());
     if (!plain && Coin(5)) input.push_back("\"shape\": [1]");
     std::shuffle(input.begin(), input.end(), rng);
     std::string in = "{" + Ws();
@@ -86,7 +87,7 @@ struct Gen {
     std::vector<std::string> top = {"\"inputs\":" + Ws() + "[" + Ws() + in + Ws() + "]"};
     if (Coin(40)) top.push_back("\"id\":" + Ws() + Str());
     if (Coin(20)) top.push_back("\"outputs\": [{\"name\": \"logits\"" + std::string(Coin(30) ? ", \"p\": {}" : "") + "}]");
-    if (Coin(20)) top.push_back("\"parameters\":" + Ws() + Skippable());
+    if (!plain && Coin(10)) top.push_back("\"parameters\":" + Ws() + Skippable());
     if (!plain && Coin(5)) top.push_back("\"id\": \"again\"");
     std::shuffle(top.begin(), top.end(), rng);
     std::string s = Ws() + "{" + Ws();
@@ -99,6 +100,9 @@ void ExpectSame(const InferRequest& fast, const InferRequest& complete, const st
   EXPECT_EQ(fast.id, complete.id) << body;
   EXPECT_EQ(fast.input_name, complete.input_name) << body;
   EXPECT_EQ(fast.input.shape, complete.input.shape) << body;
+  EXPECT_EQ(fast.datatype, complete.datatype) << body;
+  EXPECT_EQ(fast.output_name, complete.output_name) << body;
+  EXPECT_EQ(fast.binary_output, complete.binary_output) << body;
   ASSERT_EQ(fast.input.data.size(), complete.input.data.size()) << body;
   EXPECT_EQ(0, std::memcmp(fast.input.data.data(), complete.input.data.data(), fast.input.data.size() * sizeof(float)))
       << body;
@@ -150,6 +154,8 @@ TEST(KServeFastPath, LeavesEdgeCasesToTheCompleteParser) {
            R"({"inputs": [{"name": "\u0078", "shape": [1], "datatype": "FP32", "data": [1]}]})",  // escape
            "\xef\xbb\xbf{\"inputs\": [{\"name\": \"x\", \"shape\": [1], \"datatype\": \"FP32\", \"data\": [1]}]}",  // BOM
            R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], "id": "a", "id": "b"})",
+           R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], "parameters": {}})",
+           R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], "outputs": [{"name": "logits", "parameters": {"binary_data": true}}]})",
        }) {
     EXPECT_FALSE(ParseInferRequestFast(body).has_value()) << body;
   }

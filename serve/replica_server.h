@@ -1,6 +1,6 @@
 // One serving replica: a registered model loaded on a worker, answering the
-// OpenAI completions API (text models) and the KServe v2 protocol (tensor
-// models) over HTTP. The coordinator's gateway is its client: it
+// OpenAI completions and chat APIs (text models) and the KServe v2 protocol
+// (tensor models; text models with BYTES tensors) over HTTP. The coordinator's gateway is its client: it
 // authenticates consumers, picks a replica and meters what the replica's
 // answers report (usage counts). Tensor requests go through a Batcher.
 // Thread safety: Start/Stop from one thread; requests on httplib's pool.
@@ -44,6 +44,8 @@ class ReplicaServer {
 
  private:
   void Routes();
+  void KServeRoutes();  // replica_kserve.cc
+  void OpenAiRoutes();  // replica_openai.cc
 
   std::shared_ptr<const InferenceModel> model_;
   ReplicaOptions options_;

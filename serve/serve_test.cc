@@ -96,7 +96,7 @@ TEST(InferenceModel, GeneratesReproduciblyAndStopsWhereAsked) {
   EXPECT_EQ(a->finish_reason, "length");
   // Streaming pieces add up to the text, each one whole UTF-8.
   std::string streamed;
-  auto c = gpt->Generate("To be", o, [&](const std::string& piece) {
+  auto c = gpt->Generate("To be", o, [&](const std::string& piece, const std::vector<TokenLogprob>&) {
     streamed += piece;
     return true;
   });
@@ -109,7 +109,7 @@ TEST(InferenceModel, GeneratesReproduciblyAndStopsWhereAsked) {
   const size_t first = greedy.text.find(stop);
   o.stop = {stop};
   streamed.clear();
-  auto cut = gpt->Generate("abc", o, [&](const std::string& piece) {
+  auto cut = gpt->Generate("abc", o, [&](const std::string& piece, const std::vector<TokenLogprob>&) {
     streamed += piece;
     return true;
   });

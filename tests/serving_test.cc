@@ -3,8 +3,8 @@
 // trained there, then served (`kind: serve`), and real HTTP clients call the
 // coordinator's gateway: KServe v2 for the classifier (the right classes for
 // test images), OpenAI completions for the text model (plain and streamed).
-// Requests need an API key (401 without) and credits (402 when they run
-// out); what was served is metered into inferenceUsage ledger entries that
+// Requests need an API key (401 without) and credits (KServe 402, OpenAI
+// 429 insufficient_quota, when they run out); what was served is metered into inferenceUsage ledger entries that
 // match the requests exactly, and the payouts replayed from the verified
 // ledger pay the serving workers and the models' authors. One classifier
 // replica's worker is killed with SIGKILL under load and requests keep
@@ -96,7 +96,8 @@ TEST_F(ServingSystem, GatewayServesBothApisAndSurvivesALostReplica) {
   auto broke = http.Post("/v2/models/fm/infer", one_image, "application/json");
   EXPECT_EQ(broke->status, 402) << broke->body;
   auto broke_text = http.Post("/v1/completions", R"({"model": "tiny-gpt", "prompt": "hi"})", "application/json");
-  EXPECT_EQ(broke_text->status, 402);
+  EXPECT_EQ(broke_text->status, 429);
+  EXPECT_EQ(broke_text->get_header_value("x-should-retry"), "false");
   EXPECT_EQ(json::parse(broke_text->body)["error"]["type"], "insufficient_quota");
   // Only the operator (the coordinator's log key) credits accounts.
   EXPECT_NE(Cairn({"accounts", "credit", carol, "5"}, "carol-home").code, 0);

@@ -46,9 +46,11 @@ TcpProxy::~TcpProxy() {
 }
 
 void TcpProxy::SetDown(bool down) {
+  // Under mu_, so a connection accepted just before the cut is either in
+  // open_ (and shut down here) or sees down_ when it registers.
+  std::lock_guard<std::mutex> l(mu_);
   down_ = down;
   if (!down) return;
-  std::lock_guard<std::mutex> l(mu_);
   for (int fd : open_) ::shutdown(fd, SHUT_RDWR);  // the relay threads see EOF and close
 }
 
@@ -58,6 +60,7 @@ void TcpProxy::AcceptLoop() {
     if (::poll(&p, 1, 50) <= 0) continue;
     int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
+    std::lock_guard<std::mutex> l(mu_);
     if (down_) {  // unreachable: the connection is reset at once
       linger lg{1, 0};
       ::setsockopt(client, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -65,7 +68,7 @@ void TcpProxy::AcceptLoop() {
       refused_.fetch_add(1);
       continue;
     }
-    std::lock_guard<std::mutex> l(mu_);
+    open_.insert(client);
     relays_.emplace_back([this, client] { Relay(client); });
   }
 }
@@ -73,14 +76,16 @@ void TcpProxy::AcceptLoop() {
 void TcpProxy::Relay(int client) {
   int upstream = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a = Loopback(target_port_);
-  if (::connect(upstream, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(upstream);
-    ::close(client);
-    return;
-  }
+  const bool connected = ::connect(upstream, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
   {
     std::lock_guard<std::mutex> l(mu_);
-    open_.insert(client);
+    if (!connected || down_) {  // cut while connecting: nothing gets through
+      if (down_) refused_.fetch_add(1);
+      open_.erase(client);
+      ::close(upstream);
+      ::close(client);
+      return;
+    }
     open_.insert(upstream);
   }
   pollfd fds[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};

@@ -112,6 +112,7 @@ def forward(self, x: Tensor) -> Tensor:
 struct CharGpt : Model, torch::nn::Module {
   CharGpt(const TrainConfig& c)
       : layers(c.layers), heads(c.heads), width(c.width), context(c.context), vocab(c.vocab), dropout(c.dropout),
+        chat_template(c.chat_template),
         wte(register_module("wte", torch::nn::Embedding(c.vocab, c.width))),
         wpe(register_module("wpe", torch::nn::Embedding(c.context, c.width))),
         ln_f(register_module("ln_f", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.width})))),
@@ -187,10 +188,11 @@ struct CharGpt : Model, torch::nn::Module {
         << "    return torch.linear(x, self.head_weight)\n";
     return Script(NamedParams(*this), src.str(),
                   "{\"task\": \"text-generation\", \"vocab\": " + std::to_string(vocab) + ", \"context\": " +
-                      std::to_string(context) + "}");
+                      std::to_string(context) + ", \"chat_template\": \"" + chat_template + "\"}");
   }
   int64_t layers, heads, width, context, vocab;
   double dropout;
+  std::string chat_template;  // a name from serve/chat_template.h (checked by ConfigFromSpec)
   torch::nn::Embedding wte, wpe;
   torch::nn::LayerNorm ln_f;
   torch::nn::Linear head;

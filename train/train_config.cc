@@ -40,6 +40,10 @@ StatusOr<TrainConfig> ConfigFromSpec(const jobspec::JobSpec& spec) {
     return InvalidArgumentError("model: unknown built-in '" + c.model + "' (mlp, cnn, char-gpt, or {torchscript: FILE})");
   }
   c.strategy = spec.strategy;
+  if (!spec.output_chat_template.empty()) {
+    if (c.model != "char-gpt") return InvalidArgumentError("output.chat_template: only text models (char-gpt) chat");
+    c.chat_template = spec.output_chat_template;
+  }
   c.checkpoint_every = spec.checkpoint_every;
   if (c.model == "char-gpt") c.lr = 1e-3, c.batch_size = 32;
   for (const auto& [key, value] : spec.hyperparameters) {

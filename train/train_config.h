@@ -34,6 +34,7 @@ struct TrainConfig {
   std::vector<int64_t> hidden = {256, 128};
   int64_t layers = 4, heads = 4, width = 128, context = 64;
   int64_t vocab = 256;                // text models: token ids are below it
+  std::string chat_template = "roles";  // text models: how serving turns chat messages into a prompt (output.chat_template)
   double dropout = 0.0;
   double lr = 1e-3, weight_decay = 0.0;
   bool cosine = true;                 // lr_schedule: cosine (to lr/10 at the end) | constant
