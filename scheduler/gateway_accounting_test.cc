@@ -35,7 +35,7 @@ TEST_F(GatewayTest, RefusalsHaveEachApisShape) {
   openai.push_back({"unknown key", Complete(kCompletion, "bad-key"), 401, "invalid API key: unknown API key",
                     "authentication_error", "", ""});
   openai.push_back({"unknown model", Complete(R"({"model":"nope","prompt":"hi"})", "good-key"), 404,
-                    "the model 'nope' is not being served", "not_found_error", "", "model"});
+                    "the model 'nope' is not being served", "invalid_request_error", "model_not_found", "model"});
   openai.push_back({"too few credits", Complete(kCompletion, "good-key"), 429,
                     "insufficient credits: this account has 0.001013 credits left, this request may cost 0.001014",
                     "insufficient_quota", "insufficient_quota", ""});

@@ -23,8 +23,11 @@ constexpr const char* kJson = kGatewayJson;
 void Gateway::Fail(Api api, int status, const std::string& message, httplib::Response& res, const std::string& param) {
   errors_->Increment();
   res.status = status;
-  res.set_content(api == Api::kOpenAi ? serve::OpenAiError(message, serve::OpenAiErrorType(status), param)
-                                      : serve::KServeError(message),
+  if (api == Api::kKServe) return res.set_content(serve::KServeError(message), kJson);
+  // An unknown model is OpenAI's invalid_request_error / model_not_found.
+  const bool no_model = status == 404 && param == "model";
+  res.set_content(serve::OpenAiError(message, no_model ? "invalid_request_error" : serve::OpenAiErrorType(status), param,
+                                     no_model ? "model_not_found" : ""),
                   kJson);
 }
 

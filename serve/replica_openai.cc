@@ -52,7 +52,7 @@ void ReplicaServer::OpenAiRoutes() {
   http_->Get(R"(/v1/models/([^/]+))", [listed](const httplib::Request& req, httplib::Response& res) {
     if (req.matches[1] == listed.id) return res.set_content(ModelObject(listed), kJson);
     res.status = 404;
-    res.set_content(OpenAiError("the model '" + std::string(req.matches[1]) + "' does not exist", "not_found_error", "model",
+    res.set_content(OpenAiError("the model '" + std::string(req.matches[1]) + "' does not exist", "invalid_request_error", "model",
                                 "model_not_found"),
                     kJson);
   });
