@@ -6,7 +6,9 @@
 //       measured from each request's scheduled time (no coordinated
 //       omission): p50/p99 direct and via the gateway, and the difference;
 //   (2) closed loop, many connections: the most requests/s through the
-//       gateway, and directly, for the ratio.
+//       gateway, and directly, for the ratio;
+//   (3) the same with binary tensors (Triton's binary tensor extension, in
+//       and out), with the request and response sizes of both encodings.
 //   build/bench/gateway_bench [seconds=5] [rate=1000] [connections=32]
 #include <algorithm>
 #include <atomic>
@@ -19,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scheduler/gateway.h"
+#include "serve/kserve_binary.h"
 #include "serve/replica_server.h"
 #include "train/models.h"
 
@@ -72,7 +75,15 @@ OpenLoop RunOpenLoop(int port, const std::string& body, double seconds, double r
   return all;
 }
 
-double RunClosedLoop(int port, const std::string& body, double seconds, int connections, uint64_t* errors) {
+// A request body and the headers that frame it (binary tensors follow a
+// JSON header of header_length bytes).
+struct Payload {
+  std::string body;
+  std::string header_length;  // "" for JSON
+  std::string content_type = "application/json";
+};
+
+double RunClosedLoop(int port, const Payload& p, double seconds, int connections, uint64_t* errors) {
   std::atomic<uint64_t> done{0}, bad{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
@@ -82,9 +93,16 @@ double RunClosedLoop(int port, const std::string& body, double seconds, int conn
       c.set_keep_alive(true);
       c.set_tcp_nodelay(true);
       c.set_bearer_token_auth(kKey);
+      httplib::Headers headers;
+      if (!p.header_length.empty()) headers.emplace(serve::kInferenceHeaderLength, p.header_length);
       while (!stop) {
-        auto r = c.Post("/v2/models/fm/infer", body, "application/json");
-        (r && r->status == 200 ? done : bad)++;
+        auto r = c.Post("/v2/models/fm/infer", headers, p.body, p.content_type);
+        if (r && r->status == 200) {
+          ++done;
+        } else if (bad++ < 3) {  // say why, for the first few
+          std::fprintf(stderr, "error: %s\n", r ? (std::to_string(r->status) + " " + r->body.substr(0, 200)).c_str()
+                                                   : httplib::to_string(r.error()).c_str());
+        }
       }
     });
   }
@@ -172,13 +190,46 @@ int main(int argc, char** argv) {
   std::printf("added by the gateway: p50 %+.3f ms, p99 %+.3f ms\n", Percentile(via, 0.5) - Percentile(direct, 0.5),
               Percentile(via, 0.99) - Percentile(direct, 0.99));
 
-  uint64_t e1 = 0, e2 = 0;
-  const double max_direct = RunClosedLoop(*replica_port, body, seconds, connections, &e1);
-  const double max_gateway = RunClosedLoop(gateway_port, body, seconds, connections, &e2);
-  std::printf("\n(2) closed loop, %d connections, %.1f s each\n", connections, seconds);
-  std::printf("direct   %8.0f requests/s (%llu errors)\ngateway  %8.0f requests/s (%llu errors)\nratio gateway/direct %.3f\n",
-              max_direct, static_cast<unsigned long long>(e1), max_gateway, static_cast<unsigned long long>(e2),
-              max_gateway / std::max(1.0, max_direct));
+  // (2) and (3): closed loop with JSON tensors, then binary ones (Triton's
+  // binary tensor extension, input and output), each direct and through
+  // the gateway.
+  const Payload json_payload{body, "", "application/json"};
+  Payload binary;
+  {
+    const std::string header =
+        nlohmann::json{{"inputs", {{{"name", "input"}, {"shape", {1, 1, 28, 28}}, {"datatype", "FP32"},
+                                    {"parameters", {{"binary_data_size", 784 * 4}}}}}},
+                       {"outputs", {{{"name", "logits"}, {"parameters", {{"binary_data", true}}}}}}}
+            .dump();
+    std::vector<float> values;
+    for (int p = 0; p < 784; ++p) values.push_back(static_cast<float>((p % 97) / 97.0));
+    binary.body = header;
+    serve::AppendFloats(values, &binary.body);
+    binary.header_length = std::to_string(header.size());
+    binary.content_type = "application/octet-stream";
+  }
+  auto response_size = [&](const Payload& p) -> size_t {
+    httplib::Client c("127.0.0.1", *replica_port);
+    httplib::Headers headers;
+    if (!p.header_length.empty()) headers.emplace(serve::kInferenceHeaderLength, p.header_length);
+    auto r = c.Post("/v2/models/fm/infer", headers, p.body, p.content_type);
+    return r && r->status == 200 ? r->body.size() : 0;
+  };
+  const char* titles[] = {"(2) JSON tensors", "(3) binary tensors"};
+  double ratios[2] = {0, 0};
+  int k = 0;
+  for (const Payload* p : {&json_payload, static_cast<const Payload*>(&binary)}) {
+    uint64_t e1 = 0, e2 = 0;
+    const double max_direct = RunClosedLoop(*replica_port, *p, seconds, connections, &e1);
+    const double max_gateway = RunClosedLoop(gateway_port, *p, seconds, connections, &e2);
+    ratios[k] = max_gateway / std::max(1.0, max_direct);
+    std::printf("\n%s: request %zu bytes, response %zu bytes; closed loop, %d connections, %.1f s each\n", titles[k],
+                p->body.size(), response_size(*p), connections, seconds);
+    std::printf("direct   %8.0f requests/s (%llu errors)\ngateway  %8.0f requests/s (%llu errors)\nratio gateway/direct %.3f\n",
+                max_direct, static_cast<unsigned long long>(e1), max_gateway, static_cast<unsigned long long>(e2), ratios[k]);
+    ++k;
+  }
+  std::printf("\nbinary request is %.1fx smaller than JSON\n", static_cast<double>(body.size()) / static_cast<double>(binary.body.size()));
   std::printf("metered %llu requests\n", static_cast<unsigned long long>(gateway.meter().requests()));
   http.stop();
   server.join();
