@@ -14,6 +14,7 @@ import json
 import re
 import sys
 import traceback
+import urllib.error
 import urllib.request
 
 import numpy as np
@@ -377,6 +378,44 @@ def triton_errors():
     wrong.set_data_from_numpy(np.zeros((1, 1, 27, 28), np.float32), binary_data=True)
     e = expect_raises(InferenceServerException, lambda: tc.infer(IMAGE, [wrong], headers=auth()))
     assert e.status() == "400" and "shape" in e.message(), (e.status(), e.message())
+
+
+@check
+def malformed_binary_is_a_400():
+    # Raw HTTP: no client sends these. Each gets a 400 naming the problem,
+    # from the gateway (text models: it reads the prompts) or the replica,
+    # and both keep serving.
+    def post(model, header, binary, length=None):
+        body = header.encode() + binary
+        req = urllib.request.Request(f"http://{args.gateway}/v2/models/{model}/infer", data=body, method="POST")
+        req.add_header("Authorization", "Bearer " + args.key)
+        req.add_header("Content-Type", "application/octet-stream")
+        req.add_header("Inference-Header-Content-Length", str(len(header) if length is None else length))
+        try:
+            urllib.request.urlopen(req, timeout=30)
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())["error"]
+        return 200, ""
+
+    image = json.dumps({"inputs": [{"name": "input", "shape": [1, 1, 28, 28], "datatype": "FP32",
+                                    "parameters": {"binary_data_size": 3136}}]})
+    text = json.dumps({"inputs": [{"name": "text_input", "shape": [1], "datatype": "BYTES",
+                                   "parameters": {"binary_data_size": 10}}]})
+    pixels = images[0].tobytes()
+    cases = [
+        (IMAGE, image, pixels, len(image) + 5000, "Inference-Header-Content-Length"),  # header length past the body
+        (IMAGE, image, pixels, "12ab", "Inference-Header-Content-Length"),  # not a number
+        (IMAGE, image, pixels[:3000], None, "binary_data_size"),  # truncated body
+        (IMAGE, image.replace("3136", "3132"), pixels[:3132], None, "binary_data_size"),  # size vs shape x datatype
+        (IMAGE, image[:-3], pixels, None, "JSON"),  # a header cut short
+        (TEXT, text, b"\x06\x00\x00\x00ROM", None, "binary_data_size"),  # truncated BYTES
+        (TEXT, text, b"\xff\x00\x00\x00ROMEO:", None, ""),  # a BYTES length past the data
+    ]
+    for model, header, binary, length, says in cases:
+        status, message = post(model, header, binary, length)
+        assert status == 400 and says in message, (model, header[:60], length, status, message)
+    ok = infer_image(images[:1]).as_numpy("logits")
+    assert ok.shape == (1, 10)
 
 
 tc.close()
