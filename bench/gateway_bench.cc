@@ -20,6 +20,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/base/http_listen.h"
 #include "scheduler/gateway.h"
 #include "serve/kserve_binary.h"
 #include "serve/replica_server.h"
@@ -96,12 +97,14 @@ double RunClosedLoop(int port, const Payload& p, double seconds, int connections
       httplib::Headers headers;
       if (!p.header_length.empty()) headers.emplace(serve::kInferenceHeaderLength, p.header_length);
       while (!stop) {
+        const auto sent = Clock::now();
         auto r = c.Post("/v2/models/fm/infer", headers, p.body, p.content_type);
         if (r && r->status == 200) {
           ++done;
         } else if (bad++ < 3) {  // say why, for the first few
-          std::fprintf(stderr, "error: %s\n", r ? (std::to_string(r->status) + " " + r->body.substr(0, 200)).c_str()
-                                                   : httplib::to_string(r.error()).c_str());
+          std::fprintf(stderr, "error after %.3f s: %s\n", std::chrono::duration<double>(Clock::now() - sent).count(),
+                       r ? (std::to_string(r->status) + " " + r->body.substr(0, 200)).c_str()
+                         : httplib::to_string(r.error()).c_str());
         }
       }
     });
@@ -155,7 +158,7 @@ int main(int argc, char** argv) {
   gateway.AddReplica(info);
   httplib::Server http;
   gateway.Install(&http);
-  const int gateway_port = http.bind_to_any_port("127.0.0.1");
+  const int gateway_port = BindHttpServer(&http, "127.0.0.1", 0);
   std::thread server([&] { http.listen_after_bind(); });
 
   nlohmann::json pixels = nlohmann::json::array();

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include "runtime/base/http_listen.h"
+
 #include "coordinator/accounts_api.h"
 #include "coordinator/http_routes.h"
 #include "data/http_api.h"
@@ -24,7 +26,7 @@ StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(Coordinato
   c->gateway().Install(s->http_.get());  // /v1 (OpenAI) and /v2 (KServe) inference
   InstallAccountsApi(s->http_.get(), c);
   InstallCoordinatorRoutes(s->http_.get(), c);
-  s->http_port_ = port == 0 ? s->http_->bind_to_any_port(host) : (s->http_->bind_to_port(host, port) ? port : -1);
+  s->http_port_ = BindHttpServer(s->http_.get(), host, port);
   if (s->http_port_ <= 0) return UnavailableError("cannot listen for HTTP on " + options.http);
   httplib::Server* http = s->http_.get();
   s->http_thread_ = std::thread([http] { http->listen_after_bind(); });

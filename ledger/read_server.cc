@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include "runtime/base/http_listen.h"
+
 #include "ledger/http_api.h"
 
 namespace cairn::ledger {
@@ -16,7 +18,7 @@ StatusOr<std::unique_ptr<ReadApiServer>> ReadApiServer::Start(Log* log, const st
   s->http_ = std::make_unique<httplib::Server>();
   InstallReadApi(s->http_.get(), log);
   s->http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-  if (!s->http_->bind_to_port(host.c_str(), port)) return UnavailableError("cannot listen on " + listen);
+  if (BindHttpServer(s->http_.get(), host, port) != port) return UnavailableError("cannot listen on " + listen);
   httplib::Server* http = s->http_.get();
   s->thread_ = std::thread([http] { http->listen_after_bind(); });
   return s;

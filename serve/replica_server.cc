@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include "runtime/base/http_listen.h"
+
 #include "serve/replica_internal.h"
 
 namespace cairn::serve {
@@ -23,12 +25,7 @@ ReplicaServer::ReplicaServer(std::shared_ptr<const InferenceModel> model, Replic
 ReplicaServer::~ReplicaServer() { Stop(); }
 
 StatusOr<int> ReplicaServer::Start() {
-  int port = options_.port;
-  if (port == 0) {
-    port = http_->bind_to_any_port(options_.host);
-  } else if (!http_->bind_to_port(options_.host, port)) {
-    port = -1;
-  }
+  const int port = BindHttpServer(http_.get(), options_.host, options_.port);
   if (port <= 0) return UnavailableError("cannot listen on " + options_.host + ":" + std::to_string(options_.port));
   options_.port = port;
   thread_ = std::thread([this] { http_->listen_after_bind(); });
