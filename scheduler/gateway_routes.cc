@@ -94,11 +94,7 @@ void Gateway::InstallOpenAi(httplib::Server* http) {
     for (const auto& r : Replicas()) {
       if (r.model == id) return res.set_content(serve::ModelObject(Listed(r)), kJson);
     }
-    errors_->Increment();
-    res.status = 404;
-    res.set_content(serve::OpenAiError("the model '" + id + "' does not exist or is not being served", "invalid_request_error",
-                                       "model", "model_not_found"),
-                    kJson);
+    Fail(Api::kOpenAi, 404, "the model '" + id + "' does not exist or is not being served", res, "model");
   });
   auto bad_request = [this](const Status& s, httplib::Response& res) {
     errors_->Increment();

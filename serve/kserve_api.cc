@@ -1,5 +1,7 @@
 #include "serve/kserve_api.h"
 
+#include <type_traits>
+
 #include <nlohmann/json.hpp>
 
 #include "serve/kserve_binary.h"
@@ -19,8 +21,11 @@ std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 Status Bad(const std::string& field, const std::string& problem) { return InvalidArgumentError(field + ": " + problem); }
 
-// Appends the numbers of a flat or nested array; false on a non-number.
-bool Flatten(const json& v, std::vector<float>* out, size_t limit, int depth) {
+// Appends the elements of a flat or nested array (numbers for float,
+// strings for std::string); false on an element of another kind, past
+// `limit` elements, or nested deeper than 32.
+template <typename T>
+bool Flatten(const json& v, std::vector<T>* out, size_t limit, int depth = 0) {
   if (depth > 32) return false;
   if (v.is_array()) {
     for (const auto& e : v) {
@@ -28,22 +33,9 @@ bool Flatten(const json& v, std::vector<float>* out, size_t limit, int depth) {
     }
     return true;
   }
-  if (!v.is_number() || out->size() >= limit) return false;
-  out->push_back(v.get<float>());
-  return true;
-}
-
-// Appends the strings of a flat or nested array; false on a non-string.
-bool FlattenStrings(const json& v, std::vector<std::string>* out, size_t limit, int depth) {
-  if (depth > 32) return false;
-  if (v.is_array()) {
-    for (const auto& e : v) {
-      if (!FlattenStrings(e, out, limit, depth + 1)) return false;
-    }
-    return true;
-  }
-  if (!v.is_string() || out->size() >= limit) return false;
-  out->push_back(v.get<std::string>());
+  const bool kind = std::is_same_v<T, std::string> ? v.is_string() : v.is_number();
+  if (!kind || out->size() >= limit) return false;
+  out->push_back(v.get<T>());
   return true;
 }
 
@@ -157,7 +149,7 @@ StatusOr<InferRequest> ParseComplete(std::string_view header, std::string_view b
   } else if (!in.contains("data")) {
     return Bad("inputs[0].data", "is required (or parameters.binary_data_size with binary data)");
   } else if (bytes) {
-    if (!FlattenStrings(in["data"], &r.strings, count + 1, 0)) {
+    if (!Flatten(in["data"], &r.strings, count + 1)) {
       return Bad("inputs[0].data", "must be strings (flat or nested), at most the shape's " + std::to_string(count));
     }
     if (r.strings.size() != count) {
@@ -165,7 +157,7 @@ StatusOr<InferRequest> ParseComplete(std::string_view header, std::string_view b
     }
   } else {
     r.input.data.reserve(count);
-    if (!Flatten(in["data"], &r.input.data, count + 1, 0)) {
+    if (!Flatten(in["data"], &r.input.data, count + 1)) {
       return Bad("inputs[0].data", "must be numbers (flat or nested), at most the shape's " + std::to_string(count));
     }
     if (r.input.data.size() != count) {

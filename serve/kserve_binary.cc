@@ -81,16 +81,18 @@ Status DecodeNumeric(std::string_view bytes, std::string_view datatype, size_t c
     std::memcpy(out->data(), p, count * 4);
   } else if (datatype == "FP64") {
     Convert<double>(p, count, out);
-  } else if (datatype == "FP16" || datatype == "BF16") {
+  } else if (datatype == "FP16") {
     for (size_t i = 0; i < count; ++i) {
       uint16_t h;
       std::memcpy(&h, p + 2 * i, 2);
-      if (datatype == "FP16") {
-        (*out)[i] = HalfToFloat(h);
-      } else {
-        const uint32_t bits = static_cast<uint32_t>(h) << 16;
-        std::memcpy(&(*out)[i], &bits, 4);
-      }
+      (*out)[i] = HalfToFloat(h);
+    }
+  } else if (datatype == "BF16") {  // the top half of an fp32
+    for (size_t i = 0; i < count; ++i) {
+      uint16_t h;
+      std::memcpy(&h, p + 2 * i, 2);
+      const uint32_t bits = static_cast<uint32_t>(h) << 16;
+      std::memcpy(&(*out)[i], &bits, 4);
     }
   } else if (datatype == "UINT8") {
     Convert<uint8_t>(p, count, out);

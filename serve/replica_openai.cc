@@ -40,6 +40,19 @@ bool Send(httplib::DataSink& sink, const std::string& data) {
   return sink.write(event.data(), event.size());
 }
 
+// A generation that failed mid-stream: the error as the last event.
+void SendStreamError(httplib::DataSink& sink, const Status& s) {
+  Send(sink, OpenAiError(std::string(s.message()), "server_error"));
+}
+
+// Ends a stream: `usage` (a chunk; "" for none) while the client is still
+// there, then [DONE].
+void EndStream(httplib::DataSink& sink, bool open, const std::string& usage) {
+  if (open && !usage.empty()) open = Send(sink, usage);
+  if (open) Send(sink, "[DONE]");
+  sink.done();
+}
+
 }  // namespace
 
 void ReplicaServer::OpenAiRoutes() {
@@ -135,7 +148,7 @@ void ReplicaServer::OpenAiRoutes() {
           });
           if (!g.ok()) {
             ++errors_;
-            Send(sink, OpenAiError(std::string(g.status().message()), "server_error"));
+            SendStreamError(sink, g.status());
             open = false;
             break;
           }
@@ -145,9 +158,7 @@ void ReplicaServer::OpenAiRoutes() {
           open = open && Send(sink, CompletionChunk(id, created, r.model, index, "", g->finish_reason));
         }
       }
-      if (open && r.include_usage) open = Send(sink, UsageChunk(id, created, r.model, prompt_tokens, completion_tokens));
-      if (open) Send(sink, "[DONE]");
-      sink.done();
+      EndStream(sink, open, r.include_usage ? UsageChunk(id, created, r.model, prompt_tokens, completion_tokens) : "");
       return true;
     });
   });
@@ -195,7 +206,7 @@ void ReplicaServer::OpenAiRoutes() {
             });
             if (!g.ok()) {
               ++errors_;
-              Send(sink, OpenAiError(std::string(g.status().message()), "server_error"));
+              SendStreamError(sink, g.status());
               open = false;
               break;
             }
@@ -204,9 +215,7 @@ void ReplicaServer::OpenAiRoutes() {
             completion_tokens += g->completion_tokens;
             open = open && Send(sink, ChatFinishChunk(id, created, r.model, k, g->finish_reason));
           }
-          if (open && r.include_usage) open = Send(sink, ChatUsageChunk(id, created, r.model, prompt_tokens, completion_tokens));
-          if (open) Send(sink, "[DONE]");
-          sink.done();
+          EndStream(sink, open, r.include_usage ? ChatUsageChunk(id, created, r.model, prompt_tokens, completion_tokens) : "");
           return true;
         });
   });

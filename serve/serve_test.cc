@@ -10,6 +10,7 @@
 
 #include "data/loopback_data_plane.h"
 #include "serve/replica_server.h"
+#include "serve/test_export.h"
 #include "train/models.h"
 #include "train/trainer.h"
 
@@ -18,22 +19,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string Export(const std::string& kind) {
-  train::TrainConfig c;
-  c.model = kind;
-  c.layers = 1;
-  c.heads = 2;
-  c.width = 32;
-  c.context = 16;
-  auto m = train::BuildModel(c, train::ModelShape{});
-  EXPECT_TRUE(m.ok()) << m.status();
-  auto ts = (*m)->ExportTorchScript();
-  EXPECT_TRUE(ts.ok()) << ts.status();
-  return *ts;
-}
 
 TEST(InferenceModel, KnowsWhatItServes) {
-  auto mlp = InferenceModel::Load(Export("mlp"));
+  auto mlp = InferenceModel::Load(ExportForTest("mlp"));
   ASSERT_TRUE(mlp.ok()) << mlp.status();
   EXPECT_EQ((*mlp)->info().task, ModelTask::kImageClassification);
   EXPECT_EQ((*mlp)->info().input_shape, (std::vector<int64_t>{1, 28, 28}));
@@ -47,7 +35,7 @@ TEST(InferenceModel, KnowsWhatItServes) {
   EXPECT_FALSE((*mlp)->Forward(FloatTensor{{2, 784}, std::vector<float>(784)}).ok());
   EXPECT_FALSE(InferenceModel::Load("not a model").ok());
 
-  auto gpt = InferenceModel::Load(Export("char-gpt"));
+  auto gpt = InferenceModel::Load(ExportForTest("char-gpt"));
   ASSERT_TRUE(gpt.ok()) << gpt.status();
   EXPECT_EQ((*gpt)->info().task, ModelTask::kTextGeneration);
   EXPECT_EQ((*gpt)->info().context, 16);
@@ -57,7 +45,7 @@ TEST(InferenceModel, KnowsWhatItServes) {
 // Placement: the CPU when asked; CUDA only where LibTorch sees a device, with
 // the same answers as the CPU (to fp32 tolerance) and the same generation.
 TEST(InferenceModel, RunsWhereItIsPlaced) {
-  const std::string ts = Export("mlp");
+  const std::string ts = ExportForTest("mlp");
   auto cpu = InferenceModel::Load(ts, ServeDevice::kCpu);
   ASSERT_TRUE(cpu.ok()) << cpu.status();
   EXPECT_EQ((*cpu)->info().device, "cpu");
@@ -83,7 +71,7 @@ TEST(InferenceModel, RunsWhereItIsPlaced) {
 }
 
 TEST(InferenceModel, GeneratesReproduciblyAndStopsWhereAsked) {
-  auto gpt = *InferenceModel::Load(Export("char-gpt"));
+  auto gpt = *InferenceModel::Load(ExportForTest("char-gpt"));
   GenerateOptions o;
   o.max_tokens = 40;  // past the context: the window slides
   o.seed = 42;
@@ -122,7 +110,7 @@ TEST(InferenceModel, GeneratesReproduciblyAndStopsWhereAsked) {
 }
 
 TEST(Batcher, ConcurrentRequestsShareBatchesAndGetTheirOwnRows) {
-  std::shared_ptr<const InferenceModel> mlp(InferenceModel::Load(Export("mlp"))->release());
+  std::shared_ptr<const InferenceModel> mlp(InferenceModel::Load(ExportForTest("mlp"))->release());
   Batcher batcher(mlp, 16);
   constexpr int kThreads = 8, kEach = 50;
   std::vector<std::thread> threads;
@@ -224,7 +212,7 @@ TEST_F(Replica, KServeReturnsTheRightClasses) {
 }
 
 TEST_F(Replica, OpenAiCompletionsPlainAndStreamed) {
-  std::shared_ptr<const InferenceModel> model(InferenceModel::Load(Export("char-gpt"))->release());
+  std::shared_ptr<const InferenceModel> model(InferenceModel::Load(ExportForTest("char-gpt"))->release());
   ReplicaServer server(model, ReplicaOptions{"tiny-gpt", "127.0.0.1", 0, 32});
   auto port = server.Start();
   ASSERT_TRUE(port.ok());

@@ -34,9 +34,11 @@ TokenLogprob Logprob(const torch::Tensor& logp, int64_t token, int k) {
   TokenLogprob t;
   t.token = token;
   t.logprob = logp[token].item<double>();
-  if (k > 0) {
+  if (k > 0) {  // read through accessors: one item() per alternative is a tensor op each
     auto [values, indices] = logp.topk(std::min<int64_t>(k, logp.size(0)));
-    for (int64_t i = 0; i < values.size(0); ++i) t.top.emplace_back(indices[i].item<int64_t>(), values[i].item<double>());
+    const auto v = values.accessor<float, 1>();
+    const auto ix = indices.accessor<int64_t, 1>();
+    for (int64_t i = 0; i < v.size(0); ++i) t.top.emplace_back(ix[i], v[i]);
   }
   return t;
 }

@@ -10,23 +10,13 @@
 #include <gtest/gtest.h>
 
 #include "serve/inference_model.h"
-#include "train/models.h"
+#include "serve/test_export.h"
 
 namespace cairn::serve {
 namespace {
 
 std::unique_ptr<InferenceModel> Gpt() {
-  train::TrainConfig c;
-  c.model = "char-gpt";
-  c.layers = 1;
-  c.heads = 2;
-  c.width = 32;
-  c.context = 16;
-  auto m = train::BuildModel(c, train::ModelShape{});
-  EXPECT_TRUE(m.ok()) << m.status();
-  auto ts = (*m)->ExportTorchScript();
-  EXPECT_TRUE(ts.ok()) << ts.status();
-  auto loaded = InferenceModel::Load(*ts);
+  auto loaded = InferenceModel::Load(ExportForTest("char-gpt"));
   EXPECT_TRUE(loaded.ok()) << loaded.status();
   return std::move(*loaded);
 }

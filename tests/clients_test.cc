@@ -16,6 +16,7 @@
 
 #include "data/builder.h"
 #include "runtime/base/subprocess.h"
+#include "runtime/base/test_data.h"
 #include "tests/local_cluster.h"
 
 namespace cairn {
@@ -31,13 +32,13 @@ class Clients : public ::testing::Test, public testing::LocalCluster {
 };
 
 TEST_F(Clients, OpenAiAndTritonClientsAreServedAndBilledExactly) {
-  if (!std::filesystem::exists(CAIRN_PYTHON)) {
-    FAIL() << CAIRN_PYTHON << " is missing: run scripts/setup (it makes .venv with the openai and tritonclient packages)";
+  const std::string python = SourceDir() + "/.venv/bin/python";
+  if (!std::filesystem::exists(python)) {
+    FAIL() << python << " is missing: run scripts/setup (it makes .venv with the openai and tritonclient packages)";
   }
   if (!std::filesystem::exists(kFashion)) GTEST_SKIP() << "dataset-fashion-mnist not installed (scripts/setup does)";
-  const char* shared = std::getenv("CAIRN_SHARED_DATA");
-  const std::string text = std::string(shared ? shared : "../shared/data") + "/tinyshakespeare/input.txt";
-  if (!std::filesystem::exists(text)) GTEST_SKIP() << "no " << text;
+  const std::string text = SharedDataDir() + "/tinyshakespeare/input.txt";
+  if (SharedDataDir().empty() || !std::filesystem::exists(text)) GTEST_SKIP() << "no shared test data (CAIRN_SHARED_DATA)";
   auto coordinator = StartCoordinator();
   ASSERT_EQ(Cairn({"dataset", "add", kFashion, "--name", "fashion-mnist", "--format", "idx", "--license", "MIT"}, "alice-home").code, 0);
   ASSERT_EQ(Cairn({"dataset", "add", text, "--name", "shakespeare", "--format", "text", "--license", "CC0-1.0"}, "bob-home").code, 0);
@@ -79,7 +80,7 @@ TEST_F(Clients, OpenAiAndTritonClientsAreServedAndBilledExactly) {
   std::ofstream(dir() + "/images.bin", std::ios::binary) << test_chunk.substr(0, 64 * 785);
 
   const std::string report = dir() + "/report.json";
-  Subprocess script({CAIRN_PYTHON, CAIRN_SOURCE_DIR "/tests/clients_test.py", "--gateway",
+  Subprocess script({python, SourceDir() + "/tests/clients_test.py", "--gateway",
                      "127.0.0.1:" + std::to_string(http_port()), "--key", key, "--broke-key", broke_key, "--text-model", "bard",
                      "--image-model", "fm", "--images", dir() + "/images.bin", "--report", report},
                     /*merge_stderr=*/true);
@@ -107,16 +108,16 @@ TEST_F(Clients, OpenAiAndTritonClientsAreServedAndBilledExactly) {
       metered_tokens += e["body"]["tokens"].get<uint64_t>();
     }
   };
-  // Usage is flushed at least once a second: poll until it is all in, then
-  // through two more flushes, so that nothing is charged twice later.
-  for (int attempt = 0; attempt < 300 && metered < requests; ++attempt) {
-    if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    tally();
-  }
-  for (int attempt = 0; attempt < 25 && metered == requests; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    tally();
-  }
+  // Usage is flushed at least once a second. Once every request is in the
+  // ledger and the gateway holds nothing unrecorded, nothing more can be
+  // charged: the tally is final.
+  auto unrecorded = [&] {
+    auto m = http.Get("/metrics");
+    const std::string name = "\ncairn_inference_unrecorded_micros ";
+    const size_t at = m ? m->body.find(name) : std::string::npos;
+    return at == std::string::npos ? -1.0 : std::atof(m->body.c_str() + at + name.size());
+  };
+  EXPECT_TRUE(Poll([&] { return unrecorded() == 0 && (tally(), metered >= requests); }, 30));
   EXPECT_EQ(metered, requests);
   EXPECT_EQ(metered_tokens, tokens);
   EXPECT_EQ(charged, tokens * 1000 + told["image_requests"].get<uint64_t>() * 1000)
