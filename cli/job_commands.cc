@@ -132,7 +132,12 @@ Status Workers(const JobCmd& o) {
   if (o.json) {
     json out = json::array();
     for (const auto& w : ws.workers) {
-      out.push_back({{"id", w.id}, {"name", w.name}, {"region", w.region}, {"device", w.device}, {"alive", w.alive},
+      json gpus = json::array();
+      for (const auto& g : w.gpus) {
+        gpus.push_back({{"name", g.name}, {"memory_bytes", g.memory_bytes}, {"compute_capability", g.compute_capability},
+                        {"bf16_tflops", g.bf16_tflops}});
+      }
+      out.push_back({{"gpus", gpus}, {"id", w.id}, {"name", w.name}, {"region", w.region}, {"device", w.device}, {"alive", w.alive},
                      {"slots", w.slots}, {"used", w.used}, {"tflops", w.tflops},
                      {"price_per_hour_micros", w.price_per_hour_micros}, {"last_seen_millis_ago", w.last_seen_millis_ago},
                      {"reputation", w.reputation}, {"passes", w.passes}, {"fails", w.fails}, {"rounds", w.rounds},
@@ -151,6 +156,10 @@ Status Workers(const JobCmd& o) {
                 w.name.substr(0, 16).c_str(), w.region.c_str(), w.device.c_str(), w.alive ? "alive" : "dead", w.used,
                 w.slots, w.tflops, static_cast<double>(w.price_per_hour_micros) / 1e6, w.reputation, record.c_str(),
                 static_cast<double>(w.last_seen_millis_ago) / 1000, w.verify_only ? " (verifier)" : "");
+    for (const auto& g : w.gpus) {
+      std::printf("  GPU %s: %.0f GiB, cc %s, %.1f bf16 TFLOP/s\n", g.name.c_str(),
+                  static_cast<double>(g.memory_bytes) / (1ull << 30), g.compute_capability.c_str(), g.bf16_tflops);
+    }
   }
   if (ws.workers.empty()) std::printf("(no workers)\n");
   return OkStatus();

@@ -32,6 +32,22 @@ struct WorkerCmd {
 std::atomic<bool> g_stop{false};
 extern "C" void OnWorkerSignal(int) { g_stop = true; }
 
+// "<name>:<memory GiB>:<bf16 TFLOP/s>" (CAIRN_TEST_CLAIM_GPU).
+StatusOr<wire::Device> ParseClaimedGpu(const std::string& s) {
+  const size_t a = s.rfind(':');
+  const size_t b = a == std::string::npos || a == 0 ? std::string::npos : s.rfind(':', a - 1);
+  if (b == std::string::npos || b == 0) {
+    return InvalidArgumentError("CAIRN_TEST_CLAIM_GPU must be <name>:<memory GiB>:<bf16 TFLOP/s>, got '" + s + "'");
+  }
+  char* end = nullptr;
+  const double gib = std::strtod(s.c_str() + b + 1, &end);
+  const double tflops = std::strtod(s.c_str() + a + 1, nullptr);
+  if (end != s.c_str() + a || !(gib > 0 && gib < 1e5) || !(tflops >= 0 && tflops < 1e5)) {
+    return InvalidArgumentError("CAIRN_TEST_CLAIM_GPU: memory and TFLOP/s must be positive numbers, got '" + s + "'");
+  }
+  return wire::Device{wire::DeviceKind::kCuda, s.substr(0, b), static_cast<uint64_t>(gib * (1ull << 30)), 1, "9.0", tflops};
+}
+
 Status Run(const WorkerCmd& o) {
   ASSIGN_OR_RETURN(Ed25519PrivateKey identity, LoadOrCreateIdentity());
   ASSIGN_OR_RETURN(auto resolved, ResolveCoordinator(o.coordinator));
@@ -61,6 +77,12 @@ Status Run(const WorkerCmd& o) {
     ASSIGN_OR_RETURN(wo.misbehave, train::ParseMisbehave(mode));
     std::fprintf(stderr, "WARNING: CAIRN_TEST_MISBEHAVE=%s: this worker cheats on purpose (a test of verification)\n", mode);
   }
+  // CAIRN_TEST_CLAIM_GPU="<name>:<memory GiB>:<bf16 TFLOP/s>" makes this
+  // worker advertise that GPU (placement tests on machines without one).
+  if (const char* claim = std::getenv("CAIRN_TEST_CLAIM_GPU"); claim != nullptr && *claim != '\0') {
+    ASSIGN_OR_RETURN(wo.claimed_gpu, ParseClaimedGpu(claim));
+    std::fprintf(stderr, "WARNING: CAIRN_TEST_CLAIM_GPU=%s: this worker advertises a GPU it may not have (a test)\n", claim);
+  }
   if (o.measure_seconds > 0) std::fprintf(stderr, "measuring this machine for %.1f s...\n", o.measure_seconds);
   ASSIGN_OR_RETURN(auto worker, worker::Worker::Create(std::move(identity), wo));
   std::printf("worker %s ('%s') -> %s\n  devices: %zu x %s; %u task slot(s); %.3f TFLOP/s measured; %.2f credits/hour\n"
@@ -68,6 +90,11 @@ Status Run(const WorkerCmd& o) {
               worker->id().c_str(), wo.name.c_str(), endpoint.c_str(), worker->devices().size(),
               worker->cuda() ? "cuda" : "cpu", wo.max_tasks, worker->measured_tflops(), o.price_per_hour,
               wo.state_dir.c_str(), worker->outbox().pending(), o.verify_only ? "\n  verification tasks only" : "");
+  for (const auto& d : worker->devices()) {
+    if (d.kind != wire::DeviceKind::kCuda) continue;
+    std::printf("  GPU %s: %.1f GiB, compute capability %s, %.1f bf16 TFLOP/s\n", d.name.c_str(),
+                static_cast<double>(d.memory_bytes) / (1ull << 30), d.compute_capability.c_str(), d.bf16_tflops);
+  }
   std::fflush(stdout);
   std::signal(SIGINT, OnWorkerSignal);
   std::signal(SIGTERM, OnWorkerSignal);

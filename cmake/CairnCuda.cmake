@@ -1,5 +1,6 @@
 # CUDA detection, shared by the full build and the kernels-only GPU check
-# (CAIRN_KERNELS_ONLY). Sets CAIRN_CUDA, CAIRN_NCCL_LIBRARY, CAIRN_NCCL_INCLUDE.
+# (CAIRN_KERNELS_ONLY), after CairnTorch. Sets CAIRN_CUDA, CAIRN_TORCH_CUDA,
+# CAIRN_NCCL_LIBRARY, CAIRN_NCCL_INCLUDE.
 # CUDA: enabled when nvcc is found (the build machines have it but no GPU).
 # CAIRN_ENABLE_CUDA=OFF forces the CPU-only build even where nvcc exists.
 option(CAIRN_ENABLE_CUDA "Compile CUDA code when nvcc is found" ON)
@@ -17,9 +18,13 @@ if(CAIRN_ENABLE_CUDA AND CMAKE_CUDA_COMPILER)
   endif()
   enable_language(CUDA)
   find_package(CUDAToolkit REQUIRED)
-  # PyTorch's CMake config (CairnTorch) resets CMAKE_CUDA_ARCHITECTURES; the
-  # kernels take their architectures from this copy.
   set(CAIRN_CUDA_ARCHITECTURES ${CMAKE_CUDA_ARCHITECTURES})
+  # One NCCL per process: LibTorch's (the wheel's) where it has one, since
+  # libtorch_cuda needs symbols an older system NCCL lacks.
+  if(CAIRN_WHEEL_NCCL)
+    find_library(CAIRN_NCCL_LIBRARY NAMES libnccl.so.2 nccl HINTS ${CAIRN_WHEEL_NCCL}/lib NO_DEFAULT_PATH)
+    find_path(CAIRN_NCCL_INCLUDE nccl.h HINTS ${CAIRN_WHEEL_NCCL}/include NO_DEFAULT_PATH)
+  endif()
   find_library(CAIRN_NCCL_LIBRARY NAMES nccl libnccl.so.2 HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/local/cuda/lib64)
   find_path(CAIRN_NCCL_INCLUDE nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/local/cuda/include)
   set(CAIRN_HAVE_NCCL OFF)
@@ -35,4 +40,10 @@ elseif(NOT CAIRN_ENABLE_CUDA)
   message(STATUS "cairn: CUDA disabled (CAIRN_ENABLE_CUDA=OFF): CUDA kernels and NCCL are left out (CPU-only build)")
 else()
   message(STATUS "cairn: nvcc not found: CUDA kernels and NCCL are left out (CPU-only build)")
+endif()
+# CUDA host code (training and serving on the device, NCCL process groups)
+# is built where LibTorch has CUDA and nvcc compiles the kernels.
+set(CAIRN_TORCH_CUDA OFF)
+if(TORCH_CUDA_LIBRARIES AND CAIRN_CUDA)
+  set(CAIRN_TORCH_CUDA ON)
 endif()

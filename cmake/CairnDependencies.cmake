@@ -1,5 +1,5 @@
 # Every third-party dependency, found once. All come from Debian 12 packages
-# installed by scripts/setup.
+# installed by scripts/setup, but LibTorch: PyPI's torch wheel in .venv/.
 find_package(Threads REQUIRED)
 find_package(OpenSSL 3.0 REQUIRED)
 find_package(SQLite3 REQUIRED)
@@ -44,5 +44,5 @@ if(CAIRN_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
 
-include(CairnCuda)
 include(CairnTorch)
+include(CairnCuda)

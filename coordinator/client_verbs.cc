@@ -191,6 +191,7 @@ HandlerResult Coordinator::OnClient(const wire::Peer& peer, const wire::ClientRe
       info.rounds = rec.rounds;
       info.profile = w.state.profile;
       info.verify_only = w.state.verify_only;
+      if (auto g = gpus_by_worker_.find(id); g != gpus_by_worker_.end()) info.gpus = g->second;
       body.workers.push_back(std::move(info));
     }
     return Reply(rid, std::move(body));

@@ -246,10 +246,21 @@ Status Coordinator::OnHello(const wire::Peer& peer, const wire::WorkerHello& hel
   w.profile = hello.profile;
   w.verify_only = hello.verify_only;
   w.reputation = ledger::ReputationPpm(balances_.RecordOf(hello.identity_key)) / 1e6;
+  std::vector<wire::Device> gpus;
+  double gpu_tflops = 0;
   for (const auto& d : hello.devices) {
-    if (d.kind == wire::DeviceKind::kCuda) w.device = scheduler::Device::kCuda;
+    if (d.kind == wire::DeviceKind::kCuda) {
+      w.device = scheduler::Device::kCuda;
+      ++w.gpus;
+      gpus.push_back(d);
+      gpu_tflops += d.bf16_tflops;
+    }
     w.memory_bytes = std::max(w.memory_bytes, d.memory_bytes);
   }
+  // A GPU worker is ranked by its GPUs' measured bf16 speed, not its fp32
+  // start-up multiply.
+  if (gpu_tflops > 0) w.tflops = gpu_tflops;
+  gpus_by_worker_[id] = std::move(gpus);
   routing_by_worker_[id] = peer.routing_id;
   name_by_worker_[id] = hello.name;
   key_by_worker_[id] = hello.identity_key;  // before ReplicaOf, which names the payee

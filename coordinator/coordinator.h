@@ -231,6 +231,7 @@ class Coordinator {
   // Bus-thread state.
   std::map<std::string, std::string> routing_by_worker_;
   std::map<std::string, std::string> name_by_worker_;
+  std::map<std::string, std::vector<wire::Device>> gpus_by_worker_;  // CUDA devices from each hello
   std::map<std::string, std::string> key_by_worker_;  // id -> Ed25519 public key (the ledger account)
   std::map<std::string, std::vector<std::string>> logs_;
   std::map<std::string, std::string> spec_text_;      // job id -> YAML

@@ -65,7 +65,7 @@ StatusOr<JobSpec> Parser::Parse(const YAML::Node& root) const {
     ASSIGN_OR_RETURN(spec.hyperparameters, ScalarMap(root["hyperparameters"], "hyperparameters"));
   }
   if (const YAML::Node r = root["resources"]) {
-    RETURN_IF_ERROR(Keys(r, "resources.", {"workers", "device", "min_memory_gb", "regions", "max_price_per_hour"}));
+    RETURN_IF_ERROR(Keys(r, "resources.", {"workers", "device", "gpus", "min_memory_gb", "regions", "max_price_per_hour"}));
     if (r["workers"]) {
       ASSIGN_OR_RETURN(uint64_t w, Integer(r["workers"], "resources.workers", 1, 1024));
       spec.workers = static_cast<uint32_t>(w);
@@ -75,12 +75,11 @@ StatusOr<JobSpec> Parser::Parse(const YAML::Node& root) const {
       if (d == "cpu") spec.device = Device::kCpu;
       else if (d == "cuda") spec.device = Device::kCuda;
       else return Error(r["device"], "resources.device", "must be cpu or cuda, got '" + d + "'");
-      if (spec.device == Device::kCuda && spec.kind == JobKind::kTrain) {
-        // Better refused now than trained on a GPU worker's CPU.
-        return Error(r["device"], "resources.device",
-                     "train jobs run on CPU (Gloo) in this version; CUDA training with NCCL is not built yet "
-                     "(serve and benchmark jobs can use cuda)");
-      }
+    }
+    if (r["gpus"]) {
+      ASSIGN_OR_RETURN(uint64_t g, Integer(r["gpus"], "resources.gpus", 1, 16));
+      spec.gpus = static_cast<uint32_t>(g);
+      if (spec.device != Device::kCuda) return Error(r["gpus"], "resources.gpus", "needs device: cuda");
     }
     if (r["min_memory_gb"]) {
       ASSIGN_OR_RETURN(uint64_t gb, Integer(r["min_memory_gb"], "resources.min_memory_gb", 0, 1u << 20));
@@ -110,6 +109,17 @@ StatusOr<JobSpec> Parser::Parse(const YAML::Node& root) const {
     else return Error(s, "strategy", "must be single, ddp or diloco, got '" + name + "'");
   } else if (spec.workers > 1 && spec.kind == JobKind::kTrain) {
     spec.strategy = Strategy::kDdp;
+  }
+  if (spec.kind == JobKind::kTrain && spec.device == Device::kCuda && spec.strategy == Strategy::kDdp && spec.workers > 1) {
+    // ddp all-reduces every step: on GPUs that is NCCL between the GPUs of
+    // one worker; across volunteers' links, diloco's rare exchange is the fit.
+    return Error(root["strategy"], "strategy",
+                 "ddp on cuda runs inside one worker (NCCL); across " + std::to_string(spec.workers) +
+                     " workers use strategy diloco (or device cpu, where ddp uses Gloo)");
+  }
+  if (spec.kind == JobKind::kTrain && spec.gpus > 1 && spec.strategy != Strategy::kDdp) {
+    return Error(root["strategy"], "strategy",
+                 "resources.gpus: " + std::to_string(spec.gpus) + " trains one rank per GPU with ddp; set strategy: ddp");
   }
   if (spec.strategy == Strategy::kSingle && spec.workers > 1 && spec.kind == JobKind::kTrain) {
     return Error(root["strategy"], "strategy", "single cannot use " + std::to_string(spec.workers) + " workers; use ddp or diloco");

@@ -91,6 +91,7 @@ struct JobSpec {
   std::map<std::string, std::string> hyperparameters;  // scalar values as written
   uint32_t workers = 1;
   Device device = Device::kCpu;
+  uint32_t gpus = 1;              // cuda: GPUs per worker (ddp: one rank per GPU, NCCL inside the worker)
   uint64_t min_memory_bytes = 0;
   std::vector<std::string> regions;
   uint64_t max_price_per_hour_micros = 0;

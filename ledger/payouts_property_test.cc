@@ -151,7 +151,7 @@ class History {
       uint64_t price = Pick(5'000);
       entry_ = Dataset(w_, owner, id, price, now_);
       expect_ok_ = !datasets_.count(id);
-      commit_ = [=] { datasets_[id] = {owner, price}; };
+      commit_ = [=, this] { datasets_[id] = {owner, price}; };
     } else if (roll < 17) {
       NextSubmit();
     } else if (roll < 20) {
@@ -161,7 +161,7 @@ class History {
       int signer = Person(), author = Chance(2) ? -1 : Person();
       uint64_t fee = Chance(2) ? Pick(150'000) : 0;
       entry_ = Model(w_, signer, hash, "", parent, author, fee);
-      commit_ = [=] { models_[hash] = {author < 0 ? signer : author, fee}; };
+      commit_ = [=, this] { models_[hash] = {author < 0 ? signer : author, fee}; };
     } else if (roll < 32) {
       NextPlace();
     } else if (roll < 52) {

@@ -200,6 +200,7 @@ void Cluster::PlaceQueued(std::vector<ClusterEvent>* events, bool verification) 
   for (Assignment& a : placer.PlaceAll(std::move(queue))) {
     JobRecord& j = jobs_[a.job_id];
     j.state = JobState::kRunning;
+    if (j.message.rfind("waiting", 0) == 0) j.message.clear();  // ExplainWaiting's
     ++j.attempt;
     j.workers = a.workers;
     j.uids.clear();
@@ -213,6 +214,44 @@ void Cluster::PlaceQueued(std::vector<ClusterEvent>* events, bool verification) 
     for (const std::string& w : a.workers) workers_[w].jobs.insert(a.job_id);
     dirty_.insert(a.job_id);
     events->push_back({ClusterEvent::kPlaced, a.job_id, "", a.workers, j.attempt, j.checkpoint_round, ""});
+  }
+  if (!verification) ExplainWaiting();
+}
+
+void Cluster::ExplainWaiting() {
+  // Per device: the connected workers, and (cuda) their GPU counts sorted.
+  size_t cpu = 0;
+  std::vector<uint32_t> gpus;
+  for (const auto& [id, w] : workers_) {
+    if (!w.alive || w.state.verify_only) continue;
+    if (w.state.device == Device::kCuda) {
+      gpus.push_back(w.state.gpus);
+    } else {
+      ++cpu;
+    }
+  }
+  std::sort(gpus.begin(), gpus.end());
+  for (auto& [id, j] : jobs_) {
+    if (j.state != JobState::kQueued || j.spec.kind == JobKind::kVerify) continue;
+    // A requeued job's message says what happened; only a plain wait is explained.
+    if (!j.message.empty() && j.message.rfind("waiting", 0) != 0) continue;
+    const JobDemand d = DemandOf(j.spec, j.id, j.sequence);
+    const bool cuda = d.device == Device::kCuda;
+    const size_t connected = cuda ? gpus.size() : cpu;
+    const size_t fit = cuda ? static_cast<size_t>(gpus.end() - std::lower_bound(gpus.begin(), gpus.end(), d.gpus)) : cpu;
+    std::string why;
+    if (connected == 0) {
+      why = std::string("waiting: no ") + (cuda ? "GPU (cuda)" : "CPU") + " worker is connected";
+    } else if (fit == 0) {
+      why = "waiting: no connected GPU worker has " + std::to_string(d.gpus) + " GPUs";
+    } else {
+      why = "waiting for " + std::to_string(d.workers) + " " + (cuda ? "cuda" : "cpu") +
+            " worker(s) with a free slot that fit its filters (" + std::to_string(fit) + " connected)";
+    }
+    if (j.message != why) {
+      j.message = std::move(why);
+      dirty_.insert(id);
+    }
   }
 }
 

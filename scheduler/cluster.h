@@ -226,6 +226,9 @@ class Cluster {
   void ExpireAdoptions(std::vector<ClusterEvent>* events);
   // Places queued jobs: verification tasks, or everything else.
   void PlaceQueued(std::vector<ClusterEvent>* events, bool verification);
+  // Sets a queued job's message to why it waits (no worker of its device
+  // connected, none with enough GPUs, or none free), for `cairn status`.
+  void ExplainWaiting();
   void TopUpElasticJobs(std::vector<ClusterEvent>* events);
   // The demand `j` places with, its excluded workers filled in.
   JobDemand DemandFor(const JobRecord& j) const;

@@ -28,6 +28,36 @@ TEST_F(ClusterTest, PlacesAGangAndCompletesWhenEveryRankFinishes) {
   EXPECT_EQ(cluster_.Job(id)->message, "");
 }
 
+// A queued job says why it waits, and says nothing once placed.
+TEST_F(ClusterTest, AWaitingJobSaysWhy) {
+  Join("cpu");
+  JobSpec gpu = Bench(1);
+  gpu.device = Device::kCuda;
+  gpu.gpus = 2;
+  std::string id = cluster_.Submit(gpu, "alice").value();
+  cluster_.Tick();
+  EXPECT_EQ(cluster_.Job(id)->message, "waiting: no GPU (cuda) worker is connected");
+  WorkerState one = Worker("gpu-1");
+  one.device = Device::kCuda;
+  one.gpus = 1;
+  Apply(cluster_.Join(one, {}));
+  cluster_.Tick();
+  EXPECT_EQ(cluster_.Job(id)->message, "waiting: no connected GPU worker has 2 GPUs");
+  WorkerState two = Worker("gpu-2");
+  two.device = Device::kCuda;
+  two.gpus = 2;
+  two.free_slots = 0;
+  Apply(cluster_.Join(two, {}));
+  cluster_.Tick();
+  EXPECT_EQ(cluster_.Job(id)->message, "waiting for 1 cuda worker(s) with a free slot that fit its filters (1 connected)");
+  two.free_slots = 1;
+  Apply(cluster_.Join(two, {}));
+  auto ev = cluster_.Tick();
+  ASSERT_EQ(Count(ev, ClusterEvent::kPlaced), 1);
+  EXPECT_EQ(cluster_.Job(id)->workers, std::vector<std::string>{"gpu-2"});
+  EXPECT_EQ(cluster_.Job(id)->message, "");
+}
+
 TEST_F(ClusterTest, AnAssignmentIsSentAgainUntilTheWorkerListsIt) {
   Join("a");
   std::string id = cluster_.Submit(Bench(1), "alice").value();

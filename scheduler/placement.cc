@@ -35,6 +35,7 @@ uint32_t Placer::FreeSlots(const std::string& worker_id) const {
 
 bool Placer::Fits(const WorkerState& w, const JobDemand& job) const {
   if (w.memory_bytes < job.min_memory_bytes) return false;
+  if (w.gpus < job.gpus) return false;
   if (w.verify_only && !job.verify) return false;
   if (job.verify && w.profile != job.profile) return false;
   if (job.exclude.count(w.id)) return false;
@@ -121,6 +122,7 @@ JobDemand DemandOf(const JobSpec& spec, const std::string& job_id, uint64_t sequ
   d.sequence = sequence;
   d.workers = spec.workers;
   d.device = spec.device;
+  d.gpus = spec.device == Device::kCuda ? spec.gpus : 0;
   d.min_memory_bytes = spec.min_memory_bytes;
   d.regions = spec.regions;
   d.max_price_per_hour_micros = spec.max_price_per_hour_micros;

@@ -47,6 +47,7 @@ struct WorkerState {
   std::string region;
   std::string failure_domain;  // host, owner, ...; empty: the worker alone
   Device device = Device::kCpu;
+  uint32_t gpus = 0;           // CUDA devices it reported
   uint64_t memory_bytes = 0;
   uint32_t free_slots = 0;
   double tflops = 0;
@@ -62,6 +63,7 @@ struct JobDemand {
   uint64_t sequence = 0;  // submission order
   uint32_t workers = 1;
   Device device = Device::kCpu;
+  uint32_t gpus = 0;                       // cuda: GPUs each worker must have (resources.gpus)
   uint64_t min_memory_bytes = 0;
   std::vector<std::string> regions;        // empty: any region
   uint64_t max_price_per_hour_micros = 0;  // 0: no cap

@@ -11,7 +11,17 @@ namespace {
 WorkerState W(const std::string& id, double tflops, uint32_t slots = 1, const std::string& region = "eu",
               const std::string& domain = "", Device device = Device::kCpu, uint64_t mem_gb = 16,
               uint64_t price = 1'000'000) {
-  return WorkerState{id, region, domain, device, mem_gb << 30, slots, tflops, price, 1.0, "", false};
+  WorkerState w;
+  w.id = id;
+  w.region = region;
+  w.failure_domain = domain;
+  w.device = device;
+  w.gpus = device == Device::kCuda ? 1 : 0;
+  w.memory_bytes = mem_gb << 30;
+  w.free_slots = slots;
+  w.tflops = tflops;
+  w.price_per_hour_micros = price;
+  return w;
 }
 
 JobDemand J(const std::string& id, uint32_t workers, Device device = Device::kCpu) {
@@ -49,6 +59,19 @@ TEST(Placement, FiltersDeviceMemoryRegionAndPrice) {
   EXPECT_EQ(p.Place(j).status().code(), StatusCode::kResourceExhausted);
   j.regions = {"us", "eu"};
   EXPECT_EQ(p.Place(j).value(), std::vector<std::string>{"gpu-us-big"});
+}
+
+TEST(Placement, MultiGpuJobsNeedWorkersWithThatManyGpus) {
+  WorkerState four = W("gpu-4x", 10, 1, "eu", "", Device::kCuda, 80);
+  four.gpus = 4;
+  Placer p({W("gpu-1x-fast", 90, 1, "eu", "", Device::kCuda, 80), four, W("cpu", 99)});
+  JobDemand j = J("ddp-4", 1, Device::kCuda);
+  j.gpus = 4;
+  EXPECT_EQ(p.Place(j).value(), std::vector<std::string>{"gpu-4x"});  // the faster 1-GPU worker does not fit
+  j.id = "ddp-4-again";
+  EXPECT_EQ(p.Place(j).status().code(), StatusCode::kResourceExhausted);
+  j.gpus = 1;
+  EXPECT_EQ(p.Place(j).value(), std::vector<std::string>{"gpu-1x-fast"});
 }
 
 TEST(Placement, ScoreIsSpeedPerPriceWeightedByReputation) {

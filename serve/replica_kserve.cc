@@ -45,13 +45,13 @@ void ReplicaServer::KServeRoutes() {
   http_->Get(ModelRoute(""), [=, &info](const httplib::Request& req, httplib::Response& res) {
     if (known(req, res)) res.set_content(ModelMetadata(name, info), kJson);
   });
-  http_->Get(ModelRoute("/ready"), [=](const httplib::Request& req, httplib::Response& res) {
+  http_->Get(ModelRoute("/ready"), [=, this](const httplib::Request& req, httplib::Response& res) {
     if (known(req, res)) res.set_content("{\"name\":\"" + name + "\",\"ready\":true}", kJson);
   });
   http_->Get(ModelRoute("/config"), [=, &info](const httplib::Request& req, httplib::Response& res) {
     if (known(req, res)) res.set_content(ModelConfig(name, info, max_batch), kJson);
   });
-  http_->Post(ModelRoute("/infer"), [=, &info](const httplib::Request& req, httplib::Response& res) {
+  http_->Post(ModelRoute("/infer"), [=, this, &info](const httplib::Request& req, httplib::Response& res) {
     ++requests_;
     auto fail = [&](int status, const std::string& message) {
       ++errors_;

@@ -99,7 +99,7 @@ void ReplicaServer::OpenAiRoutes() {
     res.set_content(OpenAiInvalidRequest(s), kJson);
   };
 
-  http_->Post("/v1/completions", [=](const httplib::Request& req, httplib::Response& res) {
+  http_->Post("/v1/completions", [=, this](const httplib::Request& req, httplib::Response& res) {
     ++requests_;
     auto parsed = ParseCompletionRequest(req.body);
     if (!parsed.ok()) return bad_request(parsed.status(), res);
@@ -163,7 +163,7 @@ void ReplicaServer::OpenAiRoutes() {
     });
   });
 
-  http_->Post("/v1/chat/completions", [=, &info](const httplib::Request& req, httplib::Response& res) {
+  http_->Post("/v1/chat/completions", [=, this, &info](const httplib::Request& req, httplib::Response& res) {
     ++requests_;
     auto parsed = ParseChatRequest(req.body);
     if (!parsed.ok()) return bad_request(parsed.status(), res);

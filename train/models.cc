@@ -15,7 +15,7 @@ StatusOr<std::string> Script(const std::vector<std::pair<std::string, torch::Ten
                              const std::string& meta) {
   try {
     torch::jit::Module m("cairn_model");
-    for (const auto& [name, t] : params) m.register_parameter(name, t.detach().clone(), /*is_buffer=*/false);
+    for (const auto& [name, t] : params) m.register_parameter(name, t.detach().to(torch::kCPU).clone(), /*is_buffer=*/false);  // served on either device
     m.define(source);
     m.define("def cairn_meta(self) -> str:\n    return '" + meta + "'\n");
     std::ostringstream out;
@@ -61,6 +61,7 @@ struct Mlp : Model, torch::nn::Module {
   std::vector<torch::Tensor> Parameters() override { return parameters(); }
   std::vector<std::pair<std::string, torch::Tensor>> NamedParameters() override { return NamedParams(*this); }
   void Train(bool on) override { train(on); }
+  void To(const torch::Device& d) override { to(d); }
   Task task() const override { return Task::kImageClassification; }
   StatusOr<std::string> ExportTorchScript() override {
     std::ostringstream src;
@@ -92,6 +93,7 @@ struct Cnn : Model, torch::nn::Module {
   std::vector<torch::Tensor> Parameters() override { return parameters(); }
   std::vector<std::pair<std::string, torch::Tensor>> NamedParameters() override { return NamedParams(*this); }
   void Train(bool on) override { train(on); }
+  void To(const torch::Device& d) override { to(d); }
   Task task() const override { return Task::kImageClassification; }
   StatusOr<std::string> ExportTorchScript() override {
     return Script(NamedParams(*this), R"(
@@ -160,6 +162,7 @@ struct CharGpt : Model, torch::nn::Module {
   std::vector<torch::Tensor> Parameters() override { return parameters(); }
   std::vector<std::pair<std::string, torch::Tensor>> NamedParameters() override { return NamedParams(*this); }
   void Train(bool on) override { train(on); }
+  void To(const torch::Device& d) override { to(d); }
   Task task() const override { return Task::kLanguageModel; }
   StatusOr<std::string> ExportTorchScript() override {
     std::ostringstream src;
@@ -217,6 +220,7 @@ struct Scripted : Model {
     return out;
   }
   void Train(bool on) override { module.train(on); }
+  void To(const torch::Device& d) override { module.to(d); }
   Task task() const override { return kind; }
   StatusOr<std::string> ExportTorchScript() override {
     std::ostringstream out;

@@ -34,6 +34,8 @@ class Model {
   // The same, named as in the exported TorchScript module ("fc0_weight").
   virtual std::vector<std::pair<std::string, torch::Tensor>> NamedParameters() = 0;
   virtual void Train(bool on) = 0;
+  // Moves the parameters to `device` (training on CUDA).
+  virtual void To(const torch::Device& device) = 0;
   // A self-contained TorchScript module (model.pt bytes).
   virtual StatusOr<std::string> ExportTorchScript() = 0;
   virtual Task task() const = 0;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
@@ -35,6 +36,7 @@ std::string CpuCapability() {
 }
 
 std::string BlasCore() {
+  if (at::hasMKL()) return "mkl";
   using CoreName = char* (*)();
   auto f = reinterpret_cast<CoreName>(::dlsym(RTLD_DEFAULT, "openblas_get_corename"));
   const char* name = f ? f() : nullptr;
@@ -43,10 +45,18 @@ std::string BlasCore() {
 
 }  // namespace
 
-std::string DeterminismProfile(int threads) {
+std::string DeterminismProfile(int threads, const std::string& device) {
   const int n = threads > 0 ? threads : at::get_num_threads();
   return std::string("libtorch=") + TORCH_VERSION + ";cpu=" + CpuCapability() + ";blas=" + BlasCore() +
-         ";threads=" + std::to_string(n) + ";device=cpu";
+         ";threads=" + std::to_string(n) + ";device=" + device;
+}
+
+std::string CudaDeviceProfile(const std::string& name, const std::string& compute_capability) {
+  std::string n = name;
+  for (char& c : n) {
+    if (c == ';' || c == '=') c = '_';
+  }
+  return "cuda:" + n + ";cc=" + compute_capability;
 }
 
 }  // namespace cairn::train

@@ -8,6 +8,7 @@
 #include "train/data_source.h"
 #include "train/models.h"
 #include "train/train_state.h"
+#include "train/train_device.h"
 #include "train/trainer.h"
 #include "train/trainer_round.h"
 
@@ -23,6 +24,7 @@ class TorchReplayer : public Replayer {
 
   ReplayInput in_;
   uint64_t job_seed_ = 0;
+  torch::Device device_ = torch::kCPU;
   std::optional<DataSource> data_;
   std::unique_ptr<Model> model_;
   State st_;
@@ -37,6 +39,7 @@ StatusOr<std::unique_ptr<Replayer>> Replayer::Create(const ReplayInput& in, data
   at::globalContext().setDeterministicAlgorithms(cfg.deterministic, false);
   if (in.group_world == 0 || in.rank >= in.group_world) return InvalidArgumentError("replay: rank is not below the group's size");
   auto r = std::make_unique<TorchReplayer>();
+  ASSIGN_OR_RETURN(r->device_, PrepareDevice(cfg, 0));  // a cuda round replays on this verifier's GPU (same profile)
   r->in_ = in;
   r->job_seed_ = Mix(cfg.seed, HashText(in.job_name));
   ASSIGN_OR_RETURN(DataSource data, DataSource::Load(client, in.dataset, in.rank, in.group_world, cfg.context, false, cfg.vocab));
@@ -47,6 +50,7 @@ StatusOr<std::unique_ptr<Replayer>> Replayer::Create(const ReplayInput& in, data
   shape.cols = std::max<int64_t>(1, r->data_->cols());
   ASSIGN_OR_RETURN(r->model_, BuildModel(cfg, shape));
   r->model_->Train(true);
+  r->model_->To(r->device_);
   State& st = r->st_;
   st.params = r->model_->Parameters();
   int64_t param_count = 0;
@@ -57,7 +61,7 @@ StatusOr<std::unique_ptr<Replayer>> Replayer::Create(const ReplayInput& in, data
     st.momentum.push_back(torch::zeros_like(p));
     param_count += p.numel();
   }
-  st.residual.push_back(torch::zeros({param_count}));
+  st.residual.push_back(torch::zeros({param_count}, torch::TensorOptions().device(r->device_)));
   const data::Split* train_split = in.dataset.FindSplit(r->data_->is_text() ? "all" : "train");
   if (!train_split) return InvalidArgumentError("replay: the dataset has no training split");
   r->plan_ = PlanTraining(cfg, r->data_->is_text(), train_split->samples, in.world);
@@ -79,6 +83,7 @@ StatusOr<ReplayResult> TorchReplayer::Replay(uint64_t round, uint32_t steps, uin
   ctx.model = model_.get();
   ctx.data = &*data_;
   ctx.st = &st_;
+  ctx.device = device_;
   std::vector<torch::Tensor> grads(st_.params.size());
   ctx.grads = &grads;
   ctx.pg = nullptr;

@@ -72,6 +72,9 @@ StatusOr<TrainConfig> ConfigFromSpec(const jobspec::JobSpec& spec) {
     } else if (key == "deterministic") {
       if (value != "true" && value != "false") return InvalidArgumentError(k + ": must be true or false");
       c.deterministic = value == "true";
+    } else if (key == "precision") {
+      if (value != "fp32" && value != "bf16") return InvalidArgumentError(k + ": must be fp32 or bf16, got '" + value + "'");
+      c.bf16 = value == "bf16";
     } else if (key == "hidden") {
       c.hidden.clear();
       std::stringstream ss(value);
@@ -97,6 +100,11 @@ StatusOr<TrainConfig> ConfigFromSpec(const jobspec::JobSpec& spec) {
     }
   }
   if (c.width % c.heads != 0) return InvalidArgumentError("hyperparameters.width must be a multiple of heads");
+  c.device = spec.device;
+  c.gpus = spec.device == jobspec::Device::kCuda ? std::max<uint32_t>(1, spec.gpus) : 1;
+  if (c.bf16 && c.device != jobspec::Device::kCuda) {
+    return InvalidArgumentError("hyperparameters.precision: bf16 autocast needs resources.device: cuda");
+  }
   for (const auto& [key, value] : spec.strategy_options) {
     const std::string k = "strategy.diloco." + key;
     if (key == "inner_steps") {

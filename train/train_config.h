@@ -12,6 +12,8 @@
 //     epochs: 3 | steps: N        compress: int8 | none
 //     round_steps: 100   (single/ddp: steps per receipt)   aggregate: mean | trimmed_mean | centered_clip
 //     seed: 0, deterministic: true
+//     precision: fp32 | bf16  (bf16: autocast on CUDA; the parameters and
+//                              AdamW state stay fp32)
 //     hidden: "256,128"  (mlp)    layers/heads/width/context/dropout (char-gpt)
 //     vocab: 256         (tokens must be below it; tokens-u16 data sets it)
 // Thread safety: plain values.
@@ -45,6 +47,9 @@ struct TrainConfig {
   int64_t round_steps = 100;
   uint64_t seed = 0;
   bool deterministic = true;
+  jobspec::Device device = jobspec::Device::kCpu;  // resources.device
+  uint32_t gpus = 1;                  // resources.gpus: ranks inside the worker, one per GPU (ddp over NCCL)
+  bool bf16 = false;                  // precision: bf16 (CUDA autocast)
   jobspec::Strategy strategy = jobspec::Strategy::kSingle;
   int64_t inner_steps = 50;
   double outer_lr = 0.7, outer_momentum = 0.9;

@@ -45,5 +45,22 @@ TEST(LearningRate, BadWarmupIsRefusedByName) {
   }
 }
 
+TEST(Precision, Bf16NeedsCudaAndUnknownValuesAreRefused) {
+  auto bad = FromYaml("precision: fp8");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("hyperparameters.precision: must be fp32 or bf16, got 'fp8'"), std::string::npos)
+      << bad.status();
+  auto cpu = FromYaml("precision: bf16");
+  ASSERT_FALSE(cpu.ok());
+  EXPECT_NE(cpu.status().message().find("needs resources.device: cuda"), std::string::npos) << cpu.status();
+  auto spec = jobspec::ParseJobSpec(
+      "name: g\nmodel: mlp\ndatasets: [d]\nresources: {device: cuda}\nhyperparameters: {precision: bf16}\n", "job.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  auto c = ConfigFromSpec(*spec);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->bf16);
+  EXPECT_EQ(c->device, jobspec::Device::kCuda);
+}
+
 }  // namespace
 }  // namespace cairn::train

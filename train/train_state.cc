@@ -37,7 +37,7 @@ StatusOr<std::string> Serialize(const State& s) {
     a.write("adam_step", torch::tensor(s.adam_step));
     auto put = [&](const std::string& name, const std::vector<torch::Tensor>& ts) {
       a.write(name + "/n", torch::tensor(static_cast<int64_t>(ts.size())));
-      for (size_t i = 0; i < ts.size(); ++i) a.write(name + "/" + std::to_string(i), ts[i].detach());
+      for (size_t i = 0; i < ts.size(); ++i) a.write(name + "/" + std::to_string(i), ts[i].detach().to(torch::kCPU));  // loads on either device
     };
     put("params", s.params);
     put("exp_avg", s.exp_avg);

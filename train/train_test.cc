@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/cuda.h>
 #include <torch/script.h>
 
 #include "data/builder.h"
@@ -83,6 +84,48 @@ TEST_F(Training, ResumingFromACheckpointGivesTheSameModel) {
   EXPECT_EQ(resumed->fingerprint, whole->fingerprint);
   t.resume_checkpoint = "garbage";
   EXPECT_EQ(Run(t).status().code(), StatusCode::kInvalidArgument);
+}
+
+// A cuda job where this process has no usable GPU fails at once, naming
+// why, rather than training on the CPU.
+TEST_F(Training, CudaJobWithoutAGpuFailsNamingWhy) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "a CUDA device is visible: CudaTrainsStagesThroughHostAndRepeats covers it";
+  TrainTask t = Task("mlp", 20);
+  t.config.device = jobspec::Device::kCuda;
+  auto r = Run(t);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_NE(r.status().message().find("cuda"), std::string::npos) << r.status();
+}
+
+// On a GPU: the same job twice gives the same bits (fp32 and bf16); a
+// checkpoint taken on the GPU resumes on the CPU's state format; the model
+// exported from the GPU loads and runs on the CPU. Skips without a GPU.
+TEST_F(Training, CudaTrainsStagesThroughHostAndRepeats) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device is visible";
+  for (bool bf16 : {false, true}) {
+    TrainTask t = Task("cnn", 200);
+    t.config.device = jobspec::Device::kCuda;
+    t.config.bf16 = bf16;
+    t.config.round_steps = 100;
+    t.config.checkpoint_every = 1;
+    std::vector<RoundReport> reports;
+    std::vector<std::pair<uint64_t, std::string>> checkpoints;
+    auto a = Run(t, &reports, &checkpoints);
+    ASSERT_TRUE(a.ok()) << a.status();
+    auto b = Run(t);
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_EQ(a->fingerprint, b->fingerprint) << "deterministic on one GPU, bf16 " << bf16;
+    EXPECT_NE(reports[0].profile.find("device=cuda:"), std::string::npos) << reports[0].profile;
+    ASSERT_EQ(checkpoints.size(), 1u);
+    TrainTask on_cpu = Task("cnn", 200);
+    on_cpu.config.round_steps = 100;
+    on_cpu.resume_checkpoint = checkpoints[0].second;  // saved from the GPU
+    EXPECT_TRUE(Run(on_cpu).ok());
+    std::istringstream in(a->torchscript);
+    torch::jit::Module m = torch::jit::load(in);
+    EXPECT_EQ(m.forward({torch::rand({4, 1, 28, 28})}).toTensor().sizes(), (std::vector<int64_t>{4, 10}));
+  }
 }
 
 TEST_F(Training, CharGptLearnsTextAndExportsTorchScript) {
@@ -196,6 +239,28 @@ TEST_F(Training, DdpRanksStayIdentical) {
   EXPECT_EQ(r[0]->fingerprint, r[1]->fingerprint);
   EXPECT_GE(r[0]->final_eval, 0.78);
   EXPECT_GT(r[0]->bytes_sent, 0u);
+}
+
+// Ranks inside one worker (resources.gpus; NCCL on GPUs, Gloo here): the
+// same bits as the same ddp job on two workers, and one report per round.
+TEST_F(Training, LocalRanksTrainAsDdpAcrossWorkersDoes) {
+  TrainTask t = Task("mlp", 400);
+  t.config.strategy = jobspec::Strategy::kDdp;
+  auto across = RunRanks(this, t, 2);
+  ASSERT_TRUE(across[0].ok()) << across[0].status();
+  TrainTask local = t;
+  local.local_ranks = 2;
+  std::vector<RoundReport> reports;
+  auto inside = Run(local, &reports);
+  ASSERT_TRUE(inside.ok()) << inside.status();
+  EXPECT_EQ(inside->fingerprint, across[0]->fingerprint) << "local ranks all-reduce as two workers do";
+  EXPECT_EQ(reports.size(), 2u) << "rank 0 alone reports (one receipt per round for the worker)";
+  EXPECT_GE(inside->final_eval, 0.78);
+  EXPECT_EQ(inside->collectives, 2u * 400u) << "both ranks all-reduce every step";
+  EXPECT_TRUE(inside->leader);
+  // Local ranks are for a worker that is the job's only seat, with ddp.
+  local.config.strategy = jobspec::Strategy::kSingle;
+  EXPECT_EQ(Run(local).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(Training, DilocoWithInt8SendsFarLessAndConverges) {

@@ -4,15 +4,20 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <mutex>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 
 #include "kernels/ops.h"
 #include "train/data_source.h"
+#include "train/local_group.h"
 #include "train/deflate.h"
 #include "train/membership.h"
 #include "train/models.h"
 #include "train/profile.h"
+#include "train/train_device.h"
 #include "train/train_state.h"
 #include "train/trainer_round.h"
 
@@ -32,11 +37,26 @@ TrainPlan PlanTraining(const TrainConfig& cfg, bool text, uint64_t train_samples
   return p;
 }
 
-StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& client, const TrainHooks& hooks) {
+namespace {
+
+// One of a worker's local ranks (TrainTask::local_ranks).
+struct LocalRank {
+  c10::intrusive_ptr<c10d::Store> store;
+  int rank = 0, size = 1;
+  std::mutex* load_mu = nullptr;  // DataClient calls one at a time
+  std::chrono::milliseconds timeout{60000};
+};
+
+StatusOr<TrainResult> RunRank(const TrainTask& task, data::DataClient& client, const TrainHooks& hooks, const LocalRank* local) {
   const TrainConfig& cfg = task.config;
   const auto t0 = Clock::now();
   if (hooks.threads > 0) torch::set_num_threads(hooks.threads);
   if (cfg.deterministic) at::globalContext().setDeterministicAlgorithms(true, false);
+  ASSIGN_OR_RETURN(const torch::Device device, PrepareDevice(cfg, task.device_index));
+  c10::intrusive_ptr<c10d::Backend> local_pg;  // the worker's local ranks' group
+  if (local) {
+    ASSIGN_OR_RETURN(local_pg, MakeLocalGroup(local->store, local->rank, local->size, device, local->timeout));
+  }
   auto log = [&](const std::string& s) { if (hooks.log) hooks.log(s); };
   const uint64_t job_seed = Mix(cfg.seed, HashText(task.job_name));
 
@@ -55,7 +75,10 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     membership.emplace(std::move(m));
   }
   uint32_t rank = task.joining ? 0 : task.rank, world = task.world;
+  if (local) rank = static_cast<uint32_t>(local->rank), world = static_cast<uint32_t>(local->size);
+  std::unique_lock<std::mutex> loading = local ? std::unique_lock<std::mutex>(*local->load_mu) : std::unique_lock<std::mutex>();
   ASSIGN_OR_RETURN(DataSource data, DataSource::Load(client, task.dataset, rank, world, cfg.context, true, cfg.vocab));
+  if (loading.owns_lock()) loading.unlock();
   if (cfg.model == "char-gpt" && !data.is_text()) return InvalidArgumentError("char-gpt trains on a text or tokens-u16 dataset");
   if ((cfg.model == "mlp" || cfg.model == "cnn") && data.is_text()) return InvalidArgumentError(cfg.model + " trains on an idx dataset");
   torch::manual_seed(Mix(job_seed, 1));
@@ -68,6 +91,8 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     RETURN_IF_ERROR(InitFromTorchScript(*model, task.parent_torchscript));
     log("fine-tuning from the parent model's parameters");
   }
+  // Initialised on the CPU (the same bits whatever the device), then moved.
+  model->To(device);
 
   const bool diloco = cfg.strategy == jobspec::Strategy::kDiloco;
   State st;
@@ -80,7 +105,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     st.momentum.push_back(torch::zeros_like(p));
     param_count += p.numel();
   }
-  st.residual.push_back(torch::zeros({param_count}));  // int8 error feedback, flat
+  st.residual.push_back(torch::zeros({param_count}, torch::TensorOptions().device(device)));  // int8 error feedback, flat
   if (!task.resume_checkpoint.empty()) {
     RETURN_IF_ERROR(Restore(task.resume_checkpoint, &st));
     log("resumed from the checkpoint of round " + std::to_string(st.round));
@@ -91,19 +116,21 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   const int64_t total_steps = plan.total_steps;
   const int64_t steps_per_round = plan.steps_per_round;
   const uint64_t rounds = plan.rounds;
-  const std::string profile = DeterminismProfile(hooks.threads);
+  const std::string profile = DeterminismProfile(hooks.threads, DeviceProfile(device));
   Cheat cheat;
   cheat.mode = hooks.misbehave;
   if (cheat.mode != Misbehave::kNone) log(std::string("TEST MODE: this worker misbehaves (") + MisbehaveName(cheat.mode) + ")");
   log("training " + cfg.model + ": " + std::to_string(param_count) + " parameters, " + std::to_string(total_steps) +
       " steps in " + std::to_string(rounds) + " rounds, strategy " + jobspec::StrategyName(cfg.strategy) +
-      (cfg.compress_int8 ? " with int8 pseudo-gradients" : "") + ", " + std::to_string(task.world) + " worker(s)");
+      (cfg.compress_int8 ? " with int8 pseudo-gradients" : "") + ", " + std::to_string(task.world) + " worker(s), on " +
+      device.str() + (cfg.bf16 ? " (bf16 autocast)" : ""));
 
   RoundContext ctx;
   ctx.cfg = &cfg;
   ctx.model = model.get();
   ctx.data = &data;
   ctx.st = &st;
+  ctx.device = device;
   std::vector<torch::Tensor> grads(st.params.size());
   ctx.grads = &grads;
   ctx.seed = job_seed;
@@ -209,7 +236,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
           membership->MarkSynced();
         }
       }
-      ctx.pg = group.pg.get();
+      ctx.pg = membership ? static_cast<c10d::Backend*>(group.pg.get()) : local_pg.get();
       ctx.rank = rank;
       ctx.world = world;
       ctx.members = membership ? group.members : std::vector<uint32_t>{task.rank};
@@ -274,7 +301,7 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
     rep.group = ctx.members;
     rep.chain_every = ctx.chain_every;
     try {
-      const double eval = Evaluate(*model, data, group.pg.get(), rank, world);
+      const double eval = Evaluate(*model, data, device, ctx.pg, rank, world);
       if (rank == 0) rep.eval = eval;
     } catch (const std::exception& e) {
       log("round " + std::to_string(round) + ": evaluation failed (" + std::string(e.what()).substr(0, 120) + ")");
@@ -302,9 +329,57 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   ASSIGN_OR_RETURN(result.fingerprint, kernels::TensorFingerprint(st.params));
   result.leader = rank == 0;
   if (rank == 0) {
+    model->To(torch::kCPU);  // the exported model serves on either device
     ASSIGN_OR_RETURN(result.torchscript, model->ExportTorchScript());
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return result;
+}
+
+}  // namespace
+
+StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& client, const TrainHooks& hooks) {
+  const uint32_t n = task.local_ranks;
+  if (n <= 1) return RunRank(task, client, hooks, nullptr);
+  if (task.world != 1 || task.joining) {
+    return InvalidArgumentError("ranks inside one worker (resources.gpus) need the worker to be the job's only seat");
+  }
+  if (task.config.strategy != jobspec::Strategy::kDdp) {
+    return InvalidArgumentError("ranks inside one worker (resources.gpus) train with strategy ddp");
+  }
+  // One rank per device on its own thread; rank 0 (this thread) reports.
+  std::mutex load_mu;
+  const auto store = MakeLocalStore();
+  const auto timeout = std::chrono::milliseconds(std::max(60000, 4 * hooks.membership_timeout_ms));
+  std::vector<std::optional<StatusOr<TrainResult>>> out(n);
+  std::vector<std::thread> threads;
+  for (uint32_t r = 1; r < n; ++r) {
+    threads.emplace_back([&, r] {
+      TrainTask t = task;
+      t.device_index = task.device_index + static_cast<int>(r);
+      TrainHooks h;
+      h.cancel = hooks.cancel;
+      h.threads = hooks.threads;
+      h.membership_timeout_ms = hooks.membership_timeout_ms;
+      h.misbehave = hooks.misbehave;
+      const LocalRank local{store, static_cast<int>(r), static_cast<int>(n), &load_mu, timeout};
+      out[r] = RunRank(t, client, h, &local);
+    });
+  }
+  TrainHooks h0 = hooks;
+  if (hooks.log) h0.log = [&](const std::string& s) { hooks.log("[" + std::to_string(n) + " local ranks] " + s); };
+  const LocalRank local0{store, 0, static_cast<int>(n), &load_mu, timeout};
+  out[0] = RunRank(task, client, h0, &local0);
+  for (auto& t : threads) t.join();
+  if (!out[0]->ok()) return out[0]->status();
+  for (uint32_t r = 1; r < n; ++r) {
+    if (!out[r]->ok()) return out[r]->status().WithContext("local rank " + std::to_string(r));
+  }
+  TrainResult result = std::move(**out[0]);
+  for (uint32_t r = 1; r < n; ++r) {
+    result.bytes_sent += (*out[r])->bytes_sent;
+    result.collectives += (*out[r])->collectives;
+  }
   return result;
 }
 

@@ -108,6 +108,13 @@ struct TrainTask {
   bool joining = false;
   std::string store_host;  // rendezvous TCPStore (world > 1)
   int store_port = 0;
+  int device_index = 0;    // resources.device cuda: the CUDA device this rank uses
+  // Ranks inside this worker (resources.gpus): local_ranks > 1 runs one
+  // rank per device (CUDA device i, or the CPU) on threads of this process,
+  // all-reducing every step over NCCL on CUDA (Gloo on the CPU, which tests
+  // use). Only with world 1 (the worker is the job's only seat) and ddp.
+  // Rank 0 reports rounds and checkpoints; the worker signs one receipt.
+  uint32_t local_ranks = 1;
   std::string gloo_host = "127.0.0.1";  // the address this rank's Gloo device uses ("": the host name's)
   TrainConfig config;
   data::Manifest dataset;

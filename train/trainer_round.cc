@@ -8,7 +8,9 @@
 
 #include "train/aggregate.h"
 #include "train/deflate.h"
+#include "train/local_group.h"
 #include "train/seat.h"
+#include "train/train_device.h"
 
 namespace cairn::train::internal {
 
@@ -53,15 +55,15 @@ void Unflatten(const torch::Tensor& flat, std::vector<torch::Tensor>& ts) {
 
 // The evaluation metric's sum over eval rows [begin, end): correct
 // predictions (images) or summed token cross-entropy per window (text).
-double EvaluateSum(Model& model, const DataSource& data, int64_t begin, int64_t end) {
+double EvaluateSum(Model& model, const DataSource& data, const torch::Device& device, int64_t begin, int64_t end) {
   torch::NoGradGuard g;
   model.Train(false);
   double out = 0;
   const int64_t batch = data.is_text() ? 64 : 1000;
   for (int64_t i = begin; i < end; i += batch) {
     const int64_t b = std::min<int64_t>(batch, end - i);
-    auto x = data.eval_x.narrow(0, i, b);
-    auto y = data.eval_y.narrow(0, i, b);
+    auto x = data.eval_x.narrow(0, i, b).to(device);
+    auto y = data.eval_y.narrow(0, i, b).to(device);
     if (!data.is_text()) {
       out += static_cast<double>(model.Forward(x).argmax(1).eq(y).sum().item<int64_t>());
     } else {
@@ -77,12 +79,14 @@ double EvaluateSum(Model& model, const DataSource& data, int64_t begin, int64_t 
 // scores its slice and the sums are gathered and added in rank order (same
 // answer on every rank), so no rank idles while another evaluates: that
 // wait would be charged to the next round's collective.
-double Evaluate(Model& model, const DataSource& data, c10d::ProcessGroupGloo* pg, uint32_t rank, uint32_t world) {
+double Evaluate(Model& model, const DataSource& data, const torch::Device& device, c10d::Backend* pg, uint32_t rank,
+                uint32_t world) {
   const int64_t n = data.eval_x.size(0);
   if (n == 0) return 0;
-  if (!pg || world < 2) return EvaluateSum(model, data, 0, n) / static_cast<double>(n);
+  if (!pg || world < 2) return EvaluateSum(model, data, device, 0, n) / static_cast<double>(n);
   const int64_t begin = n * rank / world, end = n * (rank + 1) / world;
-  std::vector<torch::Tensor> in{torch::tensor({EvaluateSum(model, data, begin, end)}, torch::kFloat64)};
+  const torch::Device on = CollectiveDevice(pg, device);
+  std::vector<torch::Tensor> in{torch::tensor({EvaluateSum(model, data, device, begin, end)}, torch::kFloat64).to(on)};
   std::vector<std::vector<torch::Tensor>> all(1);
   for (uint32_t r = 0; r < world; ++r) all[0].push_back(torch::empty_like(in[0]));
   pg->allgather(all, in)->wait();
@@ -121,9 +125,18 @@ Status InnerSteps(RoundContext& c, uint64_t round, int64_t steps, RoundReport* r
   // Randomness inside the steps (dropout) starts from (job, round, rank), so
   // a replay of this round alone draws the same.
   torch::manual_seed(Mix(Mix(c.seed, round), 0x5eed0000ull + c.rank));
+  // On a GPU the round's losses add up on the device: one sync at the end,
+  // not one per step.
+  const bool on_gpu = c.device.is_cuda();
+  torch::Tensor gpu_loss = on_gpu ? torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(c.device))
+                                  : torch::Tensor();
   for (int64_t s = 0; s < steps; ++s) {
     if (c.cancel && c.cancel->load()) return CancelledError("training cancelled");
     auto [x, y] = c.data->Batch(Mix(Mix(Mix(c.seed, round), static_cast<uint64_t>(s)), data_rank), cfg.batch_size, used);
+    if (on_gpu) {
+      x = x.to(c.device);
+      y = y.to(c.device);
+    }
     if (s >= real_steps) {
       if (cheat == Misbehave::kSkip && s == 0) {
         torch::NoGradGuard g;
@@ -135,10 +148,18 @@ Status InnerSteps(RoundContext& c, uint64_t round, int64_t steps, RoundReport* r
       continue;
     }
     for (auto& p : st.params) p.mutable_grad() = torch::Tensor();
-    auto logits = c.model->Forward(x);
-    auto loss = torch::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), y.reshape({-1}));
+    torch::Tensor loss;
+    {
+      AutocastScope autocast(c.device, cfg.bf16);
+      auto logits = c.model->Forward(x);
+      loss = torch::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), y.reshape({-1}));
+    }
     loss.backward();
-    *loss_sum += loss.item<double>();
+    if (on_gpu) {
+      gpu_loss.add_(loss.detach().to(torch::kFloat64));
+    } else {
+      *loss_sum += loss.item<double>();
+    }
     auto& grads = *c.grads;
     for (size_t i = 0; i < st.params.size(); ++i) {
       grads[i] = st.params[i].grad().defined() ? st.params[i].grad() : torch::zeros_like(st.params[i]);
@@ -155,6 +176,7 @@ Status InnerSteps(RoundContext& c, uint64_t round, int64_t steps, RoundReport* r
     RETURN_IF_ERROR(kernels::FusedAdamWStep(st.params, grads, st.exp_avg, st.exp_avg_sq, c.adam, st.adam_step));
     RETURN_IF_ERROR(link(s + 1));
   }
+  if (on_gpu) *loss_sum += gpu_loss.item<double>();
   return OkStatus();
 }
 
@@ -178,8 +200,10 @@ StatusOr<std::string> MakeUpdate(RoundContext& c) {
   if (cfg.compress_int8) {
     // One int8 buffer for the whole model, error feedback through one flat residual.
     ASSIGN_OR_RETURN(torch::Tensor packed, kernels::QuantizeInt8(flat, st.residual[0]));
+    packed = packed.to(torch::kCPU);  // the bytes leave through host memory
     update.assign(reinterpret_cast<const char*>(packed.data_ptr<uint8_t>()), static_cast<size_t>(packed.numel()));
   } else {
+    flat = flat.to(torch::kCPU).contiguous();
     update.assign(reinterpret_cast<const char*>(flat.data_ptr<float>()), static_cast<size_t>(flat.numel()) * 4);
   }
   if (c.cheat) {
@@ -299,7 +323,7 @@ Status ExchangeAndStep(RoundContext& c, uint64_t round, const std::string& updat
   Unflatten(flat, delta);
   // Outer Nesterov SGD: buf = mu*buf + d; outer -= lr * (d + mu*buf).
   for (size_t i = 0; i < st.params.size(); ++i) {
-    auto d = delta[i].view_as(st.outer[i]);
+    auto d = delta[i].view_as(st.outer[i]).to(st.outer[i].device());
     st.momentum[i].mul_(cfg.outer_momentum).add_(d);
     st.outer[i].sub_(cfg.outer_lr * (d + cfg.outer_momentum * st.momentum[i]));
     st.params[i].copy_(st.outer[i]);
@@ -320,7 +344,7 @@ Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep
 // hold it yet (`adopt`) load it, and start their own int8 residual at zero
 // (error feedback belongs to each rank). Throws what a failed collective
 // throws. Returns the bytes rank 0 sent.
-StatusOr<uint64_t> BroadcastState(c10d::ProcessGroupGloo& pg, uint32_t rank, State& st, bool adopt) {
+StatusOr<uint64_t> BroadcastState(c10d::Backend& pg, uint32_t rank, State& st, bool adopt) {
   std::string bytes;
   if (rank == 0) {
     ASSIGN_OR_RETURN(bytes, Serialize(st));

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/Backend.hpp>
 #include <torch/torch.h>
 
 #include "kernels/ops.h"
@@ -36,7 +36,8 @@ void Unflatten(const torch::Tensor& flat, std::vector<torch::Tensor>& ts);
 // scores its slice and the sums are gathered and added in rank order (same
 // answer on every rank), so no rank idles while another evaluates: that
 // wait would be charged to the next round's collective.
-double Evaluate(Model& model, const DataSource& data, c10d::ProcessGroupGloo* pg, uint32_t rank, uint32_t world);
+double Evaluate(Model& model, const DataSource& data, const torch::Device& device, c10d::Backend* pg, uint32_t rank,
+                uint32_t world);
 
 // Tampering for the verification tests (TrainHooks::misbehave); the last
 // payloads a stale or copying cheater replays.
@@ -54,8 +55,9 @@ struct RoundContext {
   Model* model;
   DataSource* data;
   State* st;
+  torch::Device device = torch::kCPU;  // where the model, state and batches live (train/train_device.h)
   std::vector<torch::Tensor>* grads;
-  c10d::ProcessGroupGloo* pg;  // null for one worker
+  c10d::Backend* pg;  // null for one worker
   uint32_t rank, world;
   uint64_t seed;
   kernels::AdamWOptions adam;
@@ -91,7 +93,7 @@ Status RunRound(RoundContext& c, uint64_t round, int64_t steps, RoundReport* rep
 // hold it yet (`adopt`) load it, and start their own int8 residual at zero
 // (error feedback belongs to each rank). Throws what a failed collective
 // throws. Returns the bytes rank 0 sent.
-StatusOr<uint64_t> BroadcastState(c10d::ProcessGroupGloo& pg, uint32_t rank, State& st, bool adopt);
+StatusOr<uint64_t> BroadcastState(c10d::Backend& pg, uint32_t rank, State& st, bool adopt);
 
 }  // namespace cairn::train::internal
 

@@ -26,7 +26,12 @@ struct MatmulResult {
 StatusOr<MatmulResult> RunMatmul(double seconds, int n, bool cuda, const std::atomic<bool>* cancel,
                                  const std::function<void(const MatmulResult&)>& progress = {});
 
-// LibTorch's version, e.g. "1.13.1".
+// A GPU's bf16 matmul speed, as the worker advertises it: the fastest of
+// n x n bf16 multiplies (n 4096) on CUDA device `index` for about
+// `seconds`. FailedPrecondition where that device is not visible.
+StatusOr<double> MeasureBf16Tflops(int index, double seconds);
+
+// LibTorch's version, e.g. "2.15.0".
 std::string TorchVersion();
 
 }  // namespace cairn::worker

@@ -39,6 +39,7 @@ StatusOr<std::string> RunTrainTask(const TaskContext& c) {
   t.rank = task.rank;
   t.world = task.world_size;
   t.joining = task.joining;
+  t.local_ranks = t.config.gpus;  // cuda ddp: one rank per GPU inside this worker
   t.gloo_host = LocalAddressToward(c.env.coordinator_host);  // "" (the host name's address) if unknown
   // The authenticated exchange: the attempt's secret and this seat's ticket.
   t.secret = task.secret;

@@ -18,10 +18,22 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(Ed25519PrivateKey identity, Wor
   w->id_ = w->identity_.public_key().KeyId();
   RETURN_IF_ERROR(MakeDirs(options.state_dir));
   if (options.cache_dir.empty()) options.cache_dir = options.state_dir + "/cache";
-  ASSIGN_OR_RETURN(w->devices_, DetectDevices(options.devices));
+  if (options.claimed_gpu) {
+    w->devices_ = {*options.claimed_gpu};
+  } else {
+    ASSIGN_OR_RETURN(w->devices_, DetectDevices(options.devices));
+    // Each GPU's bf16 speed, measured once (placement and cost estimates read it).
+    for (size_t i = 0; i < w->devices_.size(); ++i) {
+      if (w->devices_[i].kind != wire::DeviceKind::kCuda || options.measure_seconds <= 0) continue;
+      auto t = MeasureBf16Tflops(static_cast<int>(i), std::min(options.measure_seconds, 1.0));
+      if (!t.ok()) return t.status().WithContext("measuring GPU " + std::to_string(i));
+      w->devices_[i].bf16_tflops = *t;
+      CAIRN_LOG_INFO("GPU {} ({}): {:.1f} bf16 TFLOP/s", i, w->devices_[i].name, *t);
+    }
+  }
   const bool cuda = w->devices_[0].kind == wire::DeviceKind::kCuda;
   if (options.measure_seconds > 0) {
-    auto m = RunMatmul(options.measure_seconds, 256, cuda, nullptr);
+    auto m = RunMatmul(options.measure_seconds, 256, cuda && !options.claimed_gpu, nullptr);
     if (!m.ok()) return m.status().WithContext("self-measurement");
     // The fastest multiply, not the mean: a worker that starts while its
     // machine is busy still advertises what it can do (cost estimates and
@@ -41,7 +53,12 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(Ed25519PrivateKey identity, Wor
   w->env_.cuda = cuda;
   w->env_.http_retry_budget_ms = options.http_retry_budget_ms;
   w->env_.replay = &*w->replay_;
-  w->env_.profile = train::DeterminismProfile(options.threads);
+  // A GPU worker runs cuda jobs only (placement): its rounds, and the
+  // replays it is given, run on its first GPU.
+  const wire::Device& first = w->devices_[0];
+  w->env_.profile = cuda ? train::DeterminismProfile(options.threads,
+                                                     train::CudaDeviceProfile(first.name, first.compute_capability))
+                         : train::DeterminismProfile(options.threads);
   w->env_.misbehave = options.misbehave;
 
   AgentOptions ao;

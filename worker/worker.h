@@ -56,6 +56,10 @@ struct WorkerOptions {
   TaskRunner runner;
   bool verify_only = false;      // take verification tasks only (a dedicated verifier)
   train::Misbehave misbehave = train::Misbehave::kNone;  // tests only (CAIRN_TEST_MISBEHAVE)
+  // Tests only (CAIRN_TEST_CLAIM_GPU): advertise this GPU instead of what is
+  // detected, so placement can be tested where no GPU exists. Work sent to
+  // it that needs the device fails as it would on a broken GPU.
+  std::optional<wire::Device> claimed_gpu;
 };
 
 class Worker {

@@ -29,6 +29,7 @@ struct Device {
   memoryBytes @2 :UInt64;
   computeUnits @3 :UInt32;      # CPU cores or CUDA streaming multiprocessors
   computeCapability @4 :Text;   # "9.0" for CUDA; empty for CPU
+  bf16Tflops @5 :Float64;       # CUDA: a bf16 matmul measured on this device at start; 0 for CPU
 }
 
 # First message from a worker on a new connection. Signed with the worker's
@@ -169,6 +170,7 @@ struct WorkerInfo {
   rounds @13 :UInt64;             # accepted rounds
   profile @14 :Text;
   verifyOnly @15 :Bool;
+  gpus @16 :List(Device);         # its GPUs as its hello reported them (bf16 TFLOP/s measured)
 }
 
 struct LogsChunk {

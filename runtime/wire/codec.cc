@@ -36,6 +36,7 @@ void FillHello(s::WorkerHello::Builder b, const WorkerHello& m, bool with_signat
     db.setMemoryBytes(d.memory_bytes);
     db.setComputeUnits(d.compute_units);
     db.setComputeCapability(Text(d.compute_capability));
+    db.setBf16Tflops(d.bf16_tflops);
   }
   b.setMeasuredTflops(m.measured_tflops);
   b.setSentUnixMillis(m.sent_unix_millis);
@@ -184,6 +185,10 @@ Status Decode(std::string_view payload, WorkerHello* out) {
       dev.memory_bytes = d.getMemoryBytes();
       dev.compute_units = d.getComputeUnits();
       dev.compute_capability = Str(d.getComputeCapability());
+      dev.bf16_tflops = d.getBf16Tflops();
+      if (!(dev.bf16_tflops >= 0 && dev.bf16_tflops <= 1e6)) {
+        return InvalidArgumentError("device bf16Tflops must be in [0, 1e6], got " + std::to_string(dev.bf16_tflops));
+      }
       RETURN_IF_ERROR(CheckText(dev.name, kMaxNameBytes, "device name"));
       RETURN_IF_ERROR(CheckText(dev.compute_capability, 16, "computeCapability"));
       out->devices.push_back(std::move(dev));

@@ -1,5 +1,6 @@
 #include "runtime/wire/codec.h"
 
+#include <cmath>
 #include <cstring>
 #include <random>
 
@@ -18,7 +19,7 @@ WorkerHello SampleHello() {
   h.region = "eu-west";
   h.price_per_hour_micros = 1'500'000;
   h.max_tasks = 2;
-  h.devices.push_back(Device{DeviceKind::kCuda, "NVIDIA H100", 80ull << 30, 132, "9.0"});
+  h.devices.push_back(Device{DeviceKind::kCuda, "NVIDIA H100", 80ull << 30, 132, "9.0", 610.5});
   h.devices.push_back(Device{DeviceKind::kCpu, "AMD EPYC", 256ull << 30, 64, ""});
   h.measured_tflops = 51.5;
   h.sent_unix_millis = 1'700'000'000'000;
@@ -71,9 +72,18 @@ TEST(Codec, HelloRoundTrip) {
   ASSERT_EQ(d->devices.size(), 2u);
   EXPECT_EQ(d->devices[0].kind, DeviceKind::kCuda);
   EXPECT_EQ(d->devices[0].compute_capability, "9.0");
+  EXPECT_DOUBLE_EQ(d->devices[0].bf16_tflops, 610.5);
   EXPECT_EQ(d->devices[1].memory_bytes, 256ull << 30);
   EXPECT_EQ(d->signature, h.signature);
   EXPECT_DOUBLE_EQ(d->measured_tflops, 51.5);
+  // A device's measured bf16 speed that is not a sane number is refused.
+  for (double bad : {-1.0, std::nan(""), 1e9}) {
+    WorkerHello b = h;
+    b.devices[0].bf16_tflops = bad;
+    auto r = Decode<WorkerHello>(Encode(b));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("bf16Tflops"), std::string::npos) << r.status();
+  }
 }
 
 TEST(Codec, ClientRequestAndReplyUnions) {
@@ -203,7 +213,7 @@ TEST(CodecControl, ClientVerbsRoundTrip) {
   EXPECT_FALSE(Decode<ClientRequest>(Encode(ClientRequest{7, 0, CancelBody{""}})).ok());  // empty id
 
   JobInfo j{"x-1", "x", "benchmark", "running", 2, 1, 2, {"w1", "w2"}, "requeued", "alice", 123};
-  WorkerInfo w{"w1", "box", "eu", "cpu", true, 4, 1, 1.5, 2000000, 250, 0.75, 3, 1, 40, "libtorch=1;threads=1", true};
+  WorkerInfo w{"w1", "box", "eu", "cpu", true, 4, 1, 1.5, 2000000, 250, 0.75, 3, 1, 40, "libtorch=1;threads=1", true, {Device{DeviceKind::kCuda, "H100", 80ull << 30, 132, "9.0", 700.5}}};
   std::vector<ClientReply> reps = {
       {1, SubmittedBody{"x-1"}}, {2, JobsBody{{j, j}}},        {3, j},
       {4, LogsChunk{{"a", "b"}, 2, true}}, {5, CancelledBody{"x-1"}}, {6, WorkersBody{{w}}},
@@ -218,6 +228,10 @@ TEST(CodecControl, ClientVerbsRoundTrip) {
   EXPECT_EQ(jobs.jobs[1].workers, (std::vector<std::string>{"w1", "w2"}));
   EXPECT_EQ(std::get<WorkersBody>(Decode<ClientReply>(Encode(reps[5]))->body).workers[0].price_per_hour_micros,
             2'000'000u);
+  const WorkerInfo back = std::get<WorkersBody>(Decode<ClientReply>(Encode(reps[5]))->body).workers[0];
+  ASSERT_EQ(back.gpus.size(), 1u);
+  EXPECT_EQ(back.gpus[0].name, "H100");
+  EXPECT_DOUBLE_EQ(back.gpus[0].bf16_tflops, 700.5);
   EXPECT_TRUE(std::get<LogsChunk>(Decode<ClientReply>(Encode(reps[3]))->body).finished);
   // The submission carries its signed entry; an estimate its figures.
   auto sub = Decode<ClientRequest>(Encode(ClientRequest{9, 0, SubmitBody{"name: x\n", "job.yaml", "signed"}}));

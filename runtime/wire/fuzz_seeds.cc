@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   Write(dir, "topup", 5, Encode(ClientRequest{5, 0, TopUpBody{"entry"}}));
   EstimateReply est;
   est.datasets = {std::string(32, 'd')};
-  est.workers = {WorkerInfo{"w1", "box", "eu", "cpu", true, 1, 0, 1.0, 1, 0, 0.5, 1, 0, 3, "p", false}};
+  est.workers = {WorkerInfo{"w1", "box", "eu", "cpu", true, 1, 0, 1.0, 1, 0, 0.5, 1, 0, 3, "p", false, {}}};
   Write(dir, "reply_estimate", 6, Encode(ClientReply{3, est}));
   Write(dir, "reply_jobs", 6,
         Encode(ClientReply{2, JobsBody{{JobInfo{"x-1", "x", "train", "running", 1, 0, 2, {"w1"}, "", "a", 1}}}}));

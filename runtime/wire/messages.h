@@ -45,6 +45,7 @@ struct Device {
   uint64_t memory_bytes = 0;
   uint32_t compute_units = 0;
   std::string compute_capability;
+  double bf16_tflops = 0;  // CUDA: measured by a bf16 matmul at start; 0 for CPU
 };
 
 // A task a worker holds (hello and heartbeats): what the coordinator
@@ -154,6 +155,7 @@ struct WorkerInfo {
   uint64_t passes = 0, fails = 0, rounds = 0;
   std::string profile;
   bool verify_only = false;
+  std::vector<Device> gpus;  // CUDA devices from its hello
 };
 
 struct LogsChunk {
