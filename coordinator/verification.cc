@@ -13,6 +13,16 @@
 namespace cairn::coordinator {
 namespace {
 
+// `s` inside a YAML single-quoted scalar: a quote is doubled.
+std::string YamlSingleQuoted(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out;
+}
+
 std::string IdOfKey(const std::string& key) {
   auto k = Ed25519PublicKey::FromBytes(key);
   return k.ok() ? k->KeyId() : HexEncode(key);
@@ -233,7 +243,9 @@ void Coordinator::RunChallenges() {
             "\n  submitted: " + std::to_string(*submitted) + "\n  receipt: " + std::to_string(f->index) +
             "\n  accepted: " + std::to_string(f->accepted_index) + "\n  window: " + std::to_string(f->window_index) +
             "\n  previous: " + std::to_string(f->previous_index) + "\n  answer_seconds: " + std::to_string(options_.answer_seconds) +
-            "\n  profile: '" + f->profile + "'\n";
+            "\n  profile: '" + YamlSingleQuoted(f->profile) + "'\n";
+    // A round trained on a GPU replays on a GPU worker of the same profile.
+    if (f->profile.find(";device=cuda") != std::string::npos) yaml += "resources: {device: cuda}\n";
     auto spec = jobspec::ParseJobSpec(yaml, task);
     if (!spec.ok()) {
       NotComparable(k, "its replay could not be described: " + std::string(spec.status().message()).substr(0, 120));

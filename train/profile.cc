@@ -51,6 +51,8 @@ std::string DeterminismProfile(int threads, const std::string& device) {
          ";threads=" + std::to_string(n) + ";device=" + device;
 }
 
+void PinCublasWorkspace() { ::setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0); }
+
 std::string CudaDeviceProfile(const std::string& name, const std::string& compute_capability) {
   std::string n = name;
   for (char& c : n) {

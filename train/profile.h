@@ -21,6 +21,13 @@ namespace cairn::train {
 // LibTorch's current number).
 std::string DeterminismProfile(int threads = 0, const std::string& device = "cpu");
 
+// Pins cuBLAS's workspace (CUBLAS_WORKSPACE_CONFIG=:4096:8, unless the
+// environment already sets it): deterministic GEMMs on CUDA, and the same
+// workspace on every worker of one profile. cuBLAS reads it once, at its
+// first handle, so call this at process start, before any CUDA work (the
+// worker's GPU self-measurement included) and before other threads run.
+void PinCublasWorkspace();
+
 // The device part for a GPU: "cuda:<name>;cc=<major.minor>" (';' and '='
 // in the name, the profile's own separators, become '_').
 std::string CudaDeviceProfile(const std::string& name, const std::string& compute_capability);

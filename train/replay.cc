@@ -8,6 +8,7 @@
 #include "train/data_source.h"
 #include "train/models.h"
 #include "train/train_state.h"
+#include "train/profile.h"
 #include "train/train_device.h"
 #include "train/trainer.h"
 #include "train/trainer_round.h"
@@ -38,6 +39,7 @@ StatusOr<std::unique_ptr<Replayer>> Replayer::Create(const ReplayInput& in, data
   if (in.threads > 0) torch::set_num_threads(in.threads);
   at::globalContext().setDeterministicAlgorithms(cfg.deterministic, false);
   if (in.group_world == 0 || in.rank >= in.group_world) return InvalidArgumentError("replay: rank is not below the group's size");
+  PinCublasWorkspace();
   auto r = std::make_unique<TorchReplayer>();
   ASSIGN_OR_RETURN(r->device_, PrepareDevice(cfg, 0));  // a cuda round replays on this verifier's GPU (same profile)
   r->in_ = in;

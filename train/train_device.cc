@@ -2,6 +2,7 @@
 #include "train/train_device.h"
 
 #include <cstdlib>
+#include <mutex>
 
 #include <ATen/autocast_mode.h>
 
@@ -14,10 +15,6 @@ StatusOr<torch::Device> PrepareDevice(const TrainConfig& cfg, int index) {
   if (cfg.device != jobspec::Device::kCuda) return torch::Device(torch::kCPU);
   if (!kernels::BuiltWithCuda()) {
     return FailedPreconditionError("the job trains on cuda, but this worker was built without CUDA (no nvcc at build time)");
-  }
-  if (cfg.deterministic) {
-    // Read by cuBLAS when its first handle is made: before any CUDA work.
-    ::setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", /*overwrite=*/0);
   }
   if (!torch::cuda::is_available()) {
     return FailedPreconditionError("the job trains on cuda, but no CUDA device is visible to this worker");
@@ -32,6 +29,7 @@ StatusOr<torch::Device> PrepareDevice(const TrainConfig& cfg, int index) {
     ctx.setDeterministicCuDNN(true);
     ctx.setBenchmarkCuDNN(false);
     ctx.setAllowTF32CuBLAS(false);
+    ctx.setAllowTF32CuDNN(false);
     ctx.setFloat32MatmulPrecision("highest");
   }
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
@@ -44,6 +42,16 @@ std::string DeviceProfile(const torch::Device& device) {
   if (!gpus.ok() || i >= static_cast<int>(gpus->size())) return "cuda:unknown";
   const auto& g = (*gpus)[static_cast<size_t>(i)];
   return CudaDeviceProfile(g.name.substr(0, 120), std::to_string(g.major) + "." + std::to_string(g.minor));
+}
+
+void SeedRound(const torch::Device& device, uint64_t seed) {
+  if (!device.is_cuda()) {
+    torch::manual_seed(seed);
+    return;
+  }
+  auto gen = at::globalContext().defaultGenerator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_current_seed(seed);
 }
 
 AutocastScope::AutocastScope(const torch::Device& device, bool on) : on_(on && device.is_cuda()) {

@@ -4,16 +4,16 @@
 //     leaves the process (checkpoints, fingerprints' inputs, pseudo-gradient
 //     bytes, receipts' state) is staged through host memory by its writer;
 //   - deterministic mode on CUDA: deterministic algorithms, cuBLAS's fixed
-//     workspace (CUBLAS_WORKSPACE_CONFIG=:4096:8, set before the first cuBLAS
-//     call), cuDNN deterministic and unbenchmarked, no TF32, and the seeds
+//     workspace (PinCublasWorkspace, train/profile.h, at process start),
+//     cuDNN deterministic and unbenchmarked, no TF32, and the seeds
 //     the loop already derives from the job (at::manual_seed seeds every
 //     device), so two runs on the same GPU model give the same bits;
 //   - precision bf16: autocast to bf16 around the forward pass and the loss;
 //     the parameters, gradients and AdamW moments stay fp32.
 // No CUDA headers: LibTorch's device-generic calls only, so this builds
 // with or without a CUDA toolkit. Include from train/*.cc only.
-// Thread safety: PrepareDevice sets process-wide LibTorch state; call it
-// before training threads start.
+// Thread safety: PrepareDevice sets process-wide LibTorch flags (the same
+// values from every thread); SeedRound may run on several ranks' threads.
 #ifndef CAIRN_TRAIN_TRAIN_DEVICE_H_
 #define CAIRN_TRAIN_TRAIN_DEVICE_H_
 
@@ -35,6 +35,11 @@ StatusOr<torch::Device> PrepareDevice(const TrainConfig& cfg, int index);
 // The determinism profile's device part: "cpu", or
 // "cuda:<name>;cc=<major.minor>" (train/profile.h).
 std::string DeviceProfile(const torch::Device& device);
+
+// Seeds the randomness of a round's steps (dropout): on CUDA, this device's
+// generator alone, so that ranks on other GPUs of the process (local ranks)
+// keep their own streams; on the CPU, the process's generators.
+void SeedRound(const torch::Device& device, uint64_t seed);
 
 // bf16 autocast on CUDA for its lifetime, when `on`.
 class AutocastScope {

@@ -22,7 +22,6 @@
 namespace cairn::train {
 namespace {
 
-using testing::kFashion;
 using testing::StartStore;
 using Training = testing::TrainingFixture;
 
@@ -201,7 +200,7 @@ TEST_F(Training, CnnExportScoresWhatTheEngineScored) {
   t.config.round_steps = 40;
   auto r = Run(t);
   ASSERT_TRUE(r.ok()) << r.status();
-  auto built = data::BuildDataset(kFashion, data::Format::kIdx);
+  auto built = data::BuildDataset(testing::FashionDir(), data::Format::kIdx);
   ASSERT_TRUE(built.ok());
   std::string records;
   for (size_t i = built->manifest.splits[0].chunks.size(); i < built->chunks.size(); ++i) records += built->chunks[i];

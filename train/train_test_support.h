@@ -4,7 +4,9 @@
 #ifndef CAIRN_TRAIN_TRAIN_TEST_SUPPORT_H_
 #define CAIRN_TRAIN_TRAIN_TEST_SUPPORT_H_
 
+#include <cstdlib>
 #include <filesystem>
+#include <string>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -19,12 +21,18 @@
 namespace cairn::train::testing {
 
 inline constexpr char kFashion[] = "/usr/share/datasets/fashion-mnist";
+// Where Fashion-MNIST is: CAIRN_FASHION_DIR (the GPU check's unpacked
+// package) or Debian's place.
+inline std::string FashionDir() {
+  const char* dir = std::getenv("CAIRN_FASHION_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : kFashion;
+}
 
 class TrainingFixture : public ::testing::Test {
  public:
   void SetUp() override {
-    if (!std::filesystem::exists(kFashion)) GTEST_SKIP() << "dataset-fashion-mnist not installed (scripts/setup does)";
-    auto m = plane_.Add(kFashion, data::Format::kIdx, "fashion-mnist");
+    if (!std::filesystem::exists(FashionDir())) GTEST_SKIP() << "dataset-fashion-mnist not installed (scripts/setup does)";
+    auto m = plane_.Add(FashionDir(), data::Format::kIdx, "fashion-mnist");
     ASSERT_TRUE(m.ok()) << m.status();
     fashion_ = *m;
   }

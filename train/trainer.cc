@@ -1,13 +1,17 @@
 // The training loop; strategies and contracts in trainer.h.
 #include "train/trainer.h"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <cstring>
 #include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
+
+#include <torch/cuda.h>
 
 
 #include "kernels/ops.h"
@@ -39,12 +43,30 @@ TrainPlan PlanTraining(const TrainConfig& cfg, bool text, uint64_t train_samples
 
 namespace {
 
-// One of a worker's local ranks (TrainTask::local_ranks).
-struct LocalRank {
+// What a worker's local ranks (TrainTask::local_ranks) share.
+struct LocalShared {
   c10::intrusive_ptr<c10d::Store> store;
+  std::chrono::milliseconds timeout{300000};
+  std::atomic<bool> stop{false};  // every rank's cancel flag
+  std::mutex mu;  // DataClient calls and seeded model builds (one global generator), and what follows
+  std::vector<c10::intrusive_ptr<c10d::Backend>> pgs;  // GUARDED_BY(mu)
+  std::map<uint64_t, ChunkCounts> consumed;            // GUARDED_BY(mu): round -> ranks >= 1's chunk use
+  // One rank failed or the task was cancelled: every rank stops, and NCCL
+  // collectives already waiting are aborted (Gloo's time out).
+  void Fail() {
+    stop = true;
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& pg : pgs) {
+      try {
+        pg->abort();
+      } catch (const std::exception&) {
+      }
+    }
+  }
+};
+struct LocalRank {
+  LocalShared* shared = nullptr;
   int rank = 0, size = 1;
-  std::mutex* load_mu = nullptr;  // DataClient calls one at a time
-  std::chrono::milliseconds timeout{60000};
 };
 
 StatusOr<TrainResult> RunRank(const TrainTask& task, data::DataClient& client, const TrainHooks& hooks, const LocalRank* local) {
@@ -55,7 +77,14 @@ StatusOr<TrainResult> RunRank(const TrainTask& task, data::DataClient& client, c
   ASSIGN_OR_RETURN(const torch::Device device, PrepareDevice(cfg, task.device_index));
   c10::intrusive_ptr<c10d::Backend> local_pg;  // the worker's local ranks' group
   if (local) {
-    ASSIGN_OR_RETURN(local_pg, MakeLocalGroup(local->store, local->rank, local->size, device, local->timeout));
+    ASSIGN_OR_RETURN(local_pg, MakeLocalGroup(local->shared->store, local->rank, local->size, device, local->shared->timeout));
+    {
+      std::lock_guard<std::mutex> lock(local->shared->mu);
+      local->shared->pgs.push_back(local_pg);
+    }
+    // NCCL's communicator now, while every rank is known to be here (a rank
+    // that fails later is aborted, not waited for at a lazy set-up).
+    if (device.is_cuda()) local_pg->eagerConnectSingleDevice(device);
   }
   auto log = [&](const std::string& s) { if (hooks.log) hooks.log(s); };
   const uint64_t job_seed = Mix(cfg.seed, HashText(task.job_name));
@@ -76,9 +105,10 @@ StatusOr<TrainResult> RunRank(const TrainTask& task, data::DataClient& client, c
   }
   uint32_t rank = task.joining ? 0 : task.rank, world = task.world;
   if (local) rank = static_cast<uint32_t>(local->rank), world = static_cast<uint32_t>(local->size);
-  std::unique_lock<std::mutex> loading = local ? std::unique_lock<std::mutex>(*local->load_mu) : std::unique_lock<std::mutex>();
+  // Local ranks load and build one at a time: the DataClient is not shared
+  // safely, and the model's initial bits come from the one global generator.
+  std::unique_lock<std::mutex> init = local ? std::unique_lock<std::mutex>(local->shared->mu) : std::unique_lock<std::mutex>();
   ASSIGN_OR_RETURN(DataSource data, DataSource::Load(client, task.dataset, rank, world, cfg.context, true, cfg.vocab));
-  if (loading.owns_lock()) loading.unlock();
   if (cfg.model == "char-gpt" && !data.is_text()) return InvalidArgumentError("char-gpt trains on a text or tokens-u16 dataset");
   if ((cfg.model == "mlp" || cfg.model == "cnn") && data.is_text()) return InvalidArgumentError(cfg.model + " trains on an idx dataset");
   torch::manual_seed(Mix(job_seed, 1));
@@ -91,6 +121,7 @@ StatusOr<TrainResult> RunRank(const TrainTask& task, data::DataClient& client, c
     RETURN_IF_ERROR(InitFromTorchScript(*model, task.parent_torchscript));
     log("fine-tuning from the parent model's parameters");
   }
+  if (init.owns_lock()) init.unlock();
   // Initialised on the CPU (the same bits whatever the device), then moved.
   model->To(device);
 
@@ -112,7 +143,7 @@ StatusOr<TrainResult> RunRank(const TrainTask& task, data::DataClient& client, c
   }
 
   const data::Split* train_split = task.dataset.FindSplit(data.is_text() ? "all" : "train");
-  const TrainPlan plan = PlanTraining(cfg, data.is_text(), train_split->samples, task.world);
+  const TrainPlan plan = PlanTraining(cfg, data.is_text(), train_split->samples, local ? world : task.world);
   const int64_t total_steps = plan.total_steps;
   const int64_t steps_per_round = plan.steps_per_round;
   const uint64_t rounds = plan.rounds;
@@ -300,11 +331,23 @@ StatusOr<TrainResult> RunRank(const TrainTask& task, data::DataClient& client, c
     rep.rank = rank;
     rep.group = ctx.members;
     rep.chain_every = ctx.chain_every;
+    // Local ranks' chunk use goes into rank 0's receipt (the evaluation's
+    // collective below orders it: every rank adds before it enters).
+    if (local && rank != 0) {
+      std::lock_guard<std::mutex> lock(local->shared->mu);
+      for (const auto& [chunk, n] : used) local->shared->consumed[round][chunk] += n;
+    }
     try {
       const double eval = Evaluate(*model, data, device, ctx.pg, rank, world);
       if (rank == 0) rep.eval = eval;
     } catch (const std::exception& e) {
       log("round " + std::to_string(round) + ": evaluation failed (" + std::string(e.what()).substr(0, 120) + ")");
+    }
+    if (local && rank == 0) {
+      std::lock_guard<std::mutex> lock(local->shared->mu);
+      for (const auto& [chunk, n] : local->shared->consumed[round]) used[chunk] += n;
+      local->shared->consumed.erase(round);
+      rep.samples_per_sec *= world;  // the worker's, all its ranks
     }
     rep.end_unix_ms = UnixMillis();
     if (cheat.mode == Misbehave::kForgedTimestamps) rep.start_unix_ms -= 5 * 60 * 1000;
@@ -339,6 +382,7 @@ StatusOr<TrainResult> RunRank(const TrainTask& task, data::DataClient& client, c
 }  // namespace
 
 StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& client, const TrainHooks& hooks) {
+  PinCublasWorkspace();
   const uint32_t n = task.local_ranks;
   if (n <= 1) return RunRank(task, client, hooks, nullptr);
   if (task.world != 1 || task.joining) {
@@ -347,33 +391,70 @@ StatusOr<TrainResult> RunTraining(const TrainTask& task, data::DataClient& clien
   if (task.config.strategy != jobspec::Strategy::kDdp) {
     return InvalidArgumentError("ranks inside one worker (resources.gpus) train with strategy ddp");
   }
-  // One rank per device on its own thread; rank 0 (this thread) reports.
-  std::mutex load_mu;
-  const auto store = MakeLocalStore();
-  const auto timeout = std::chrono::milliseconds(std::max(60000, 4 * hooks.membership_timeout_ms));
+  // Checked once, before any rank starts: a rank that failed alone would
+  // leave the others waiting for it.
+  ASSIGN_OR_RETURN(const torch::Device first, PrepareDevice(task.config, task.device_index));
+  if (first.is_cuda()) {
+    const auto count = static_cast<int>(torch::cuda::device_count());
+    if (task.device_index + static_cast<int>(n) > count) {
+      return FailedPreconditionError("resources.gpus: " + std::to_string(n) + " needs CUDA devices " +
+                                     std::to_string(task.device_index) + ".." + std::to_string(task.device_index + n - 1) +
+                                     "; this worker sees " + std::to_string(count));
+    }
+  }
+  // One rank per device, each on its own thread; rank 0 reports.
+  LocalShared shared;
+  shared.store = MakeLocalStore();
+  shared.timeout = std::chrono::milliseconds(std::max(300000, 4 * hooks.membership_timeout_ms));
   std::vector<std::optional<StatusOr<TrainResult>>> out(n);
-  std::vector<std::thread> threads;
-  for (uint32_t r = 1; r < n; ++r) {
-    threads.emplace_back([&, r] {
-      TrainTask t = task;
-      t.device_index = task.device_index + static_cast<int>(r);
-      TrainHooks h;
-      h.cancel = hooks.cancel;
+  std::atomic<uint32_t> done{0};
+  std::mutex failed_mu;
+  int first_failed = -1;  // GUARDED_BY(failed_mu): the root cause, not the ranks it stopped
+  auto run = [&](uint32_t r) {
+    TrainTask t = task;
+    t.device_index = task.device_index + static_cast<int>(r);
+    TrainHooks h;
+    if (r == 0) {
+      h = hooks;
+      if (hooks.log) h.log = [&](const std::string& s) { hooks.log("[" + std::to_string(n) + " local ranks] " + s); };
+    } else {
       h.threads = hooks.threads;
       h.membership_timeout_ms = hooks.membership_timeout_ms;
       h.misbehave = hooks.misbehave;
-      const LocalRank local{store, static_cast<int>(r), static_cast<int>(n), &load_mu, timeout};
+    }
+    h.cancel = &shared.stop;
+    const LocalRank local{&shared, static_cast<int>(r), static_cast<int>(n)};
+    try {
       out[r] = RunRank(t, client, h, &local);
-    });
+    } catch (const std::exception& e) {  // a LibTorch error outside the loop's own handling (out of memory, say)
+      out[r] = InternalError(std::string("local rank ") + std::to_string(r) + ": " + e.what());
+    }
+    if (!out[r]->ok()) {
+      {
+        std::lock_guard<std::mutex> lock(failed_mu);
+        if (first_failed < 0) first_failed = static_cast<int>(r);
+      }
+      shared.Fail();
+    }
+    ++done;
+  };
+  std::vector<std::thread> threads;
+  try {
+    for (uint32_t r = 0; r < n; ++r) threads.emplace_back(run, r);
+  } catch (const std::exception& e) {
+    shared.Fail();
+    for (auto& t : threads) t.join();
+    return ResourceExhaustedError(std::string("starting the local ranks' threads: ") + e.what());
   }
-  TrainHooks h0 = hooks;
-  if (hooks.log) h0.log = [&](const std::string& s) { hooks.log("[" + std::to_string(n) + " local ranks] " + s); };
-  const LocalRank local0{store, 0, static_cast<int>(n), &load_mu, timeout};
-  out[0] = RunRank(task, client, h0, &local0);
+  // The task's own cancel reaches every rank (and aborts their collectives).
+  while (done.load() < n) {
+    if (hooks.cancel && hooks.cancel->load() && !shared.stop.load()) shared.Fail();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   for (auto& t : threads) t.join();
-  if (!out[0]->ok()) return out[0]->status();
-  for (uint32_t r = 1; r < n; ++r) {
-    if (!out[r]->ok()) return out[r]->status().WithContext("local rank " + std::to_string(r));
+  if (first_failed >= 0) {
+    const Status& s = out[static_cast<size_t>(first_failed)]->status();
+    return first_failed == 0 ? s : s.WithContext("local rank " + std::to_string(first_failed));
   }
   TrainResult result = std::move(**out[0]);
   for (uint32_t r = 1; r < n; ++r) {

@@ -124,7 +124,7 @@ Status InnerSteps(RoundContext& c, uint64_t round, int64_t steps, RoundReport* r
   const uint64_t data_rank = cheat == Misbehave::kWrongData ? c.rank + 1 : c.rank;
   // Randomness inside the steps (dropout) starts from (job, round, rank), so
   // a replay of this round alone draws the same.
-  torch::manual_seed(Mix(Mix(c.seed, round), 0x5eed0000ull + c.rank));
+  SeedRound(c.device, Mix(Mix(c.seed, round), 0x5eed0000ull + c.rank));
   // On a GPU the round's losses add up on the device: one sync at the end,
   // not one per step.
   const bool on_gpu = c.device.is_cuda();

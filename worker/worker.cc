@@ -13,6 +13,7 @@ namespace cairn::worker {
 StatusOr<std::unique_ptr<Worker>> Worker::Create(Ed25519PrivateKey identity, WorkerOptions options) {
   if (options.state_dir.empty()) return InvalidArgumentError("a worker needs a state directory (its outbox lives there)");
   if (options.coordinator_key.size() != 32) return InvalidArgumentError("the coordinator's CURVE key must be 32 bytes");
+  train::PinCublasWorkspace();  // before the GPU self-measurement's first cuBLAS call
   std::unique_ptr<Worker> w(new Worker());
   w->identity_ = std::move(identity);
   w->id_ = w->identity_.public_key().KeyId();
