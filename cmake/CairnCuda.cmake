@@ -46,4 +46,11 @@ endif()
 set(CAIRN_TORCH_CUDA OFF)
 if(TORCH_CUDA_LIBRARIES AND CAIRN_CUDA)
   set(CAIRN_TORCH_CUDA ON)
+  # Kernels compiled by one CUDA major run against the wheel's runtime only
+  # if that runtime is the same major.
+  if(CAIRN_TORCH_CUDART MATCHES "libcudart\\.so\\.([0-9]+)$" AND NOT CMAKE_MATCH_1 EQUAL CUDAToolkit_VERSION_MAJOR)
+    message(WARNING "cairn: nvcc is CUDA ${CUDAToolkit_VERSION_MAJOR} but LibTorch's runtime is CUDA ${CMAKE_MATCH_1} "
+                    "(${CAIRN_TORCH_CUDART}): CUDA host code (training and serving on GPUs) is left out; kernels use the static runtime")
+    set(CAIRN_TORCH_CUDA OFF)
+  endif()
 endif()

@@ -48,7 +48,17 @@ endif()
 # TorchConfig's find_library calls search CMAKE_PREFIX_PATH before its own
 # folder: the wheel first, or a distribution's libtorch.so would be taken.
 list(PREPEND CMAKE_PREFIX_PATH "${CAIRN_TORCH_PREFIX}")
+# A LibTorch not from PyPI (no runtime wheel beside it) runs its cuda.cmake,
+# which resets CMAKE_CUDA_ARCHITECTURES: the caller's choice is put back.
+set(_cuda_archs_before "${CMAKE_CUDA_ARCHITECTURES}")
 find_package(Torch REQUIRED)
+if(_cuda_archs_before)
+  set(CMAKE_CUDA_ARCHITECTURES "${_cuda_archs_before}")
+elseif(NOT CMAKE_CUDA_ARCHITECTURES)
+  unset(CMAKE_CUDA_ARCHITECTURES)
+  unset(CMAKE_CUDA_ARCHITECTURES CACHE)
+endif()
+set(CAIRN_TORCH_CUDART "${_cudart}")
 foreach(_lib IN LISTS TORCH_LIBRARY C10_CUDA_LIBRARY TORCH_CPU_LIBRARY C10_LIBRARY)
   if(_lib AND NOT _lib MATCHES "^${CAIRN_TORCH_PREFIX}/")
     message(FATAL_ERROR "cairn: LibTorch library ${_lib} is not the wheel's (${CAIRN_TORCH_PREFIX}/lib): "
