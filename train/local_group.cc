@@ -24,7 +24,7 @@ StatusOr<c10::intrusive_ptr<c10d::Backend>> MakeLocalGroup(const c10::intrusive_
       opts->timeout = timeout;
       return c10::intrusive_ptr<c10d::Backend>(c10::make_intrusive<c10d::ProcessGroupNCCL>(store, rank, size, opts));
 #else
-      return UnimplementedError("ranks on several GPUs need NCCL: this build has no CUDA (nvcc was not found at build time)");
+      return FailedPreconditionError("ranks on several GPUs need NCCL: this build has no CUDA (nvcc was not found at build time)");
 #endif
     }
     auto opts = c10d::ProcessGroupGloo::Options::create(timeout);

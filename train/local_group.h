@@ -21,8 +21,8 @@ namespace cairn::train {
 // The in-process store the local ranks meet through.
 c10::intrusive_ptr<c10d::Store> MakeLocalStore();
 
-// Rank `rank` of `size` on `device`: NCCL for a CUDA device (Unimplemented
-// where this build has no CUDA LibTorch code), Gloo on 127.0.0.1 for the
+// Rank `rank` of `size` on `device`: NCCL for a CUDA device
+// (FailedPrecondition where this build has no CUDA LibTorch code), Gloo on 127.0.0.1 for the
 // CPU. A collective waiting longer than `timeout` fails (a rank that died).
 StatusOr<c10::intrusive_ptr<c10d::Backend>> MakeLocalGroup(const c10::intrusive_ptr<c10d::Store>& store, int rank,
                                                             int size, const torch::Device& device,

@@ -15,7 +15,7 @@ StatusOr<std::string> Script(const std::vector<std::pair<std::string, torch::Ten
                              const std::string& meta) {
   try {
     torch::jit::Module m("cairn_model");
-    for (const auto& [name, t] : params) m.register_parameter(name, t.detach().to(torch::kCPU).clone(), /*is_buffer=*/false);  // served on either device
+    for (const auto& [name, t] : params) m.register_parameter(name, t.detach().clone(), /*is_buffer=*/false);
     m.define(source);
     m.define("def cairn_meta(self) -> str:\n    return '" + meta + "'\n");
     std::ostringstream out;

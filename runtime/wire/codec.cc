@@ -27,17 +27,7 @@ void FillHello(s::WorkerHello::Builder b, const WorkerHello& m, bool with_signat
   b.setRegion(Text(m.region));
   b.setPricePerHourMicros(m.price_per_hour_micros);
   b.setMaxTasks(m.max_tasks);
-  auto devices = b.initDevices(static_cast<unsigned>(m.devices.size()));
-  for (size_t i = 0; i < m.devices.size(); ++i) {
-    const Device& d = m.devices[i];
-    auto db = devices[static_cast<unsigned>(i)];
-    db.setKind(d.kind == DeviceKind::kCuda ? s::DeviceKind::CUDA : s::DeviceKind::CPU);
-    db.setName(Text(d.name));
-    db.setMemoryBytes(d.memory_bytes);
-    db.setComputeUnits(d.compute_units);
-    db.setComputeCapability(Text(d.compute_capability));
-    db.setBf16Tflops(d.bf16_tflops);
-  }
+  FillDevices(b.initDevices(static_cast<unsigned>(m.devices.size())), m.devices);
   b.setMeasuredTflops(m.measured_tflops);
   b.setSentUnixMillis(m.sent_unix_millis);
   if (with_signature) b.setSignature(Bytes(m.signature));
@@ -175,24 +165,7 @@ Status Decode(std::string_view payload, WorkerHello* out) {
       return OutOfRangeError("devices has " + std::to_string(devices.size()) + " entries; limit " +
                              std::to_string(kMaxDevices));
     }
-    out->devices.clear();
-    for (auto d : devices) {
-      Device dev;
-      auto kind = static_cast<uint16_t>(d.getKind());
-      if (kind > 1) return InvalidArgumentError("device kind " + std::to_string(kind) + " is unknown");
-      dev.kind = static_cast<DeviceKind>(kind);
-      dev.name = Str(d.getName());
-      dev.memory_bytes = d.getMemoryBytes();
-      dev.compute_units = d.getComputeUnits();
-      dev.compute_capability = Str(d.getComputeCapability());
-      dev.bf16_tflops = d.getBf16Tflops();
-      if (!(dev.bf16_tflops >= 0 && dev.bf16_tflops <= 1e6)) {
-        return InvalidArgumentError("device bf16Tflops must be in [0, 1e6], got " + std::to_string(dev.bf16_tflops));
-      }
-      RETURN_IF_ERROR(CheckText(dev.name, kMaxNameBytes, "device name"));
-      RETURN_IF_ERROR(CheckText(dev.compute_capability, 16, "computeCapability"));
-      out->devices.push_back(std::move(dev));
-    }
+    RETURN_IF_ERROR(ReadDevices(devices, kMaxDevices, "device", &out->devices));
     out->profile = Str(r.getProfile());
     out->verify_only = r.getVerifyOnly();
     RETURN_IF_ERROR(CheckText(out->profile, 256, "profile"));

@@ -71,16 +71,7 @@ void FillWorker(s::WorkerInfo::Builder b, const WorkerInfo& w) {
   b.setRounds(w.rounds);
   b.setProfile(Text(w.profile));
   b.setVerifyOnly(w.verify_only);
-  auto gpus = b.initGpus(static_cast<unsigned>(w.gpus.size()));
-  for (size_t i = 0; i < w.gpus.size(); ++i) {
-    auto g = gpus[static_cast<unsigned>(i)];
-    g.setKind(s::DeviceKind::CUDA);
-    g.setName(Text(w.gpus[i].name));
-    g.setMemoryBytes(w.gpus[i].memory_bytes);
-    g.setComputeUnits(w.gpus[i].compute_units);
-    g.setComputeCapability(Text(w.gpus[i].compute_capability));
-    g.setBf16Tflops(w.gpus[i].bf16_tflops);
-  }
+  FillDevices(b.initGpus(static_cast<unsigned>(w.gpus.size())), w.gpus);
 }
 
 Status ReadWorker(s::WorkerInfo::Reader r, WorkerInfo* w) {
@@ -100,20 +91,7 @@ Status ReadWorker(s::WorkerInfo::Reader r, WorkerInfo* w) {
   w->rounds = r.getRounds();
   w->profile = Str(r.getProfile());
   w->verify_only = r.getVerifyOnly();
-  if (r.getGpus().size() > 64) return InvalidArgumentError("worker.gpus holds " + std::to_string(r.getGpus().size()) + " entries (limit 64)");
-  for (auto g : r.getGpus()) {
-    Device d;
-    d.kind = DeviceKind::kCuda;
-    d.name = Str(g.getName());
-    d.memory_bytes = g.getMemoryBytes();
-    d.compute_units = g.getComputeUnits();
-    d.compute_capability = Str(g.getComputeCapability());
-    d.bf16_tflops = g.getBf16Tflops();
-    if (!(d.bf16_tflops >= 0 && d.bf16_tflops <= 1e6)) return InvalidArgumentError("worker.gpus bf16Tflops must be in [0, 1e6]");
-    RETURN_IF_ERROR(CheckText(d.name, kMaxNameBytes, "worker.gpus name"));
-    RETURN_IF_ERROR(CheckText(d.compute_capability, 16, "worker.gpus computeCapability"));
-    w->gpus.push_back(std::move(d));
-  }
+  RETURN_IF_ERROR(ReadDevices(r.getGpus(), 64, "worker.gpus", &w->gpus));
   if (!std::isfinite(w->reputation) || w->reputation < 0 || w->reputation > 1) {
     return InvalidArgumentError("worker.reputation must be between 0 and 1");
   }

@@ -116,6 +116,47 @@ inline Status ReadError(s::ErrorReply::Reader r, ErrorReply* out) {
 
 // TaskRef lists (hello and heartbeats).
 inline constexpr size_t kMaxTaskRefs = 64;
+// Devices, as a worker's hello lists them and `cairn workers` shows its GPUs.
+inline void FillDevices(capnp::List<s::Device>::Builder list, const std::vector<Device>& devices) {
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const Device& d = devices[i];
+    auto b = list[static_cast<unsigned>(i)];
+    b.setKind(d.kind == DeviceKind::kCuda ? s::DeviceKind::CUDA : s::DeviceKind::CPU);
+    b.setName(Text(d.name));
+    b.setMemoryBytes(d.memory_bytes);
+    b.setComputeUnits(d.compute_units);
+    b.setComputeCapability(Text(d.compute_capability));
+    b.setBf16Tflops(d.bf16_tflops);
+  }
+}
+
+// `what` names the list in errors ("device", "worker.gpus").
+inline Status ReadDevices(capnp::List<s::Device>::Reader list, size_t max, const std::string& what,
+                          std::vector<Device>* out) {
+  if (list.size() > max) {
+    return InvalidArgumentError(what + " holds " + std::to_string(list.size()) + " entries (limit " + std::to_string(max) + ")");
+  }
+  out->clear();
+  for (auto d : list) {
+    Device dev;
+    const auto kind = static_cast<uint16_t>(d.getKind());
+    if (kind > 1) return InvalidArgumentError(what + " kind " + std::to_string(kind) + " is unknown");
+    dev.kind = static_cast<DeviceKind>(kind);
+    dev.name = Str(d.getName());
+    dev.memory_bytes = d.getMemoryBytes();
+    dev.compute_units = d.getComputeUnits();
+    dev.compute_capability = Str(d.getComputeCapability());
+    dev.bf16_tflops = d.getBf16Tflops();
+    if (!(dev.bf16_tflops >= 0 && dev.bf16_tflops <= 1e6)) {
+      return InvalidArgumentError(what + " bf16Tflops must be in [0, 1e6], got " + std::to_string(dev.bf16_tflops));
+    }
+    RETURN_IF_ERROR(CheckText(dev.name, kMaxNameBytes, "device name"));
+    RETURN_IF_ERROR(CheckText(dev.compute_capability, 16, "computeCapability"));
+    out->push_back(std::move(dev));
+  }
+  return OkStatus();
+}
+
 inline void FillTaskRefs(capnp::List<s::TaskRef>::Builder list, const std::vector<TaskRef>& refs) {
   for (unsigned i = 0; i < refs.size(); ++i) {
     auto t = list[i];
